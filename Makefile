@@ -1,0 +1,55 @@
+# Two commands do all the set-up: `make synth` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := synth
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CDK := node_modules/.bin/cdk
+
+# Quiet, credential-free runs: no Node end-of-life banners, no CLI notices or telemetry.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export NODE_NO_WARNINGS := 1
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := true
+
+CDK_FLAGS := --no-notices --no-version-reporting --quiet
+
+.PHONY: setup synth test lint format schema clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+synth: setup
+	@rm -rf cdk.out
+	@$(CDK) synth $(CDK_FLAGS) > /dev/null
+	@$(PY) -m stacks.summary cdk.out
+
+test: setup
+	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
+	@$(PY) -m pytest
+
+lint: setup
+	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
+
+format: setup
+	@$(PY) -m ruff check --fix .
+	@$(PY) -m ruff format .
+
+schema: setup
+	@$(PY) -m stacks.config schema > config/schema.json
+	@echo "wrote config/schema.json"
+
+clean:
+	rm -rf cdk.out .pytest_cache .ruff_cache

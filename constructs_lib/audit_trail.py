@@ -1,0 +1,494 @@
+"""AuditTrail: a CloudTrail trail with the bucket, key, topic, log group and role it needs."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudtrail as cloudtrail
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from constructs_lib import _nag, policies
+from constructs_lib._errors import Problems
+from constructs_lib.log_bucket import LifecycleOptions, LogBucket, ObjectLockOptions
+
+DEFAULT_ROLE_NAME = "CloudTrail_CloudWatchLogs_Role"
+
+
+class ManagementEvents(enum.Enum):
+    """Which management events the trail records."""
+
+    ALL = "all"
+    WRITE_ONLY = "write-only"
+    READ_ONLY = "read-only"
+    NONE = "none"
+
+
+class InsightType(enum.Enum):
+    """CloudTrail Insights: unusual API call rates or error rates (billed per analysed event)."""
+
+    API_CALL_RATE = "ApiCallRateInsight"
+    API_ERROR_RATE = "ApiErrorRateInsight"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataEventSelection:
+    """Data events to record through advanced event selectors (billed per event).
+
+    :param s3_bucket_names: record object-level events of these buckets.
+    :param all_s3_buckets: record object-level events of every bucket (expensive).
+    :param lambda_function_arns: record invocations of these functions.
+    :param all_lambda_functions: record invocations of every function.
+    """
+
+    s3_bucket_names: Sequence[str] = ()
+    all_s3_buckets: bool = False
+    lambda_function_arns: Sequence[str] = ()
+    all_lambda_functions: bool = False
+
+    def __post_init__(self) -> None:
+        problems = Problems("DataEventSelection")
+        problems.check(
+            not (self.all_s3_buckets and self.s3_bucket_names),
+            "all_s3_buckets=True already covers every bucket; drop s3_bucket_names "
+            f"(got {list(self.s3_bucket_names)!r})",
+        )
+        problems.check(
+            not (self.all_lambda_functions and self.lambda_function_arns),
+            "all_lambda_functions=True already covers every function; drop lambda_function_arns "
+            f"(got {list(self.lambda_function_arns)!r})",
+        )
+        for name in self.s3_bucket_names:
+            problems.check(
+                isinstance(name, str) and 3 <= len(name) <= 63 and "/" not in name and ":" not in name,
+                f"s3_bucket_names: {name!r} is not an S3 bucket name (3-63 characters, no '/' or ':')",
+            )
+        problems.raise_if_any()
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.s3_bucket_names or self.all_s3_buckets or self.lambda_function_arns or self.all_lambda_functions
+        )
+
+
+class AuditTrail(Construct):
+    """Multi-region CloudTrail trail with encrypted, retained storage and CloudWatch Logs delivery.
+
+    Creates (or takes) the S3 bucket with its access-log bucket, the KMS key, the SNS topic for
+    log-file delivery notifications, the CloudWatch log group and the
+    ``CloudTrail_CloudWatchLogs_Role``, with every resource policy as AWS documents it, so the
+    first deploy succeeds.
+
+    Example::
+
+        import aws_cdk as cdk
+        from constructs_lib import AuditTrail, InsightType, ManagementEvents
+
+        app = cdk.App()
+        stack = cdk.Stack(app, "Audit", env=cdk.Environment(account="111111111111", region="eu-west-1"))
+        trail = AuditTrail(
+            stack,
+            "Trail",
+            trail_name="audit-trail",
+            management_events=ManagementEvents.ALL,
+            exclude_kms_events=True,
+            insights=[InsightType.API_ERROR_RATE],
+        )
+        trail.grant_read_logs(some_role)
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        trail_name: str = "audit-trail",
+        bucket: s3.IBucket | None = None,
+        bucket_prefix: str | None = None,
+        key: kms.IKey | None = None,
+        log_file_key: kms.IKey | None = None,
+        topic: sns.ITopic | None = None,
+        log_group: logs.ILogGroup | None = None,
+        log_group_name: str | None = None,
+        log_retention: logs.RetentionDays | None = None,
+        role_name: str | None = None,
+        is_organization_trail: bool = False,
+        organization_id: str | None = None,
+        management_events: ManagementEvents = ManagementEvents.ALL,
+        exclude_kms_events: bool = False,
+        exclude_rds_data_events: bool = False,
+        data_events: DataEventSelection | None = None,
+        insights: Sequence[InsightType] = (),
+        lifecycle: LifecycleOptions | None = None,
+        object_lock: ObjectLockOptions | None = None,
+        access_logs_bucket: s3.IBucket | None = None,
+        tags: Mapping[str, str] | None = None,
+        removal_policy: cdk.RemovalPolicy | None = None,
+    ) -> None:
+        """
+        :param trail_name: fixed trail name; the bucket and key policies are built from it.
+            Default: ``audit-trail``.
+        :param bucket: where log files go (its policy must admit CloudTrail; an imported bucket
+            is not changed). Default: a new versioned, TLS-only, SSE-KMS ``LogBucket``.
+        :param bucket_prefix: S3 key prefix of the log files. Default: none.
+        :param key: key for what is created here: log files, bucket, log group and topic.
+            Default: a new key with rotation and the key policy CloudTrail, CloudWatch Logs
+            and SNS need.
+        :param log_file_key: key CloudTrail encrypts log files with when they go to a bucket
+            in another account (the log archive). Default: ``key``.
+        :param topic: SNS topic notified of each log-file delivery. Default: a new topic
+            encrypted with ``key``, TLS-only.
+        :param log_group: CloudWatch Logs destination. Default: a new log group encrypted
+            with ``key``.
+        :param log_group_name: name of the new log group. Default: ``/aws/cloudtrail/<trail_name>``.
+        :param log_retention: retention of the new log group. Default: one year (CIS).
+        :param role_name: name of the role CloudTrail uses to write to CloudWatch Logs.
+            Default: ``CloudTrail_CloudWatchLogs_Role``.
+        :param is_organization_trail: log every account of the organization (deploy in the
+            management account or a delegated administrator). Default: False.
+        :param organization_id: ``o-...`` id; required for an organization trail.
+        :param management_events: Default: ALL.
+        :param exclude_kms_events: leave out high-volume KMS management events. Default: False.
+        :param exclude_rds_data_events: leave out RDS Data API management events. Default: False.
+        :param data_events: Default: none.
+        :param insights: CloudTrail Insights types. Default: none.
+        :param lifecycle: of the new bucket. Default: ``LifecycleOptions()``.
+        :param object_lock: of the new bucket. Default: no Object Lock.
+        :param access_logs_bucket: receives the new bucket's S3 server access logs.
+            Default: a new SSE-S3 access-log bucket.
+        :param tags: added to every taggable resource created here. Default: none.
+        :param removal_policy: of the buckets, key and log group created here. Default: RETAIN.
+        """
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        data_events = data_events if data_events is not None else DataEventSelection()
+        insights = list(insights)
+        removal_policy = removal_policy if removal_policy is not None else cdk.RemovalPolicy.RETAIN
+        role_name = role_name if role_name is not None else DEFAULT_ROLE_NAME
+
+        problems = Problems(f"AuditTrail({self.node.path})")
+        problems.check(
+            bool(policies.TRAIL_NAME_PATTERN.match(trail_name)),
+            f"trail_name {trail_name!r} is not a valid trail name: 3-128 letters, digits, '.', '_' or '-', "
+            "starting and ending with a letter or digit",
+        )
+        if is_organization_trail and organization_id is None:
+            problems.add("is_organization_trail=True needs organization_id (got None): pass the o-xxxxxxxxxx id")
+        if organization_id is not None and not policies.ORGANIZATION_ID_PATTERN.match(organization_id):
+            problems.add(f"organization_id {organization_id!r} is not an organization id like 'o-a1b2c3d4e5'")
+        if organization_id is not None and not is_organization_trail:
+            problems.add("organization_id was given but is_organization_trail is False: set it True or drop the id")
+        if bucket is not None:
+            for name, value in (
+                ("lifecycle", lifecycle),
+                ("object_lock", object_lock),
+                ("access_logs_bucket", access_logs_bucket),
+            ):
+                problems.check(
+                    value is None,
+                    f"{name} applies only to a bucket created here, but bucket was given: "
+                    "configure it on that bucket instead",
+                )
+        if log_group is not None:
+            problems.check(
+                log_group_name is None, "log_group_name applies only to a new log group, but log_group was given"
+            )
+            problems.check(
+                log_retention is None, "log_retention applies only to a new log group, but log_group was given"
+            )
+        if management_events is ManagementEvents.NONE:
+            problems.check(
+                not data_events.is_empty,
+                "management_events=NONE with no data events: the trail would record nothing",
+            )
+            problems.check(
+                not insights,
+                "insights need management events, but management_events=NONE: record management events "
+                "or drop insights",
+            )
+            problems.check(
+                not (exclude_kms_events or exclude_rds_data_events),
+                "exclude_kms_events / exclude_rds_data_events filter management events, but management_events=NONE",
+            )
+        if management_events is ManagementEvents.READ_ONLY and insights:
+            problems.add("insights analyse write management events, but management_events=READ_ONLY")
+        problems.check(
+            len(set(insights)) == len(insights), f"insights lists a type twice (got {[i.value for i in insights]})"
+        )
+        problems.raise_if_any()
+
+        self.trail_name = trail_name
+        self.trail_arn = policies.trail_arn(self, trail_name=trail_name)
+        self.is_organization_trail = is_organization_trail
+        log_group_name = log_group_name if log_group_name is not None else f"/aws/cloudtrail/{trail_name}"
+        account = stack.account
+
+        # Key: one customer key for everything created here (the aws/sns and aws/s3 keys cannot
+        # grant CloudTrail or CloudWatch what they need).
+        if key is None:
+            new_key = kms.Key(
+                self,
+                "Key",
+                description=f"Encrypts what CloudTrail trail {trail_name} writes here: log files, log group, topic",
+                enable_key_rotation=True,
+                removal_policy=removal_policy,
+            )
+            if log_file_key is None:
+                for statement in policies.cloudtrail_key_statements(
+                    trail_arns=[self.trail_arn], trail_account_ids=[account], reader_account_id=account
+                ):
+                    new_key.add_to_resource_policy(statement)
+            new_key.add_to_resource_policy(
+                policies.logs_key_statement(
+                    log_group_arns=[
+                        stack.format_arn(
+                            service="logs",
+                            resource="log-group",
+                            resource_name=log_group_name,
+                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    ],
+                    region=stack.region,
+                )
+            )
+            new_key.add_to_resource_policy(
+                policies.service_publish_key_statement(
+                    sid="AllowCloudTrailToPublishToEncryptedTopic",
+                    services=["cloudtrail.amazonaws.com"],
+                    account_id=account,
+                    source_arns=[self.trail_arn],
+                )
+            )
+            key = new_key
+        self.key: kms.IKey = key
+        self.log_file_key: kms.IKey = log_file_key if log_file_key is not None else key
+
+        # Bucket: created with the access-log bucket, or brought by the caller.
+        self.access_logs_bucket: s3.IBucket | None = None
+        bucket_policy_dependency: Construct | None = None
+        if bucket is None:
+            if access_logs_bucket is None:
+                access_logs_bucket = LogBucket(
+                    self,
+                    "AccessLogsBucket",
+                    server_access_logs=False,
+                    lifecycle=lifecycle,
+                    removal_policy=removal_policy,
+                ).bucket
+            self.access_logs_bucket = access_logs_bucket
+            bucket = LogBucket(
+                self,
+                "Bucket",
+                encryption_key=self.log_file_key,
+                lifecycle=lifecycle,
+                object_lock=object_lock,
+                access_logs_bucket=access_logs_bucket,
+                removal_policy=removal_policy,
+            ).bucket
+        self.bucket: s3.IBucket = bucket
+        for statement in policies.cloudtrail_bucket_statements(
+            bucket_arn=bucket.bucket_arn,
+            trail_arns=[self.trail_arn],
+            account_ids=[account],
+            organization_id=organization_id,
+            prefix=bucket_prefix,
+        ):
+            result = bucket.add_to_resource_policy(statement)
+            if result.statement_added and result.policy_dependable is not None:
+                bucket_policy_dependency = bucket.policy
+
+        # Topic notified of each log-file delivery.
+        if topic is None:
+            topic = sns.Topic(
+                self,
+                "Topic",
+                display_name=f"CloudTrail {trail_name} log file delivery",
+                master_key=key,
+                enforce_ssl=True,
+            )
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AWSCloudTrailSNSPolicy",
+                principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={"StringEquals": {"aws:SourceArn": self.trail_arn}},
+            )
+        )
+        self.topic: sns.ITopic = topic
+
+        # CloudWatch Logs delivery.
+        stream_group_name = log_group_name
+        if log_group is None:
+            log_group = logs.LogGroup(
+                self,
+                "LogGroup",
+                log_group_name=log_group_name,
+                encryption_key=key,
+                retention=log_retention if log_retention is not None else logs.RetentionDays.ONE_YEAR,
+                removal_policy=removal_policy,
+            )
+        else:
+            stream_group_name = log_group.log_group_name
+        self.log_group: logs.ILogGroup = log_group
+        stream_prefixes = [f"{account}_CloudTrail_{stack.region}*"]
+        if organization_id is not None:
+            stream_prefixes.append(f"{organization_id}_*")
+        self.role = iam.Role(
+            self,
+            "CloudWatchLogsRole",
+            role_name=role_name,
+            assumed_by=iam.ServicePrincipal("cloudtrail.amazonaws.com"),
+            description=f"Lets CloudTrail trail {trail_name} deliver events to CloudWatch Logs",
+        )
+        stream_resources = [
+            stack.format_arn(
+                service="logs",
+                resource="log-group",
+                resource_name=f"{stream_group_name}:log-stream:{prefix}",
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for prefix in stream_prefixes
+        ]
+        # A customer-managed policy rather than an inline one (NIST/HIPAA/PCI IAMNoInlinePolicy).
+        self.role_policy = iam.ManagedPolicy(
+            self,
+            "CloudWatchLogsPolicy",
+            description=f"CloudTrail trail {trail_name}: write its own log streams, nothing else",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="AWSCloudTrailCreateLogStreamAndPutLogEvents",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=stream_resources,
+                )
+            ],
+        )
+        stream_reason = (
+            "CloudTrail names its log streams <account>_CloudTrail_<region>_<n> (and <o-id>_* for an "
+            "organization trail); the wildcard covers only this trail's streams in this one log group, "
+            "as AWS documents for CloudTrail_CloudWatchLogs_Role."
+        )
+        _nag.acknowledge(
+            self.role_policy,
+            stream_reason,
+            *(f"AwsSolutions-IAM5[Resource::{_nag.rendered(self, resource)}]" for resource in stream_resources),
+        )
+
+        # The trail itself.
+        self.trail = cloudtrail.CfnTrail(
+            self,
+            "Resource",
+            trail_name=trail_name,
+            is_logging=True,
+            s3_bucket_name=bucket.bucket_name,
+            s3_key_prefix=bucket_prefix,
+            kms_key_id=self.log_file_key.key_arn,
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            enable_log_file_validation=True,
+            is_organization_trail=is_organization_trail,
+            cloud_watch_logs_log_group_arn=log_group.log_group_arn,
+            cloud_watch_logs_role_arn=self.role.role_arn,
+            sns_topic_name=topic.topic_name,
+            advanced_event_selectors=self._selectors(
+                management_events, exclude_kms_events, exclude_rds_data_events, data_events
+            ),
+            insight_selectors=[cloudtrail.CfnTrail.InsightSelectorProperty(insight_type=i.value) for i in insights]
+            or None,
+        )
+        # CloudTrail checks its permissions when the trail is created: the policies come first.
+        self.trail.node.add_dependency(self.role_policy)
+        if bucket_policy_dependency is not None:
+            self.trail.node.add_dependency(bucket_policy_dependency)
+
+        for tag_key, tag_value in (tags or {}).items():
+            cdk.Tags.of(self).add(tag_key, tag_value)
+
+    @staticmethod
+    def _selectors(
+        management_events: ManagementEvents,
+        exclude_kms_events: bool,
+        exclude_rds_data_events: bool,
+        data_events: DataEventSelection,
+    ) -> list[cloudtrail.CfnTrail.AdvancedEventSelectorProperty]:
+        field = cloudtrail.CfnTrail.AdvancedFieldSelectorProperty
+        selectors = []
+        if management_events is not ManagementEvents.NONE:
+            fields = [field(field="eventCategory", equal_to=["Management"])]
+            if management_events is ManagementEvents.WRITE_ONLY:
+                fields.append(field(field="readOnly", equal_to=["false"]))
+            elif management_events is ManagementEvents.READ_ONLY:
+                fields.append(field(field="readOnly", equal_to=["true"]))
+            excluded = [
+                source
+                for source, on in (
+                    ("kms.amazonaws.com", exclude_kms_events),
+                    ("rdsdata.amazonaws.com", exclude_rds_data_events),
+                )
+                if on
+            ]
+            if excluded:
+                fields.append(field(field="eventSource", not_equals=excluded))
+            selectors.append(
+                cloudtrail.CfnTrail.AdvancedEventSelectorProperty(name="Management events", field_selectors=fields)
+            )
+        if data_events.all_s3_buckets or data_events.s3_bucket_names:
+            fields = [
+                field(field="eventCategory", equal_to=["Data"]),
+                field(field="resources.type", equal_to=["AWS::S3::Object"]),
+            ]
+            if data_events.s3_bucket_names:
+                fields.append(
+                    field(
+                        field="resources.ARN",
+                        starts_with=[f"arn:{cdk.Aws.PARTITION}:s3:::{name}/" for name in data_events.s3_bucket_names],
+                    )
+                )
+            selectors.append(
+                cloudtrail.CfnTrail.AdvancedEventSelectorProperty(name="S3 data events", field_selectors=fields)
+            )
+        if data_events.all_lambda_functions or data_events.lambda_function_arns:
+            fields = [
+                field(field="eventCategory", equal_to=["Data"]),
+                field(field="resources.type", equal_to=["AWS::Lambda::Function"]),
+            ]
+            if data_events.lambda_function_arns:
+                fields.append(field(field="resources.ARN", equal_to=list(data_events.lambda_function_arns)))
+            selectors.append(
+                cloudtrail.CfnTrail.AdvancedEventSelectorProperty(name="Lambda data events", field_selectors=fields)
+            )
+        return selectors
+
+    def grant_read_logs(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read the trail's log files (bucket + key) and its CloudWatch log events."""
+        grant = self.bucket.grant_read(grantee)
+        self.log_file_key.grant_decrypt(grantee)
+        self.log_group.grant_read(grantee)
+        return grant
+
+    def metric_incoming_log_events(self, **props: object) -> cloudwatch.Metric:
+        """Events CloudTrail delivered to the log group (Sum over 5 minutes): zero means delivery stopped."""
+        return self._logs_metric("IncomingLogEvents", **props)
+
+    def metric_incoming_bytes(self, **props: object) -> cloudwatch.Metric:
+        """Bytes CloudTrail delivered to the log group (Sum over 5 minutes)."""
+        return self._logs_metric("IncomingBytes", **props)
+
+    def _logs_metric(self, name: str, **props: object) -> cloudwatch.Metric:
+        options = {"statistic": "Sum", "period": cdk.Duration.minutes(5), **props}
+        return cloudwatch.Metric(
+            namespace="AWS/Logs",
+            metric_name=name,
+            dimensions_map={"LogGroupName": self.log_group.log_group_name},
+            **options,  # type: ignore[arg-type]
+        )

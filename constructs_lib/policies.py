@@ -1,0 +1,163 @@
+"""Resource-policy statements exactly as AWS documents them for the services of the baseline.
+
+They are functions, not constructs, so a bucket or key in another stack (the log archive) gets
+the same statements as one that ``AuditTrail`` creates itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from constructs import IConstruct
+
+ORGANIZATION_ID_PATTERN = re.compile(r"^o-[a-z0-9]{10,32}$")
+TRAIL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$")
+
+
+def trail_arn(scope: IConstruct, *, trail_name: str, account: str | None = None, region: str | None = None) -> str:
+    """ARN of a trail built from its fixed name.
+
+    A bucket or key policy that referenced the trail's own ``Arn`` attribute would make a
+    dependency cycle (the trail waits for the policy); the name is known before either exists.
+
+    :param account: Default: the stack's account.
+    :param region: the trail's home region. Default: the stack's region.
+    """
+    return cdk.Stack.of(scope).format_arn(
+        service="cloudtrail",
+        resource="trail",
+        resource_name=trail_name,
+        account=account,
+        region=region,
+        arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+    )
+
+
+def _one_or_many(values: Sequence[str]) -> str | list[str]:
+    """A single condition value as a string, as AWS documents the policies (and as people read them)."""
+    return values[0] if len(values) == 1 else list(values)
+
+
+def _prefixed(prefix: str | None, path: str) -> str:
+    return f"{prefix.strip('/')}/{path}" if prefix else path
+
+
+def cloudtrail_bucket_statements(
+    *,
+    bucket_arn: str,
+    trail_arns: Sequence[str],
+    account_ids: Sequence[str],
+    organization_id: str | None = None,
+    prefix: str | None = None,
+) -> list[iam.PolicyStatement]:
+    """Bucket-policy statements CloudTrail needs to deliver log files.
+
+    ``s3:GetBucketAcl`` on the bucket and ``s3:PutObject`` on ``[prefix/]AWSLogs/<account>/*``
+    (plus ``[prefix/]AWSLogs/<o-id>/*`` for an organization trail), both restricted to the
+    given trails by ``aws:SourceArn``; missing, CloudTrail fails with
+    ``InsufficientS3BucketPolicyException``.
+    """
+    principal = iam.ServicePrincipal("cloudtrail.amazonaws.com")
+    source = {"aws:SourceArn": _one_or_many(trail_arns)}
+    object_paths = [f"{bucket_arn}/{_prefixed(prefix, f'AWSLogs/{account}/*')}" for account in account_ids]
+    if organization_id is not None:
+        object_paths.append(f"{bucket_arn}/{_prefixed(prefix, f'AWSLogs/{organization_id}/*')}")
+    return [
+        iam.PolicyStatement(
+            sid="AWSCloudTrailAclCheck",
+            principals=[principal],
+            actions=["s3:GetBucketAcl"],
+            resources=[bucket_arn],
+            conditions={"StringEquals": source},
+        ),
+        iam.PolicyStatement(
+            sid="AWSCloudTrailWrite",
+            principals=[principal],
+            actions=["s3:PutObject"],
+            resources=object_paths,
+            conditions={"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **source}},
+        ),
+    ]
+
+
+def cloudtrail_key_statements(
+    *,
+    trail_arns: Sequence[str],
+    trail_account_ids: Sequence[str],
+    reader_account_id: str,
+) -> list[iam.PolicyStatement]:
+    """Key-policy statements for a key that encrypts CloudTrail log files.
+
+    CloudTrail may generate data keys only under its own encryption context and only for the
+    given trails; readers in ``reader_account_id`` may decrypt log files (and nothing else)
+    with it. The aws-cdk ``Trail`` adds no key policy; missing, CloudTrail fails with
+    ``InsufficientEncryptionPolicyException``.
+    """
+    principal = iam.ServicePrincipal("cloudtrail.amazonaws.com")
+    partition = cdk.Aws.PARTITION
+    contexts = [f"arn:{partition}:cloudtrail:*:{account}:trail/*" for account in trail_account_ids]
+    source = {"aws:SourceArn": _one_or_many(trail_arns)}
+    return [
+        iam.PolicyStatement(
+            sid="AllowCloudTrailToEncryptLogs",
+            principals=[principal],
+            actions=["kms:GenerateDataKey*"],
+            resources=["*"],
+            conditions={
+                "StringEquals": source,
+                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": _one_or_many(contexts)},
+            },
+        ),
+        iam.PolicyStatement(
+            sid="AllowCloudTrailToDescribeKey",
+            principals=[principal],
+            actions=["kms:DescribeKey"],
+            resources=["*"],
+            conditions={"StringEquals": source},
+        ),
+        iam.PolicyStatement(
+            sid="AllowLogReadersToDecryptLogFiles",
+            principals=[iam.AccountPrincipal(reader_account_id)],
+            actions=["kms:Decrypt", "kms:ReEncryptFrom"],
+            resources=["*"],
+            conditions={
+                "StringEquals": {"kms:CallerAccount": reader_account_id},
+                "Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"},
+            },
+        ),
+    ]
+
+
+def logs_key_statement(*, log_group_arns: Sequence[str], region: str | None = None) -> iam.PolicyStatement:
+    """Key-policy statement that lets CloudWatch Logs encrypt the given log groups with a key."""
+    region = region if region is not None else cdk.Aws.REGION
+    return iam.PolicyStatement(
+        sid="AllowCloudWatchLogsToUseKey",
+        principals=[iam.ServicePrincipal(f"logs.{region}.amazonaws.com")],
+        actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        resources=["*"],
+        conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": _one_or_many(log_group_arns)}},
+    )
+
+
+def service_publish_key_statement(
+    *, sid: str, services: Sequence[str], account_id: str, source_arns: Sequence[str] | None = None
+) -> iam.PolicyStatement:
+    """Key-policy statement letting AWS services publish to SNS topics encrypted with this key.
+
+    Without it an encrypted topic silently drops what CloudWatch alarms, EventBridge or CloudTrail
+    send it (the AWS-managed ``aws/sns`` key cannot grant this).
+    """
+    conditions: dict[str, dict[str, object]] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    if source_arns:
+        conditions["ArnLike"] = {"aws:SourceArn": _one_or_many(source_arns)}
+    return iam.PolicyStatement(
+        sid=sid,
+        principals=[iam.ServicePrincipal(service) for service in services],
+        actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources=["*"],
+        conditions=conditions,
+    )

@@ -1,0 +1,61 @@
+"""Every stack the config asks for, per account role."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from stacks.config import AccountRole, BaselineConfig
+from stacks.log_archive import LogArchiveStack
+from stacks.management import ManagementStack
+from stacks.naming import Names
+from stacks.single_account import SingleAccountStack
+
+
+def build_stacks(scope: Construct, config: BaselineConfig) -> dict[str, cdk.Stack]:
+    """Create every stack the config asks for; returns them by stack name.
+
+    Organization mode: log archive, then management (which writes into the archive).
+    Single-account mode: one stack holding the whole baseline.
+    """
+    names = Names(config)
+    stacks: dict[str, cdk.Stack] = {}
+
+    def env(account_id: str) -> cdk.Environment:
+        return cdk.Environment(account=account_id, region=config.home_region)
+
+    if config.single_account:
+        account = config.accounts[0]
+        name = names.stack_name("single-account")
+        stacks[name] = SingleAccountStack(
+            scope,
+            name,
+            config=config,
+            env=env(account.id),
+            description=f"Monitoring baseline for account {account.name}: trail, log buckets, key, topic, log group",
+        )
+    else:
+        archive_name = names.stack_name("log-archive")
+        archive = LogArchiveStack(
+            scope,
+            archive_name,
+            config=config,
+            env=env(config.account_with_role(AccountRole.LOG_ARCHIVE).id),
+            description="Monitoring baseline: central log buckets and key in the log-archive account",
+        )
+        stacks[archive_name] = archive
+        management_name = names.stack_name("management")
+        management = ManagementStack(
+            scope,
+            management_name,
+            config=config,
+            env=env(config.account_with_role(AccountRole.MANAGEMENT).id),
+            description="Monitoring baseline: organization trail, its log group, topic and role",
+        )
+        management.add_stack_dependency(archive, "the trail writes into the log-archive bucket and key")
+        stacks[management_name] = management
+
+    for stack in stacks.values():
+        for key, value in config.tags.items():
+            cdk.Tags.of(stack).add(key, value)
+    return stacks

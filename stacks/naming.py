@@ -1,0 +1,54 @@
+"""Deterministic physical names derived from the config.
+
+Stacks in different accounts find each other's resources by these names, never by lookups:
+the management account's trail writes to the bucket the log-archive stack created under the
+same name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stacks.config import AccountRole, BaselineConfig
+
+
+@dataclass(frozen=True)
+class Names:
+    config: BaselineConfig
+
+    @property
+    def prefix(self) -> str:
+        return self.config.naming.prefix
+
+    @property
+    def home_region(self) -> str:
+        return self.config.home_region
+
+    @property
+    def archive_account(self) -> str:
+        """Account that holds the central log buckets (the only account in single-account mode)."""
+        if self.config.single_account:
+            return self.config.accounts[0].id
+        return self.config.account_with_role(AccountRole.LOG_ARCHIVE).id
+
+    @property
+    def trail_name(self) -> str:
+        return self.config.cloudtrail.trail_name
+
+    @property
+    def cloudtrail_bucket(self) -> str:
+        return f"{self.prefix}-cloudtrail-{self.archive_account}-{self.home_region}"
+
+    @property
+    def access_logs_bucket(self) -> str:
+        return f"{self.prefix}-access-logs-{self.archive_account}-{self.home_region}"
+
+    @property
+    def log_archive_key_alias(self) -> str:
+        return f"alias/{self.prefix}/log-archive"
+
+    def log_archive_key_alias_arn(self, partition: str) -> str:
+        return f"arn:{partition}:kms:{self.home_region}:{self.archive_account}:{self.log_archive_key_alias}"
+
+    def stack_name(self, role: str) -> str:
+        return f"{self.prefix}-{role}"

@@ -1,0 +1,70 @@
+"""Shared fixtures: each example config is synthesized once per test process (jsii start-up is costly)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import assertions
+
+from stacks.baseline import build_stacks
+from stacks.compliance import add_compliance_checks
+from stacks.config import BaselineConfig, load_config
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("NODE_NO_WARNINGS", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Feature flags and context exactly as `cdk synth` applies them from cdk.json.
+CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+EXAMPLE_CONFIGS = {
+    "example": ROOT / "config" / "example.yaml",
+    "single-account": ROOT / "config" / "single-account.yaml",
+}
+
+
+@dataclass
+class Synthesized:
+    config: BaselineConfig
+    stacks: dict[str, cdk.Stack]
+    outdir: Path
+
+    def template(self, stack_name: str) -> assertions.Template:
+        return assertions.Template.from_json(self.template_json(stack_name))
+
+    def template_json(self, stack_name: str) -> dict[str, Any]:
+        return json.loads((self.outdir / f"{stack_name}.template.json").read_text())
+
+    def validation_report(self) -> dict[str, Any]:
+        return json.loads((self.outdir / "validation-report.json").read_text())
+
+
+def synthesize(config: BaselineConfig, outdir: Path, *, compliance: bool = True) -> Synthesized:
+    app = cdk.App(outdir=str(outdir), context=dict(CDK_CONTEXT))
+    stacks = build_stacks(app, config)
+    if compliance:
+        add_compliance_checks(app)
+    app.synth()
+    return Synthesized(config=config, stacks=stacks, outdir=outdir)
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Synthesized]]:
+    """Both bundled configs, synthesized with the four cdk-nag packs (a finding fails the fixture)."""
+    yield {name: synthesize(load_config(path), tmp_path_factory.mktemp(name)) for name, path in EXAMPLE_CONFIGS.items()}
+
+
+def stack_template(stack: cdk.Stack) -> assertions.Template:
+    return assertions.Template.from_stack(stack)
+
+
+def new_stack(account: str = "111111111111", region: str = "eu-west-1") -> cdk.Stack:
+    """A stack in a plain App: constructs must work without our cdk.json feature flags."""
+    app = cdk.App()
+    return cdk.Stack(app, "TestStack", env=cdk.Environment(account=account, region=region))
