@@ -14,10 +14,10 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from constructs_lib.retention import RETENTION_DAYS
@@ -63,6 +63,20 @@ ACCOUNT_ID = re.compile(r"^\d{12}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 OU_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,127}$")
+
+
+def _check_region(value: str) -> str:
+    if value not in AWS_REGIONS:
+        raise ValueError(f"is not an AWS region; allowed: {', '.join(AWS_REGIONS)}")
+    return value
+
+
+Region = Annotated[str, AfterValidator(_check_region)]
+
+
+def _section_problem(field: str, message: str) -> PydanticCustomError:
+    """A cross-field problem inside one section, reported as ``<section>.<field>: <message>``."""
+    return PydanticCustomError("section", "{field}: {message}", {"field": field, "message": message})
 
 
 class ConfigError(Exception):
@@ -221,6 +235,14 @@ class ObjectLock(Model):
     mode: Literal["GOVERNANCE", "COMPLIANCE"] | None = None
     days: int | None = Field(default=None, ge=1)
 
+    @model_validator(mode="after")
+    def _both(self) -> ObjectLock:
+        if self.mode is None:
+            raise _section_problem("mode", f"missing (days is {self.days!r}); allowed: GOVERNANCE, COMPLIANCE")
+        if self.days is None:
+            raise _section_problem("days", f"missing (mode is {self.mode!r}); give the retention in days (>= 1)")
+        return self
+
 
 class LogArchiveSettings(Model):
     transition_days: int | None = Field(
@@ -231,6 +253,32 @@ class LogArchiveSettings(Model):
     )
     access_log_retention_days: int = Field(default=365, ge=1, description="S3 server access logs expire after")
     object_lock: ObjectLock | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LogArchiveSettings:
+        if (
+            self.transition_days is not None
+            and self.retention_days is not None
+            and self.retention_days <= self.transition_days
+        ):
+            raise _section_problem(
+                "retention_days",
+                f"{self.retention_days} is not longer than log_archive.transition_days ({self.transition_days}); "
+                "objects would expire before they are archived: make it greater or null",
+            )
+        lock = self.object_lock
+        if (
+            lock is not None
+            and lock.days is not None
+            and self.retention_days is not None
+            and lock.days > self.retention_days
+        ):
+            raise _section_problem(
+                "object_lock.days",
+                f"{lock.days} exceeds log_archive.retention_days ({self.retention_days}); "
+                "objects would be due to expire while still locked",
+            )
+        return self
 
 
 class Naming(Model):
@@ -248,27 +296,16 @@ class BaselineConfig(Model):
     """The whole config file."""
 
     naming: Naming = Field(default_factory=Naming)
-    home_region: str
-    governed_regions: list[str] = Field(default_factory=list, description="regions the baseline covers; default: home")
+    home_region: Region
+    governed_regions: list[Region] = Field(
+        default_factory=list, description="regions the baseline covers; default: home"
+    )
     organization: Organization | None = Field(default=None, description="absent: single-account mode")
     accounts: list[Account]
     notifications: Notifications = Field(default_factory=Notifications)
     cloudtrail: CloudTrailSettings = Field(default_factory=CloudTrailSettings)
     log_archive: LogArchiveSettings = Field(default_factory=LogArchiveSettings)
     tags: dict[str, str] = Field(default_factory=dict, description="tags on every taggable resource")
-
-    @field_validator("home_region")
-    @classmethod
-    def _home_region(cls, value: str) -> str:
-        _check_region(value)
-        return value
-
-    @field_validator("governed_regions")
-    @classmethod
-    def _governed(cls, value: list[str]) -> list[str]:
-        for region in value:
-            _check_region(region)
-        return value
 
     @property
     def single_account(self) -> bool:
@@ -286,11 +323,6 @@ class BaselineConfig(Model):
     def account_with_role(self, role: AccountRole) -> Account:
         (account,) = self.accounts_with_role(role)
         return account
-
-
-def _check_region(value: str) -> None:
-    if value not in AWS_REGIONS:
-        raise ValueError(f"is not an AWS region; allowed: {', '.join(AWS_REGIONS)}")
 
 
 def _semantic_problems(config: BaselineConfig) -> list[str]:
@@ -357,32 +389,6 @@ def _semantic_problems(config: BaselineConfig) -> list[str]:
                     f"accounts: organization mode needs {want} account with role {role.value!r} (got {got})"
                 )
 
-    archive = config.log_archive
-    if (
-        archive.transition_days is not None
-        and archive.retention_days is not None
-        and archive.retention_days <= archive.transition_days
-    ):
-        problems.append(
-            f"log_archive.retention_days: {archive.retention_days} is not longer than log_archive.transition_days "
-            f"({archive.transition_days}); objects would expire before they are archived: make it greater or null"
-        )
-    lock = archive.object_lock
-    if lock is not None:
-        if lock.mode is None:
-            problems.append(
-                f"log_archive.object_lock.mode: missing (days is {lock.days!r}); allowed: GOVERNANCE, COMPLIANCE"
-            )
-        if lock.days is None:
-            problems.append(
-                f"log_archive.object_lock.days: missing (mode is {lock.mode!r}); give the retention in days (>= 1)"
-            )
-        if lock.days is not None and archive.retention_days is not None and lock.days > archive.retention_days:
-            problems.append(
-                f"log_archive.object_lock.days: {lock.days} exceeds log_archive.retention_days ({archive.retention_days}); "
-                "objects would be due to expire while still locked"
-            )
-
     trail = config.cloudtrail
     if trail.data_events.all_s3_buckets and trail.data_events.s3_bucket_names:
         problems.append(
@@ -420,6 +426,8 @@ def _pydantic_problems(error: ValidationError) -> list[str]:
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "unknown_key":
             problems.append(f"{_path(loc)}: {message}")
+        elif item["type"] == "section":
+            problems.append(f"{_path(loc)}.{message}")
         elif item["type"] == "missing":
             problems.append(f"{_path(loc)}: required key is missing")
         else:

@@ -25,7 +25,7 @@ class ManagementStack(cdk.Stack):
 
         # The log-archive account owns the bucket and key; they are named, not looked up.
         archive_bucket = s3.Bucket.from_bucket_name(self, "LogArchiveBucket", names.cloudtrail_bucket)
-        archive_key = kms.Key.from_key_arn(self, "LogArchiveKey", names.log_archive_key_alias_arn(cdk.Aws.PARTITION))
+        archive_key = kms.Key.from_key_arn(self, "LogArchiveKey", names.log_archive_key_alias_arn(self.partition))
         self.trail = AuditTrail(
             self,
             "OrganizationTrail",
