@@ -1,5 +1,6 @@
 # Two commands do all the set-up: `make synth` and `make test` (see README.md).
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 .DEFAULT_GOAL := synth
 
 PYTHON ?= python3
@@ -19,8 +20,8 @@ CDK_FLAGS := --no-notices --no-version-reporting --quiet
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@# Some machines' pip.conf names local indexes that may be absent: drop that noise, keep errors.
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -244,7 +244,7 @@ class AuditTrail(Construct):
             )
             if log_file_key is None:
                 for statement in policies.cloudtrail_key_statements(
-                    trail_arns=[self.trail_arn], trail_account_ids=[account], reader_account_id=account
+                    trail_arns=[self.trail_arn], trail_account_ids=[account], reader_account_ids=[account]
                 ):
                     new_key.add_to_resource_policy(statement)
             new_key.add_to_resource_policy(

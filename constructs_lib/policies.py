@@ -87,14 +87,15 @@ def cloudtrail_key_statements(
     *,
     trail_arns: Sequence[str],
     trail_account_ids: Sequence[str],
-    reader_account_id: str,
+    reader_account_ids: Sequence[str],
 ) -> list[iam.PolicyStatement]:
     """Key-policy statements for a key that encrypts CloudTrail log files.
 
     CloudTrail may generate data keys only under its own encryption context and only for the
-    given trails; readers in ``reader_account_id`` may decrypt log files (and nothing else)
-    with it. The aws-cdk ``Trail`` adds no key policy; missing, CloudTrail fails with
-    ``InsufficientEncryptionPolicyException``.
+    given trails; principals of ``reader_account_ids`` may decrypt log files (and nothing else)
+    with it. Include the account that creates the trail: with an S3 Bucket Key, creating or
+    updating an SSE-KMS trail needs ``kms:Decrypt`` (CloudTrail docs). The aws-cdk ``Trail``
+    adds no key policy; missing, CloudTrail fails with ``InsufficientEncryptionPolicyException``.
     """
     principal = iam.ServicePrincipal("cloudtrail.amazonaws.com")
     partition = cdk.Aws.PARTITION
@@ -120,11 +121,11 @@ def cloudtrail_key_statements(
         ),
         iam.PolicyStatement(
             sid="AllowLogReadersToDecryptLogFiles",
-            principals=[iam.AccountPrincipal(reader_account_id)],
+            principals=[iam.AccountPrincipal(account) for account in reader_account_ids],
             actions=["kms:Decrypt", "kms:ReEncryptFrom"],
             resources=["*"],
             conditions={
-                "StringEquals": {"kms:CallerAccount": reader_account_id},
+                "StringEquals": {"kms:CallerAccount": _one_or_many(reader_account_ids)},
                 "Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"},
             },
         ),

@@ -35,7 +35,10 @@ class LogArchiveStack(cdk.Stack):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         for statement in policies.cloudtrail_key_statements(
-            trail_arns=[trail_arn], trail_account_ids=[management.id], reader_account_id=self.account
+            trail_arns=[trail_arn],
+            trail_account_ids=[management.id],
+            # Log readers in the archive; the management account creates the trail (Bucket Key needs Decrypt).
+            reader_account_ids=[self.account, management.id],
         ):
             self.key.add_to_resource_policy(statement)
 
