@@ -16,7 +16,7 @@ export CDK_DISABLE_VERSION_CHECK := true
 
 CDK_FLAGS := --no-notices --no-version-reporting --quiet
 
-.PHONY: setup synth test lint format schema clean
+.PHONY: setup synth test lint format schema diagram clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ format: setup
 schema: setup
 	@$(PY) -m stacks.config schema > config/schema.json
 	@echo "wrote config/schema.json"
+
+diagram: setup
+	@$(PY) -m stacks.diagram --update-readme config/example.yaml
 
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache

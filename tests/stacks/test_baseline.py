@@ -125,6 +125,8 @@ def test_single_account_stack_holds_the_whole_trail_bundle(synthesized: dict[str
 
 def test_log_archive_key_lets_readers_and_the_trail_creator_decrypt_only_log_files(synthesized: dict[str, Synthesized]):
     key = synthesized["example"].template_json("acme-log-archive")["Resources"]["LogArchiveKey3EA712C9"]
-    decrypt = next(s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowLogReadersToDecryptLogFiles")
+    decrypt = next(
+        s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowLogReadersToDecryptLogFiles"
+    )
     assert decrypt["Condition"]["StringEquals"]["kms:CallerAccount"] == [ARCHIVE, MANAGEMENT]
     assert decrypt["Condition"]["Null"] == {"kms:EncryptionContext:aws:cloudtrail:arn": "false"}
