@@ -16,7 +16,7 @@ export CDK_DISABLE_VERSION_CHECK := true
 
 CDK_FLAGS := --no-notices --no-version-reporting --quiet
 
-.PHONY: setup synth test lint format schema diagram clean
+.PHONY: setup synth test lint format schema diagram deploy-local clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,3 +57,6 @@ diagram: setup
 
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache
+
+deploy-local: setup
+	@$(PY) -m tests.integration.local_deploy config/single-account.yaml
