@@ -80,6 +80,12 @@ class DataEventSelection:
         )
 
 
+def _log_group_arn(stack: cdk.Stack, resource_name: str) -> str:
+    return stack.format_arn(
+        service="logs", resource="log-group", resource_name=resource_name, arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME
+    )
+
+
 class AuditTrail(Construct):
     """Multi-region CloudTrail trail with encrypted, retained storage and CloudWatch Logs delivery.
 
@@ -235,40 +241,7 @@ class AuditTrail(Construct):
         # Key: one customer key for everything created here (the aws/sns and aws/s3 keys cannot
         # grant CloudTrail or CloudWatch what they need).
         if key is None:
-            new_key = kms.Key(
-                self,
-                "Key",
-                description=f"Encrypts what CloudTrail trail {trail_name} writes here: log files, log group, topic",
-                enable_key_rotation=True,
-                removal_policy=removal_policy,
-            )
-            if log_file_key is None:
-                for statement in policies.cloudtrail_key_statements(
-                    trail_arns=[self.trail_arn], trail_account_ids=[account], reader_account_ids=[account]
-                ):
-                    new_key.add_to_resource_policy(statement)
-            new_key.add_to_resource_policy(
-                policies.logs_key_statement(
-                    log_group_arns=[
-                        stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name=log_group_name,
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    ],
-                    region=stack.region,
-                )
-            )
-            new_key.add_to_resource_policy(
-                policies.service_publish_key_statement(
-                    sid="AllowCloudTrailToPublishToEncryptedTopic",
-                    services=["cloudtrail.amazonaws.com"],
-                    account_id=account,
-                    source_arns=[self.trail_arn],
-                )
-            )
-            key = new_key
+            key = self._new_key(log_group_name, removal_policy, encrypts_log_files=log_file_key is None)
         self.key: kms.IKey = key
         self.log_file_key: kms.IKey = log_file_key if log_file_key is not None else key
 
@@ -340,49 +313,7 @@ class AuditTrail(Construct):
         else:
             stream_group_name = log_group.log_group_name
         self.log_group: logs.ILogGroup = log_group
-        stream_prefixes = [f"{account}_CloudTrail_{stack.region}*"]
-        if organization_id is not None:
-            stream_prefixes.append(f"{organization_id}_*")
-        self.role = iam.Role(
-            self,
-            "CloudWatchLogsRole",
-            role_name=role_name,
-            assumed_by=iam.ServicePrincipal("cloudtrail.amazonaws.com"),
-            description=f"Lets CloudTrail trail {trail_name} deliver events to CloudWatch Logs",
-        )
-        stream_resources = [
-            stack.format_arn(
-                service="logs",
-                resource="log-group",
-                resource_name=f"{stream_group_name}:log-stream:{prefix}",
-                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-            )
-            for prefix in stream_prefixes
-        ]
-        # A customer-managed policy rather than an inline one (NIST/HIPAA/PCI IAMNoInlinePolicy).
-        self.role_policy = iam.ManagedPolicy(
-            self,
-            "CloudWatchLogsPolicy",
-            description=f"CloudTrail trail {trail_name}: write its own log streams, nothing else",
-            roles=[self.role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="AWSCloudTrailCreateLogStreamAndPutLogEvents",
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=stream_resources,
-                )
-            ],
-        )
-        stream_reason = (
-            "CloudTrail names its log streams <account>_CloudTrail_<region>_<n> (and <o-id>_* for an "
-            "organization trail); the wildcard covers only this trail's streams in this one log group, "
-            "as AWS documents for CloudTrail_CloudWatchLogs_Role."
-        )
-        _nag.acknowledge(
-            self.role_policy,
-            stream_reason,
-            *(f"AwsSolutions-IAM5[Resource::{_nag.rendered(self, resource)}]" for resource in stream_resources),
-        )
+        self.role, self.role_policy = self._delivery_role(role_name, stream_group_name, organization_id)
 
         # The trail itself.
         self.trail = cloudtrail.CfnTrail(
@@ -413,6 +344,75 @@ class AuditTrail(Construct):
 
         for tag_key, tag_value in (tags or {}).items():
             cdk.Tags.of(self).add(tag_key, tag_value)
+
+    def _new_key(self, log_group_name: str, removal_policy: cdk.RemovalPolicy, *, encrypts_log_files: bool) -> kms.Key:
+        """Key with rotation whose policy admits CloudTrail, CloudWatch Logs and SNS for this trail only."""
+        stack = cdk.Stack.of(self)
+        key = kms.Key(
+            self,
+            "Key",
+            description=f"Encrypts what CloudTrail trail {self.trail_name} writes here: log files, log group, topic",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+        )
+        if encrypts_log_files:
+            for statement in policies.cloudtrail_key_statements(
+                trail_arns=[self.trail_arn], trail_account_ids=[stack.account], reader_account_ids=[stack.account]
+            ):
+                key.add_to_resource_policy(statement)
+        key.add_to_resource_policy(
+            policies.logs_key_statement(log_group_arns=[_log_group_arn(stack, log_group_name)], region=stack.region)
+        )
+        key.add_to_resource_policy(
+            policies.service_publish_key_statement(
+                sid="AllowCloudTrailToPublishToEncryptedTopic",
+                services=["cloudtrail.amazonaws.com"],
+                account_id=stack.account,
+                source_arns=[self.trail_arn],
+            )
+        )
+        return key
+
+    def _delivery_role(
+        self, role_name: str, log_group_name: str, organization_id: str | None
+    ) -> tuple[iam.Role, iam.ManagedPolicy]:
+        """``CloudTrail_CloudWatchLogs_Role``: may write this trail's log streams and nothing else."""
+        stack = cdk.Stack.of(self)
+        stream_prefixes = [f"{stack.account}_CloudTrail_{stack.region}*"]
+        if organization_id is not None:
+            stream_prefixes.append(f"{organization_id}_*")
+        role = iam.Role(
+            self,
+            "CloudWatchLogsRole",
+            role_name=role_name,
+            assumed_by=iam.ServicePrincipal("cloudtrail.amazonaws.com"),
+            description=f"Lets CloudTrail trail {self.trail_name} deliver events to CloudWatch Logs",
+        )
+        stream_resources = [
+            _log_group_arn(stack, f"{log_group_name}:log-stream:{prefix}") for prefix in stream_prefixes
+        ]
+        # A customer-managed policy rather than an inline one (NIST/HIPAA/PCI IAMNoInlinePolicy).
+        policy = iam.ManagedPolicy(
+            self,
+            "CloudWatchLogsPolicy",
+            description=f"CloudTrail trail {self.trail_name}: write its own log streams, nothing else",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="AWSCloudTrailCreateLogStreamAndPutLogEvents",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=stream_resources,
+                )
+            ],
+        )
+        _nag.acknowledge(
+            policy,
+            "CloudTrail names its log streams <account>_CloudTrail_<region>_<n> (and <o-id>_* for an "
+            "organization trail); the wildcard covers only this trail's streams in this one log group, "
+            "as AWS documents for CloudTrail_CloudWatchLogs_Role.",
+            *(f"AwsSolutions-IAM5[Resource::{_nag.rendered(self, resource)}]" for resource in stream_resources),
+        )
+        return role, policy
 
     @staticmethod
     def _selectors(
