@@ -336,6 +336,14 @@ class Organization(Construct):
             "NIST.800.53.R5-LambdaConcurrency",
             "HIPAA.Security-LambdaConcurrency",
         )
+        log_group = provider.node.try_find_child("LogGroup")  # with @aws-cdk/aws-lambda:useCdkManagedLogGroup
+        if log_group is not None:
+            _nag.acknowledge(
+                log_group,
+                "Holds only the provider's own traces of Organizations set-up calls (root, account and service "
+                "ids, no secrets or audit data); CloudWatch Logs encrypts it at rest with a service key",
+                *_nag.in_compliance_packs("CloudWatchLogGroupEncrypted"),
+            )
         _nag.acknowledge(
             provider.node.find_child("ServiceRole"),
             "The aws-cdk provider role uses the AWS managed AWSLambdaBasicExecutionRole, which only lets the "

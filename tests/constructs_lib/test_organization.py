@@ -22,7 +22,7 @@ from constructs_lib.organization import (
     ServiceControlPolicy,
 )
 from stacks.compliance import add_compliance_checks
-from tests.conftest import new_stack
+from tests.conftest import CDK_CONTEXT, new_stack
 
 EXEMPT = ["BreakGlass"]
 GUARDRAILS = scp.guardrails_policy(exempt_role_names=EXEMPT)
@@ -370,8 +370,9 @@ class TestErrors:
             )
 
 
-def test_compliance_packs_and_cfn_lint_pass(tmp_path: Path):
-    app = cdk.App(outdir=str(tmp_path))
+@pytest.mark.parametrize("context", [{}, CDK_CONTEXT], ids=["plain-app", "cdk-json-flags"])
+def test_compliance_packs_and_cfn_lint_pass(tmp_path: Path, context: dict[str, Any]):
+    app = cdk.App(outdir=str(tmp_path), context=dict(context))
     stack = cdk.Stack(app, "OrgStack", env=cdk.Environment(account="111111111111", region="eu-west-1"))
     build(stack)
     add_compliance_checks(app)
