@@ -120,8 +120,10 @@ class ServiceControlPolicy:
 class DelegatedService(enum.Enum):
     """Services whose administration the organization can delegate to a member account."""
 
-    #: AWS Config aggregators and organization rules, registered through Organizations.
+    #: AWS Config aggregators, registered through Organizations.
     CONFIG = "config.amazonaws.com"
+    #: AWS Config organization rules and conformance packs, registered through Organizations.
+    CONFIG_RULES = "config-multiaccountsetup.amazonaws.com"
     #: CloudTrail organization trails and event data stores, registered through CloudTrail's own API
     #: (it also creates the service-linked role CloudTrail needs).
     CLOUDTRAIL = "cloudtrail.amazonaws.com"

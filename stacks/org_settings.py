@@ -97,7 +97,9 @@ def organization_options(config: BaselineConfig) -> dict[str, Any]:
     delegated: dict[DelegatedService, str] = {}
     audit = config.accounts_with_role(AccountRole.AUDIT)
     if audit and section.delegated_administrators.config:
+        # Aggregators and organization rules / conformance packs have separate service principals.
         delegated[DelegatedService.CONFIG] = audit[0].name
+        delegated[DelegatedService.CONFIG_RULES] = audit[0].name
     if audit and section.delegated_administrators.cloudtrail:
         delegated[DelegatedService.CLOUDTRAIL] = audit[0].name
     return {

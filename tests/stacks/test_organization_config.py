@@ -72,6 +72,7 @@ class TestConfig:
         ]
         assert options["delegated_administrators"] == {
             DelegatedService.CONFIG: "audit",
+            DelegatedService.CONFIG_RULES: "audit",
             DelegatedService.CLOUDTRAIL: "audit",
         }
         text = render(config)
@@ -85,6 +86,16 @@ class TestConfig:
         )
         sids = [s["Sid"] for s in scp_documents(config)["guardrails"]["Statement"]]
         assert sids == ["DenyLeaveOrganization", "DenyRootUser", "ProtectSecurityServices"]
+
+    def test_flow_log_tag_protects_tagged_flow_logs(self):
+        config = parse_config(config_with(flow_log_tag={"key": "acme:component", "value": "flow-logs"}))
+        (statement,) = [
+            s for s in scp_documents(config)["protect-monitoring"]["Statement"] if s["Sid"] == "ProtectFlowLogs"
+        ]
+        assert statement["Action"] == ["ec2:DeleteFlowLogs"]
+        assert statement["Condition"]["StringEquals"] == {"aws:ResourceTag/acme:component": "flow-logs"}
+        untagged = scp_documents(parse_config(EXAMPLE))["protect-monitoring"]["Statement"]
+        assert "ProtectFlowLogs" not in [s["Sid"] for s in untagged]
 
     def test_policies_use_the_baseline_names(self):
         documents = scp_documents(parse_config(EXAMPLE))
@@ -209,6 +220,8 @@ class TestManagementStack:
         trail = management["OrganizationTrail7F291DBA"]
         assert any(d.startswith("OrganizationTrustedAccessCloudtrail") for d in trail["DependsOn"])
         assert any(k.startswith("OrganizationDelegatedAdminConfig") for k in by_type["Custom::AWS"])
+        assert any(k.startswith("OrganizationDelegatedAdminConfigRules") for k in by_type["Custom::AWS"])
+        assert any(k.startswith("OrganizationTrustedAccessConfigMultiaccountsetup") for k in by_type["Custom::AWS"])
 
     def test_cfn_lint_is_clean(self, synthesized):
         templates = sorted(str(p) for p in synthesized["example"].outdir.glob("*.template.json"))
