@@ -404,10 +404,15 @@ class Organization(Construct):
     def _register_delegated_administrator(self, service: DelegatedService, account_id: str) -> cr.AwsCustomResource:
         # CloudFormation has no resource for delegated administrators.
         account_arn = self._arn(f"account/{self.organization_id}/{account_id}")
+        # CloudTrail documents two service principals for its delegated administrator; the
+        # condition must name both (cloudtrail-delegated-administrator-permissions).
+        principals = (
+            [service.value, f"context.{service.value}"] if service is DelegatedService.CLOUDTRAIL else [service.value]
+        )
         register = iam.PolicyStatement(
             actions=["organizations:RegisterDelegatedAdministrator"],
             resources=[account_arn],
-            conditions={"StringEquals": {"organizations:ServicePrincipal": service.value}},
+            conditions={"StringEquals": {"organizations:ServicePrincipal": principals}},
         )
         physical_id = cr.PhysicalResourceId.of(f"{self.organization_id}/delegated-admin/{service.value}/{account_id}")
         if service is DelegatedService.CLOUDTRAIL:
@@ -420,12 +425,13 @@ class Organization(Construct):
                 physical_resource_id=physical_id,
                 ignore_error_codes_matching="AccountRegisteredException",
             )
-            service_role = cdk.Stack.of(self).format_arn(
-                service="iam",
-                region="",
-                resource="role",
-                resource_name="aws-service-role/cloudtrail.amazonaws.com/AWSServiceRoleForCloudTrail",
-            )
+            # The service-linked roles of both CloudTrail service principals.
+            service_roles = [
+                cdk.Stack.of(self).format_arn(
+                    service="iam", region="", resource="role", resource_name=f"aws-service-role/{principal}/*"
+                )
+                for principal in principals
+            ]
             statements = [
                 # RegisterOrganizationDelegatedAdmin has no resource type: only '*' is possible.
                 iam.PolicyStatement(actions=["cloudtrail:RegisterOrganizationDelegatedAdmin"], resources=["*"]),
@@ -433,10 +439,10 @@ class Organization(Construct):
                 iam.PolicyStatement(actions=["organizations:ListAWSServiceAccessForOrganization"], resources=["*"]),
                 iam.PolicyStatement(
                     actions=["iam:CreateServiceLinkedRole"],
-                    resources=[service_role],
-                    conditions={"StringEquals": {"iam:AWSServiceName": "cloudtrail.amazonaws.com"}},
+                    resources=service_roles,
+                    conditions={"StringEquals": {"iam:AWSServiceName": principals}},
                 ),
-                iam.PolicyStatement(actions=["iam:GetRole"], resources=[service_role]),
+                iam.PolicyStatement(actions=["iam:GetRole"], resources=service_roles),
             ]
         else:
             call = cr.AwsSdkCall(
@@ -449,7 +455,17 @@ class Organization(Construct):
                 region="us-east-1",
             )
             statements = [register]
-        return self._custom_resource(f"DelegatedAdmin{_pascal(service.name.lower())}", call, statements)
+            service_roles = []
+        resource = self._custom_resource(f"DelegatedAdmin{_pascal(service.name.lower())}", call, statements)
+        if service_roles:
+            _nag.acknowledge(
+                resource.node.find_child("CustomResourcePolicy"),
+                "CloudTrail names its service-linked roles itself; the wildcard stays inside the "
+                "aws-service-role path of the CloudTrail service principals, and creating them is further "
+                "limited by iam:AWSServiceName",
+                *(f"AwsSolutions-IAM5[Resource::{_nag.rendered(self, arn)}]" for arn in service_roles),
+            )
+        return resource
 
     def _validate(
         self,

@@ -263,14 +263,26 @@ class TestTrustedAccessAndDelegation:
                                 {
                                     "Action": "organizations:RegisterDelegatedAdministrator",
                                     "Condition": {
-                                        "StringEquals": {"organizations:ServicePrincipal": "cloudtrail.amazonaws.com"}
+                                        "StringEquals": {
+                                            "organizations:ServicePrincipal": [
+                                                "cloudtrail.amazonaws.com",
+                                                "context.cloudtrail.amazonaws.com",
+                                            ]
+                                        }
                                     },
                                 }
                             ),
                             Match.object_like(
                                 {
                                     "Action": "iam:CreateServiceLinkedRole",
-                                    "Condition": {"StringEquals": {"iam:AWSServiceName": "cloudtrail.amazonaws.com"}},
+                                    "Condition": {
+                                        "StringEquals": {
+                                            "iam:AWSServiceName": [
+                                                "cloudtrail.amazonaws.com",
+                                                "context.cloudtrail.amazonaws.com",
+                                            ]
+                                        }
+                                    },
                                 }
                             ),
                         ]
