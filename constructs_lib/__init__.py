@@ -5,6 +5,7 @@ Import what you need into your own CDK app::
     from constructs_lib import AuditTrail, LogBucket
 """
 
+from constructs_lib import scp, scp_evaluator
 from constructs_lib.audit_trail import (
     DEFAULT_ROLE_NAME,
     AuditTrail,
@@ -13,18 +14,34 @@ from constructs_lib.audit_trail import (
     ManagementEvents,
 )
 from constructs_lib.log_bucket import LifecycleOptions, LogBucket, ObjectLockMode, ObjectLockOptions
+from constructs_lib.organization import (
+    AccountSpec,
+    DelegatedService,
+    Organization,
+    OrganizationalUnitSpec,
+    PolicyTarget,
+    ServiceControlPolicy,
+)
 from constructs_lib.retention import RETENTION_DAYS, retention_from_days
 
 __all__ = [
     "DEFAULT_ROLE_NAME",
     "RETENTION_DAYS",
+    "AccountSpec",
     "AuditTrail",
     "DataEventSelection",
+    "DelegatedService",
     "InsightType",
     "LifecycleOptions",
     "LogBucket",
     "ManagementEvents",
     "ObjectLockMode",
     "ObjectLockOptions",
+    "Organization",
+    "OrganizationalUnitSpec",
+    "PolicyTarget",
+    "ServiceControlPolicy",
     "retention_from_days",
+    "scp",
+    "scp_evaluator",
 ]

@@ -292,6 +292,55 @@ class Naming(Model):
         return value
 
 
+#: SCPs the baseline builds (stacks/org_settings.py); attachments name them.
+SCP_NAMES = ("protect-audit-logging", "protect-monitoring", "guardrails")
+#: Roles exempt from every SCP statement unless the config says otherwise: the CDK deployment role
+#: (any bootstrap qualifier) and the role Organizations creates for the management account.
+DEFAULT_SCP_EXEMPT_ROLES = ("cdk-*-cfn-exec-role-*", "OrganizationAccountAccessRole")
+
+
+class ScpAttachments(Model):
+    """Which SCPs attach where: the root, OUs by name, accounts by name."""
+
+    root: list[str] = Field(default_factory=lambda: list(SCP_NAMES), description="SCP names attached to the root")
+    organizational_units: dict[str, list[str]] = Field(default_factory=dict, description="OU name -> SCP names")
+    accounts: dict[str, list[str]] = Field(default_factory=dict, description="account name -> SCP names")
+
+
+class Guardrails(Model):
+    deny_leave_organization: bool = True
+    deny_root_user: bool = Field(default=True, description="deny every action by member accounts' root users")
+    deny_ungoverned_regions: bool = Field(default=True, description="deny regional actions outside governed_regions")
+    protect_security_services: bool = Field(
+        default=False, description="deny disabling GuardDuty, Security Hub and IAM Access Analyzer"
+    )
+
+
+class DelegatedAdministrators(Model):
+    """Register the audit account as delegated administrator of these services."""
+
+    config: bool = False
+    cloudtrail: bool = False
+
+
+class FlowLogTag(Model):
+    key: str
+    value: str
+
+
+class ServiceControlPolicies(Model):
+    """Service control policies of the organization (organization mode only)."""
+
+    exempt_role_names: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_SCP_EXEMPT_ROLES),
+        description="role names (wildcards allowed) exempt from every SCP statement: deployment and break-glass",
+    )
+    attachments: ScpAttachments = Field(default_factory=ScpAttachments)
+    guardrails: Guardrails = Field(default_factory=Guardrails)
+    delegated_administrators: DelegatedAdministrators = Field(default_factory=DelegatedAdministrators)
+    flow_log_tag: FlowLogTag | None = Field(default=None, description="tag on the baseline's flow logs to protect")
+
+
 class BaselineConfig(Model):
     """The whole config file."""
 
@@ -306,6 +355,9 @@ class BaselineConfig(Model):
     cloudtrail: CloudTrailSettings = Field(default_factory=CloudTrailSettings)
     log_archive: LogArchiveSettings = Field(default_factory=LogArchiveSettings)
     tags: dict[str, str] = Field(default_factory=dict, description="tags on every taggable resource")
+    service_control_policies: ServiceControlPolicies | None = Field(
+        default=None, description="organization mode: SCPs and where they attach; absent: the defaults"
+    )
 
     @property
     def single_account(self) -> bool:
@@ -406,6 +458,77 @@ def _semantic_problems(config: BaselineConfig) -> list[str]:
         problems.append(
             f"cloudtrail.trail_name: {trail.trail_name!r} is not a trail name (3-128 letters, digits, '.', '_', '-')"
         )
+    problems.extend(_scp_problems(config, check_documents=not problems))
+    return problems
+
+
+def _scp_problems(config: BaselineConfig, *, check_documents: bool) -> list[str]:
+    """The ``service_control_policies`` section: known SCP names, declared targets, quotas, and (when
+    the rest of the config is valid) the built policies' grammar, size and exemptions."""
+    section = config.service_control_policies
+    if section is None:
+        return []
+    if config.organization is None:
+        return ["service_control_policies: needs an 'organization' section (single-account mode has no SCPs)"]
+    problems: list[str] = []
+    path = "service_control_policies"
+    for index, role in enumerate(section.exempt_role_names):
+        if not re.match(r"^[\w+=,.@*?-]{1,64}$", role):
+            problems.append(
+                f"{path}.exempt_role_names[{index}]: {role!r} is not a role name "
+                "(1-64 letters, digits, '+=,.@_-', wildcards '*' '?')"
+            )
+    if not section.exempt_role_names:
+        problems.append(f"{path}.exempt_role_names: needs at least one role (the deployment or break-glass role)")
+    units = {u.name for u in config.organization.all_units()}
+    accounts = {a.name: a for a in config.accounts}
+    attachments = section.attachments
+    targets: list[tuple[str, list[str]]] = [(f"{path}.attachments.root", attachments.root)]
+    for name, names in attachments.organizational_units.items():
+        where = f"{path}.attachments.organizational_units.{name}"
+        if name not in units:
+            problems.append(f"{where}: {name!r} is not a declared OU; declared: {', '.join(sorted(units)) or 'none'}")
+        targets.append((where, names))
+    for name, names in attachments.accounts.items():
+        where = f"{path}.attachments.accounts.{name}"
+        if name not in accounts:
+            problems.append(f"{where}: {name!r} is not a declared account; declared: {', '.join(sorted(accounts))}")
+        elif accounts[name].role is AccountRole.MANAGEMENT:
+            problems.append(f"{where}: SCPs never restrict the management account; attach them elsewhere")
+        targets.append((where, names))
+    for where, names in targets:
+        for index, name in enumerate(names):
+            if name not in SCP_NAMES:
+                problems.append(
+                    f"{where}[{index}]: {name!r} is not an SCP of the baseline; known: {', '.join(SCP_NAMES)}"
+                )
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            problems.append(f"{where}: {duplicates} listed more than once")
+        if len(set(names)) > 4:
+            problems.append(
+                f"{where}: {len(set(names))} SCPs exceed the quota of 5 per target (FullAWSAccess takes one); "
+                "attach at most 4"
+            )
+    guard = section.guardrails
+    if not any(guard.model_dump().values()) and any("guardrails" in names for _, names in targets):
+        problems.append(f"{path}.guardrails: every guardrail is off, but the 'guardrails' SCP is attached; detach it")
+    delegated = section.delegated_administrators
+    if (delegated.config or delegated.cloudtrail) and not config.accounts_with_role(AccountRole.AUDIT):
+        problems.append(
+            f"{path}.delegated_administrators: the delegated administrator is the account with role 'audit', "
+            "but no account has it; add one or turn delegation off"
+        )
+    if check_documents and not problems:
+        from constructs_lib import scp
+        from stacks import config as canonical
+        from stacks.org_settings import scp_documents  # late: org_settings builds on this module
+
+        if canonical.BaselineConfig is not BaselineConfig:  # run as `python -m stacks.config`: two module copies
+            config = canonical.BaselineConfig.model_validate(config.model_dump(mode="json"))
+        for name, document in scp_documents(config).items():
+            for problem in scp.policy_problems(document, exempt_role_names=section.exempt_role_names):
+                problems.append(f"{path}: SCP {name!r} {problem}")
     return problems
 
 

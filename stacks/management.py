@@ -1,4 +1,5 @@
-"""Management account: the organization trail, writing into the log-archive bucket."""
+"""Management account: the organization, its OUs and SCPs, and the organization trail writing into the
+log-archive bucket."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib import AuditTrail
+from constructs_lib import AuditTrail, Organization
 from stacks.config import BaselineConfig
 from stacks.naming import Names
+from stacks.org_settings import organization_options
 from stacks.settings import trail_options
 
 
@@ -35,5 +37,9 @@ class ManagementStack(cdk.Stack):
             organization_id=config.organization.id,
             **trail_options(config),
         )
+        # The organization, OU tree, SCPs, trusted access and delegated administrators.
+        self.organization = Organization(self, "Organization", **organization_options(config))
+        # An organization trail needs CloudTrail's trusted access before it can be created.
+        self.trail.trail.node.add_dependency(self.organization.trusted_access["cloudtrail.amazonaws.com"])
         cdk.CfnOutput(self, "TrailArn", value=self.trail.trail_arn)
         cdk.CfnOutput(self, "TrailLogGroupName", value=self.trail.log_group.log_group_name)

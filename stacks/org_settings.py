@@ -1,0 +1,120 @@
+"""The ``organization`` and ``service_control_policies`` sections turned into ``Organization`` options."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from constructs_lib import (
+    AccountSpec,
+    DelegatedService,
+    OrganizationalUnitSpec,
+    PolicyTarget,
+    ServiceControlPolicy,
+    scp,
+)
+from stacks.config import AccountRole, BaselineConfig, OrganizationalUnit, ServiceControlPolicies
+from stacks.naming import Names
+
+DESCRIPTIONS = {
+    "protect-audit-logging": "Monitoring baseline: deny tampering with CloudTrail, AWS Config and the log archive",
+    "protect-monitoring": "Monitoring baseline: deny tampering with its log groups, alarms, topics, keys and roles",
+    "guardrails": "Monitoring baseline: organization guardrails (leave org, root user, regions, security services)",
+}
+
+
+def scp_section(config: BaselineConfig) -> ServiceControlPolicies:
+    """The section as given, or its defaults."""
+    return config.service_control_policies or ServiceControlPolicies()
+
+
+def monitoring_resources(config: BaselineConfig) -> scp.MonitoringResources:
+    """The baseline's deterministic names, as the SCPs guard them."""
+    names = Names(config)
+    prefix = names.prefix
+    tag = scp_section(config).flow_log_tag
+    return scp.MonitoringResources(
+        trail_names=[names.trail_name],
+        log_group_names=[f"/aws/cloudtrail/{names.trail_name}", f"/{prefix}/*", f"{prefix}-*"],
+        alarm_names=[f"{prefix}-*"],
+        topic_names=[f"{prefix}-*"],
+        key_aliases=[f"alias/{prefix}/*"],
+        role_names=[config.cloudtrail.cloudwatch_logs_role_name, f"{prefix}-*"],
+        bucket_names=[names.cloudtrail_bucket, names.access_logs_bucket],
+        flow_log_tag=(tag.key, tag.value) if tag is not None else None,
+    )
+
+
+def scp_documents(config: BaselineConfig) -> dict[str, dict[str, Any]]:
+    """Every SCP of the baseline by name (``stacks.config.SCP_NAMES``)."""
+    section = scp_section(config)
+    exempt = section.exempt_role_names
+    resources = monitoring_resources(config)
+    guard = section.guardrails
+    documents = {
+        "protect-audit-logging": scp.protect_audit_logging_policy(resources=resources, exempt_role_names=exempt),
+        "protect-monitoring": scp.protect_monitoring_policy(resources=resources, exempt_role_names=exempt),
+    }
+    if any(guard.model_dump().values()):  # all off: no guardrails SCP (the config check forbids attaching it)
+        documents["guardrails"] = scp.guardrails_policy(
+            exempt_role_names=exempt,
+            deny_leave_organization=guard.deny_leave_organization,
+            deny_root_user=guard.deny_root_user,
+            protect_security_services=guard.protect_security_services,
+            allowed_regions=config.regions if guard.deny_ungoverned_regions else None,
+        )
+    return documents
+
+
+def scp_targets(config: BaselineConfig) -> dict[str, list[PolicyTarget]]:
+    """SCP name -> where it attaches, in config order (root, OUs, accounts)."""
+    attachments = scp_section(config).attachments
+    targets: dict[str, list[PolicyTarget]] = {}
+    for name in attachments.root:
+        targets.setdefault(name, []).append(PolicyTarget.root())
+    for unit, names in attachments.organizational_units.items():
+        for name in names:
+            targets.setdefault(name, []).append(PolicyTarget.organizational_unit(unit))
+    for account, names in attachments.accounts.items():
+        for name in names:
+            targets.setdefault(name, []).append(PolicyTarget.account(account))
+    return targets
+
+
+def _unit_spec(unit: OrganizationalUnit) -> OrganizationalUnitSpec:
+    return OrganizationalUnitSpec(name=unit.name, children=[_unit_spec(child) for child in unit.children])
+
+
+def organization_options(config: BaselineConfig) -> dict[str, Any]:
+    """Keyword arguments of ``Organization`` for the management stack.
+
+    Accounts of the config exist already (they have ids), so they are referenced, never created;
+    the management account is left out: SCPs never restrict it.
+    """
+    assert config.organization is not None, "organization mode only"
+    section = scp_section(config)
+    documents = scp_documents(config)
+    targets = scp_targets(config)
+    delegated: dict[DelegatedService, str] = {}
+    audit = config.accounts_with_role(AccountRole.AUDIT)
+    if audit and section.delegated_administrators.config:
+        # Aggregators and organization rules / conformance packs have separate service principals.
+        delegated[DelegatedService.CONFIG] = audit[0].name
+        delegated[DelegatedService.CONFIG_RULES] = audit[0].name
+    if audit and section.delegated_administrators.cloudtrail:
+        delegated[DelegatedService.CLOUDTRAIL] = audit[0].name
+    return {
+        "organizational_units": [_unit_spec(unit) for unit in config.organization.organizational_units],
+        "accounts": [
+            AccountSpec(name=a.name, account_id=a.id) for a in config.accounts if a.role is not AccountRole.MANAGEMENT
+        ],
+        "service_control_policies": [
+            ServiceControlPolicy(
+                name=name, description=DESCRIPTIONS[name], document=documents[name], targets=targets.get(name, [])
+            )
+            for name in documents
+        ],
+        "exempt_role_names": section.exempt_role_names,
+        # The organization trail needs CloudTrail's trusted access.
+        "trusted_access_services": ["cloudtrail.amazonaws.com"],
+        "delegated_administrators": delegated,
+    }
