@@ -10,9 +10,10 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib import AuditTrail
+from constructs_lib.security_alarms import SecurityAlarms
 from stacks.config import BaselineConfig
 from stacks.naming import Names
-from stacks.settings import trail_options
+from stacks.settings import security_alarm_options, trail_options
 
 
 class ManagementStack(cdk.Stack):
@@ -35,5 +36,11 @@ class ManagementStack(cdk.Stack):
             organization_id=config.organization.id,
             **trail_options(config),
         )
+        # Metric filter alarms evaluate only in the account that owns the trail's log group.
+        self.security_alarms: SecurityAlarms | None = None
+        if config.alarms.enabled:
+            self.security_alarms = SecurityAlarms(
+                self, "SecurityAlarms", log_group=self.trail.log_group, **security_alarm_options(config)
+            )
         cdk.CfnOutput(self, "TrailArn", value=self.trail.trail_arn)
         cdk.CfnOutput(self, "TrailLogGroupName", value=self.trail.log_group.log_group_name)
