@@ -140,7 +140,7 @@ CIS_DETECTIONS: tuple[Detection, ...] = (
         control="CIS 4.1",
         security_hub_control="CloudWatch.2",
         severity=Severity.MEDIUM,
-        description="an API call fails with *UnauthorizedOperation or AccessDenied*",
+        description="an API call fails with an error code ending in UnauthorizedOperation or starting with AccessDenied",
         pattern=('{($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")}'),
     ),
     Detection(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -588,3 +589,14 @@ def test_cdk_nag_and_cfn_lint_clean(tmp_path: Path):
         check=False,
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_readme_lists_every_detection_and_its_examples_run():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Security alarms on CloudTrail events", 1)[1].split("\n## ", 1)[0]
+    for detection in DETECTIONS.values():
+        assert f"| {detection.name} (`{detection.key}`) |" in section, detection.key
+    examples = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(examples) == 2
+    for example in examples:
+        exec(compile(example, "README.md", "exec"), {})
