@@ -197,8 +197,8 @@ class SecurityAlarms(Construct):
             )
             new_key.add_to_resource_policy(
                 policies.service_publish_key_statement(
-                    sid="AllowAlarmsAndEventBridgeToPublishToEncryptedTopics",
-                    services=_PUBLISHERS,
+                    sid="AllowCloudWatchAlarmsToPublishToEncryptedTopics",
+                    services=["cloudwatch.amazonaws.com"],
                     account_id=stack.account,
                     source_arns=[
                         stack.format_arn(
@@ -206,14 +206,20 @@ class SecurityAlarms(Construct):
                             resource="alarm",
                             resource_name="*",
                             arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        ),
-                        stack.format_arn(
-                            service="events",
-                            resource="rule",
-                            resource_name="*",
-                            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
-                        ),
+                        )
                     ],
+                )
+            )
+            # No aws:SourceAccount / aws:SourceArn here: the KMS request EventBridge makes to
+            # deliver to an encrypted topic does not carry them, so such a condition would drop
+            # every event silently (SNS "Key management" docs). The topic policy still limits
+            # sns:Publish to this account's rules.
+            new_key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowEventBridgeToPublishToEncryptedTopics",
+                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                    resources=["*"],
                 )
             )
             encryption_key = new_key

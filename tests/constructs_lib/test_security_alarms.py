@@ -285,17 +285,17 @@ class TestDefaults:
         assert logical_id == "SecurityAlarmsKey5BF1DAD9"
         assert key["Properties"]["EnableKeyRotation"] is True
         assert key["DeletionPolicy"] == "Retain" and key["UpdateReplacePolicy"] == "Retain"
-        statement = next(
-            s
-            for s in key["Properties"]["KeyPolicy"]["Statement"]
-            if s.get("Sid") == "AllowAlarmsAndEventBridgeToPublishToEncryptedTopics"
-        )
-        assert statement["Principal"] == {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]}
-        assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
-        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
-        source_arns = json.dumps(statement["Condition"]["ArnLike"]["aws:SourceArn"])
-        assert f":cloudwatch:eu-west-1:{ACCOUNT}:alarm:*" in source_arns
-        assert f":events:eu-west-1:{ACCOUNT}:rule/*" in source_arns
+        policy = {s.get("Sid"): s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+        alarms = policy["AllowCloudWatchAlarmsToPublishToEncryptedTopics"]
+        assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+        assert alarms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+        assert alarms["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+        assert f":cloudwatch:eu-west-1:{ACCOUNT}:alarm:*" in json.dumps(alarms["Condition"]["ArnLike"]["aws:SourceArn"])
+        # EventBridge's KMS requests carry no source keys: a condition on them would drop events.
+        events = policy["AllowEventBridgeToPublishToEncryptedTopics"]
+        assert events["Principal"] == {"Service": "events.amazonaws.com"}
+        assert events["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+        assert "Condition" not in events
 
     def test_pinned_logical_ids(self, default):
         _, template = default
