@@ -19,6 +19,7 @@ The three kinds of pattern, as the CloudWatch Logs "Filter pattern syntax" page 
   parentheses (``&&`` binds tighter than ``||``).
 - **Term patterns**: ``ERROR Exception`` (all terms), ``?ERROR ?WARN`` (any of them),
   ``-DEBUG`` (none of them), ``"exact phrase"``. Terms are case-sensitive substrings.
+- **Regular expressions** ``%AUTHORI[SZ]ED%``: searched anywhere in the line.
 - **Space-delimited patterns** ``[a, b, ..., c=4*, d>1000]``: fields of a line split on
   spaces, where text in double quotes or square brackets is one field and ``...`` stands for
   any number of fields; conditions on a field may be joined with ``&&`` and ``||``.
@@ -466,7 +467,7 @@ class FilterPattern:
     """A parsed filter pattern; ``matches(event)`` evaluates it offline."""
 
     text: str
-    kind: Literal["all", "json", "terms", "space-delimited"]
+    kind: Literal["all", "json", "terms", "space-delimited", "regex"]
     _tree: Any
 
     def matches(self, event: Mapping[str, Any] | str) -> bool:
@@ -481,6 +482,8 @@ class FilterPattern:
         line = event if isinstance(event, str) else json.dumps(event, separators=(",", ":"))
         if self.kind == "terms":
             return _match_terms(self._tree, line)
+        if self.kind == "regex":
+            return self._tree.search(line) is not None
         return _match_delimited(self._tree, line)
 
 
@@ -500,6 +503,15 @@ def parse(pattern: str) -> FilterPattern:
     first = pattern[parser.pos]
     if first == "{":
         return FilterPattern(pattern, "json", parser.json_pattern())
+    if first == "%":
+        stripped = pattern.strip()
+        if len(stripped) < 3 or not stripped.endswith("%"):
+            raise FilterPatternError(pattern, len(pattern.rstrip()), "a regular expression pattern ends with '%'")
+        try:
+            compiled = re.compile(stripped[1:-1])
+        except re.error as error:
+            raise FilterPatternError(pattern, parser.pos + 1, f"invalid regular expression: {error}") from None
+        return FilterPattern(pattern, "regex", compiled)
     if first == "[":
         return FilterPattern(pattern, "space-delimited", parser.delimited_pattern())
     return FilterPattern(pattern, "terms", parser.terms())

@@ -191,6 +191,24 @@ class TestTerms:
         assert not matches("StopInstances", RECORD)
 
 
+class TestRegex:
+    def test_a_regex_pattern_searches_the_line(self):
+        assert parse("%AUTHORI[SZ]ED%").kind == "regex"
+        assert matches("%AUTHORI[SZ]ED%", "[SUCCESS 200] AUTHORIZED REQUEST")
+        assert matches("%AUTHORI[SZ]ED%", "[ERROR 401] UNAUTHORIZED REQUEST")
+        assert not matches("%^AUTHORIZED%", "[ERROR 401] UNAUTHORIZED REQUEST")
+        assert matches("%ConsoleLogin%", {"eventName": "ConsoleLogin"})
+
+    @pytest.mark.parametrize(
+        ("pattern", "position", "reason"),
+        [("%open", 5, "ends with '%'"), ("%", 1, "ends with '%'"), ("%(%", 1, "invalid regular expression")],
+    )
+    def test_regex_errors(self, pattern, position, reason):
+        with pytest.raises(FilterPatternError, match=reason) as raised:
+            parse(pattern)
+        assert raised.value.position == position
+
+
 class TestSpaceDelimited:
     LINE = '10.0.0.1 - alice [10/Oct/2024:13:55:36 +0000] "GET /index.html HTTP/1.1" 404 2048'
     PATTERN = "[ip, identity, user, timestamp, request, status_code, bytes]"
