@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 
@@ -124,7 +125,7 @@ class SecurityAlarms(Construct):
                 f"disabled: {key!r} is not a built-in detection; allowed: {', '.join(builtins)}",
             )
         detections: dict[str, Detection] = {key: d for key, d in builtins.items() if key not in disabled}
-        custom_keys = set()
+        custom_keys: list[str] = []
         for detection in custom_detections:
             if not isinstance(detection, Detection):
                 problems.add(f"custom_detections: {detection!r} is not a Detection")
@@ -137,7 +138,7 @@ class SecurityAlarms(Construct):
             elif detection.key in custom_keys:
                 problems.add(f"custom_detections: {detection.name!r} is given twice (key {detection.key!r})")
             else:
-                custom_keys.add(detection.key)
+                custom_keys.append(detection.key)
                 detections[detection.key] = detection
         known = [*builtins, *custom_keys]
         for key, value in thresholds.items():
@@ -364,16 +365,7 @@ class SecurityAlarms(Construct):
 def _with_threshold(detection: Detection, threshold: int | None) -> Detection:
     if threshold is None or threshold == detection.threshold:
         return detection
-    return Detection(
-        name=detection.name,
-        pattern=detection.pattern,
-        threshold=threshold,
-        period=detection.period,
-        severity=detection.severity,
-        description=detection.description,
-        control=detection.control,
-        security_hub_control=detection.security_hub_control,
-    )
+    return dataclasses.replace(detection, threshold=threshold)
 
 
 def _describe(detection: Detection) -> str:
