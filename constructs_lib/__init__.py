@@ -13,6 +13,8 @@ from constructs_lib.audit_trail import (
     InsightType,
     ManagementEvents,
 )
+from constructs_lib.detections import CIS_DETECTIONS, EXTRA_DETECTIONS, Detection, Severity
+from constructs_lib.filter_pattern import FilterPattern, FilterPatternError, matches
 from constructs_lib.log_bucket import LifecycleOptions, LogBucket, ObjectLockMode, ObjectLockOptions
 from constructs_lib.organization import (
     AccountSpec,
@@ -23,6 +25,7 @@ from constructs_lib.organization import (
     ServiceControlPolicy,
 )
 from constructs_lib.retention import RETENTION_DAYS, retention_from_days
+from constructs_lib.security_alarms import SecurityAlarms
 
 __all__ = [
     "DEFAULT_ROLE_NAME",
@@ -44,4 +47,16 @@ __all__ = [
     "retention_from_days",
     "scp",
     "scp_evaluator",
+]
+
+# Security alarms (issue 3): appended separately so parallel additions do not conflict.
+__all__ += [
+    "CIS_DETECTIONS",
+    "EXTRA_DETECTIONS",
+    "Detection",
+    "FilterPattern",
+    "FilterPatternError",
+    "SecurityAlarms",
+    "Severity",
+    "matches",
 ]

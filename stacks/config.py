@@ -20,6 +20,9 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from constructs_lib.detections import builtin_detections
+from constructs_lib.filter_pattern import FilterPatternError
+from constructs_lib.filter_pattern import parse as parse_filter_pattern
 from constructs_lib.retention import RETENTION_DAYS
 
 #: Regions a config may name (commercial partition; the baseline's services exist in each).
@@ -63,6 +66,7 @@ ACCOUNT_ID = re.compile(r"^\d{12}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 OU_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,127}$")
+DETECTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9 -]{1,62}[A-Za-z0-9]$")
 
 
 def _check_region(value: str) -> str:
@@ -341,6 +345,101 @@ class ServiceControlPolicies(Model):
     flow_log_tag: FlowLogTag | None = Field(default=None, description="tag on the baseline's flow logs to protect")
 
 
+class CustomDetection(Model):
+    """A detection of your own: a CloudWatch Logs filter pattern on the trail's log group."""
+
+    name: str = Field(description="3-64 letters, digits, spaces or '-'; alarm and metric names derive from it")
+    pattern: str = Field(description="CloudWatch Logs filter pattern, parsed when the config is loaded")
+    threshold: int = Field(default=1, ge=1, description="matching events within the period that raise the alarm")
+    period_minutes: int = Field(default=5, ge=1, le=1440, description="alarm period in minutes")
+    severity: Literal["critical", "high", "medium", "low"] = Field(default="high", description="picks the SNS topic")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not DETECTION_NAME.match(value):
+            raise ValueError("is not a detection name (3-64 letters, digits, spaces or '-', starting with a letter)")
+        return value
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        try:
+            parse_filter_pattern(value)
+        except FilterPatternError as error:
+            shown = "\n".join(str(error).splitlines()[1:])
+            raise ValueError(
+                f"is not a valid filter pattern: {error.reason} (position {error.position})\n{shown}"
+            ) from None
+        return value
+
+    @property
+    def key(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+
+
+class AnomalyDetection(Model):
+    enabled: bool = Field(default=True, description="anomaly detector and band alarm on the metrics below")
+    metrics: list[str] = Field(
+        default_factory=lambda: ["unauthorized-api-calls"], description="detection keys to watch for unusual volume"
+    )
+    band_std_devs: float = Field(default=2, gt=0, description="width of the expected band")
+
+
+class AlarmSettings(Model):
+    """Security alarms on the trail's log group: CIS controls, extra detections, your own."""
+
+    enabled: bool = Field(default=True, description="deploy the security alarms next to the trail's log group")
+    disabled: list[str] = Field(
+        default_factory=list, description="keys of built-in detections to switch off, such as 'vpc-changes'"
+    )
+    thresholds: dict[str, int] = Field(default_factory=dict, description="alarm threshold per detection key")
+    custom: list[CustomDetection] = Field(default_factory=list)
+    insufficient_data_notifications: bool = Field(default=False, description="also notify on INSUFFICIENT_DATA")
+    composite_alarm: bool = Field(default=True, description="a posture alarm in ALARM while any detection is")
+    anomaly_detection: AnomalyDetection = Field(default_factory=AnomalyDetection)
+
+
+def _alarm_problems(alarms: AlarmSettings) -> list[str]:
+    """Detection keys named in the ``alarms`` section must exist and be switched on."""
+    problems: list[str] = []
+    builtins = list(builtin_detections())
+    custom = [detection.key for detection in alarms.custom]
+    for index, key in enumerate(alarms.disabled):
+        if key not in builtins:
+            problems.append(
+                f"alarms.disabled[{index}]: {key!r} is not a built-in detection; allowed: {', '.join(builtins)}"
+            )
+    for index, detection in enumerate(alarms.custom):
+        if detection.key in builtins:
+            problems.append(
+                f"alarms.custom[{index}].name: {detection.name!r} has the key {detection.key!r} of a built-in "
+                "detection; choose another name"
+            )
+        elif custom.index(detection.key) != index:
+            problems.append(
+                f"alarms.custom[{index}].name: {detection.name!r} is already used by "
+                f"alarms.custom[{custom.index(detection.key)}]"
+            )
+    enabled = [key for key in builtins if key not in alarms.disabled] + custom
+    for key, threshold in alarms.thresholds.items():
+        if key not in enabled:
+            state = "disabled" if key in alarms.disabled else "not a detection"
+            problems.append(f"alarms.thresholds: {key!r} is {state}; allowed: {', '.join(enabled)}")
+        if threshold < 1:
+            problems.append(f"alarms.thresholds.{key}: {threshold} is not a whole number of events >= 1")
+    if alarms.anomaly_detection.enabled:
+        for index, key in enumerate(alarms.anomaly_detection.metrics):
+            if key not in enabled:
+                state = "disabled" if key in alarms.disabled else "not a detection"
+                problems.append(
+                    f"alarms.anomaly_detection.metrics[{index}]: {key!r} is {state}; allowed: {', '.join(enabled)}"
+                )
+    if alarms.enabled and not enabled:
+        problems.append("alarms.disabled: every detection is disabled; set alarms.enabled to false instead")
+    return problems
+
+
 class BaselineConfig(Model):
     """The whole config file."""
 
@@ -358,6 +457,7 @@ class BaselineConfig(Model):
     service_control_policies: ServiceControlPolicies | None = Field(
         default=None, description="organization mode: SCPs and where they attach; absent: the defaults"
     )
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings, description="security alarms on CloudTrail events")
 
     @property
     def single_account(self) -> bool:
@@ -458,6 +558,7 @@ def _semantic_problems(config: BaselineConfig) -> list[str]:
         problems.append(
             f"cloudtrail.trail_name: {trail.trail_name!r} is not a trail name (3-128 letters, digits, '.', '_', '-')"
         )
+    problems.extend(_alarm_problems(config.alarms))
     problems.extend(_scp_problems(config, check_documents=not problems))
     return problems
 

@@ -11,14 +11,15 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib import AuditTrail, Organization
+from constructs_lib.security_alarms import SecurityAlarms
 from stacks.config import BaselineConfig
 from stacks.naming import Names
 from stacks.org_settings import organization_options
-from stacks.settings import trail_options
+from stacks.settings import security_alarm_options, trail_options
 
 
 class ManagementStack(cdk.Stack):
-    """Organization-wide CloudTrail with its log group, topic and role, in the management account."""
+    """The organization with its SCPs, and the organization trail with its security alarms."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: BaselineConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -41,5 +42,11 @@ class ManagementStack(cdk.Stack):
         self.organization = Organization(self, "Organization", **organization_options(config))
         # An organization trail needs CloudTrail's trusted access before it can be created.
         self.trail.trail.node.add_dependency(self.organization.trusted_access["cloudtrail.amazonaws.com"])
+        # Metric filter alarms evaluate only in the account that owns the trail's log group.
+        self.security_alarms: SecurityAlarms | None = None
+        if config.alarms.enabled:
+            self.security_alarms = SecurityAlarms(
+                self, "SecurityAlarms", log_group=self.trail.log_group, **security_alarm_options(config)
+            )
         cdk.CfnOutput(self, "TrailArn", value=self.trail.trail_arn)
         cdk.CfnOutput(self, "TrailLogGroupName", value=self.trail.log_group.log_group_name)

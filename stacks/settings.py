@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import aws_cdk as cdk
+
 from constructs_lib import (
     DataEventSelection,
     InsightType,
@@ -13,6 +15,7 @@ from constructs_lib import (
     ObjectLockOptions,
     retention_from_days,
 )
+from constructs_lib.detections import Detection, Severity
 from stacks.config import BaselineConfig
 
 
@@ -53,4 +56,36 @@ def trail_options(config: BaselineConfig) -> dict[str, Any]:
             all_lambda_functions=trail.data_events.all_lambda_functions,
         ),
         "insights": insights,
+    }
+
+
+def security_alarm_options(config: BaselineConfig) -> dict[str, Any]:
+    """Keyword arguments of ``SecurityAlarms`` from the ``alarms`` and ``notifications`` sections."""
+    alarms = config.alarms
+    recipients = config.notifications
+    anomaly = alarms.anomaly_detection
+    return {
+        "disabled": list(alarms.disabled),
+        "thresholds": dict(alarms.thresholds),
+        "custom_detections": [
+            Detection(
+                name=custom.name,
+                pattern=custom.pattern,
+                threshold=custom.threshold,
+                period=cdk.Duration.minutes(custom.period_minutes),
+                severity=Severity(custom.severity),
+            )
+            for custom in alarms.custom
+        ],
+        "emails": {
+            Severity.CRITICAL: list(recipients.critical),
+            Severity.HIGH: list(recipients.high),
+            Severity.MEDIUM: list(recipients.medium),
+            Severity.LOW: list(recipients.low),
+        },
+        "alarm_name_prefix": f"{config.naming.prefix}-security",
+        "insufficient_data_actions": alarms.insufficient_data_notifications,
+        "composite_alarm": alarms.composite_alarm,
+        "anomaly_detection": list(anomaly.metrics) if anomaly.enabled else [],
+        "anomaly_band_std_devs": anomaly.band_std_devs,
     }

@@ -8,8 +8,9 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from constructs_lib import AuditTrail
+from constructs_lib.security_alarms import SecurityAlarms
 from stacks.config import BaselineConfig
-from stacks.settings import lifecycle_options, object_lock_options, trail_options
+from stacks.settings import lifecycle_options, object_lock_options, security_alarm_options, trail_options
 
 
 class SingleAccountStack(cdk.Stack):
@@ -24,6 +25,12 @@ class SingleAccountStack(cdk.Stack):
             object_lock=object_lock_options(config),
             **trail_options(config),
         )
+        # Metric filter alarms evaluate only in the account that owns the trail's log group.
+        self.security_alarms: SecurityAlarms | None = None
+        if config.alarms.enabled:
+            self.security_alarms = SecurityAlarms(
+                self, "SecurityAlarms", log_group=self.trail.log_group, **security_alarm_options(config)
+            )
         cdk.CfnOutput(self, "TrailArn", value=self.trail.trail_arn)
         cdk.CfnOutput(self, "TrailBucketName", value=self.trail.bucket.bucket_name)
         cdk.CfnOutput(self, "TrailLogGroupName", value=self.trail.log_group.log_group_name)

@@ -263,12 +263,12 @@ def table(rows: list[Row]) -> str:
     by_type: dict[str, list[Row]] = {}
     for row in rows:
         by_type.setdefault(row.resource_type, []).append(row)
-    lines = [f"{'resource type':<28} {'created+verified':>16} {'accepted only':>13}  detail"]
+    lines = [f"{'resource type':<34} {'created+verified':>16} {'accepted only':>13}  detail"]
     for resource_type in sorted(by_type, key=lambda t: (not by_type[t][0].created, t)):
         group = by_type[resource_type]
         created = sum(r.created for r in group)
         details = sorted({r.detail for r in group})
-        lines.append(f"{resource_type:<28} {created:>16} {len(group) - created:>13}  {'; '.join(details)}")
+        lines.append(f"{resource_type:<34} {created:>16} {len(group) - created:>13}  {'; '.join(details)}")
     return "\n".join(lines)
 
 
