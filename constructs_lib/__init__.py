@@ -12,6 +12,13 @@ from constructs_lib.audit_trail import (
     InsightType,
     ManagementEvents,
 )
+from constructs_lib.config_recorder import (
+    GLOBAL_IAM_RESOURCE_TYPES,
+    ConfigRecorder,
+    RecordingFrequency,
+    RecordingFrequencyOverride,
+    SnapshotDeliveryFrequency,
+)
 from constructs_lib.log_bucket import LifecycleOptions, LogBucket, ObjectLockMode, ObjectLockOptions
 from constructs_lib.retention import RETENTION_DAYS, retention_from_days
 
@@ -27,4 +34,13 @@ __all__ = [
     "ObjectLockMode",
     "ObjectLockOptions",
     "retention_from_days",
+]
+
+# AWS Config
+__all__ += [
+    "GLOBAL_IAM_RESOURCE_TYPES",
+    "ConfigRecorder",
+    "RecordingFrequency",
+    "RecordingFrequencyOverride",
+    "SnapshotDeliveryFrequency",
 ]
