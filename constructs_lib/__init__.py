@@ -12,12 +12,21 @@ from constructs_lib.audit_trail import (
     InsightType,
     ManagementEvents,
 )
+from constructs_lib.config_aggregator import ConfigAggregator
 from constructs_lib.config_recorder import (
     GLOBAL_IAM_RESOURCE_TYPES,
     ConfigRecorder,
     RecordingFrequency,
     RecordingFrequencyOverride,
     SnapshotDeliveryFrequency,
+)
+from constructs_lib.config_rules import (
+    CURATED_RULES,
+    ConfigRules,
+    ConformancePack,
+    ConformancePackTemplate,
+    CustomManagedRule,
+    ManagedRuleSpec,
 )
 from constructs_lib.log_bucket import LifecycleOptions, LogBucket, ObjectLockMode, ObjectLockOptions
 from constructs_lib.retention import RETENTION_DAYS, retention_from_days
@@ -38,8 +47,15 @@ __all__ = [
 
 # AWS Config
 __all__ += [
+    "CURATED_RULES",
     "GLOBAL_IAM_RESOURCE_TYPES",
+    "ConfigAggregator",
     "ConfigRecorder",
+    "ConfigRules",
+    "ConformancePack",
+    "ConformancePackTemplate",
+    "CustomManagedRule",
+    "ManagedRuleSpec",
     "RecordingFrequency",
     "RecordingFrequencyOverride",
     "SnapshotDeliveryFrequency",
