@@ -179,6 +179,13 @@ CURATED_RULES: Mapping[str, ManagedRuleSpec] = {
         maximum_execution_frequency=_DAILY,
         home_region_only=True,
     ),
+    "iam-password-policy": ManagedRuleSpec(
+        identifier=_CT.IAM_PASSWORD_POLICY,
+        description="The IAM password policy is weaker than CIS asks (length 14, no reuse of the last 24).",
+        input_parameters={"MinimumPasswordLength": "14", "PasswordReusePrevention": "24"},
+        maximum_execution_frequency=_DAILY,
+        home_region_only=True,
+    ),
     "restricted-ssh": ManagedRuleSpec(
         identifier=_CT.EC2_SECURITY_GROUPS_INCOMING_SSH_DISABLED,
         description="A security group allows SSH from 0.0.0.0/0 (CIS 5.2).",

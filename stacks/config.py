@@ -559,6 +559,13 @@ def _aws_config_problems(settings: AwsConfigSettings) -> list[str]:
                 f"aws_config.existing_recorder_name: {settings.existing_recorder_name!r} adopts a recorder managed "
                 f"elsewhere, so {', '.join(ignored)} would have no effect; configure that recorder where it is managed"
             )
+    excluded_all = set(settings.excluded_resource_types)
+    for name, spec in CURATED_RULES.items():
+        if settings.rules.get(name, True) and spec.resource_types and set(spec.resource_types) <= excluded_all:
+            problems.append(
+                f"aws_config.excluded_resource_types: rule {name!r} evaluates only {list(spec.resource_types)!r}, "
+                f"which would not be recorded; switch it off (aws_config.rules: {{{name}: false}}) or record the type"
+            )
     names = [rule.name for rule in settings.custom_rules]
     for index, rule in enumerate(settings.custom_rules):
         if rule.name in CURATED_RULES:

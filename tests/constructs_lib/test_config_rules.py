@@ -73,6 +73,7 @@ class TestCuratedRules:
             "cmk-backing-key-rotation-enabled": "CMK_BACKING_KEY_ROTATION_ENABLED",
             "iam-root-access-key-check": "IAM_ROOT_ACCESS_KEY_CHECK",
             "root-account-mfa-enabled": "ROOT_ACCOUNT_MFA_ENABLED",
+            "iam-password-policy": "IAM_PASSWORD_POLICY",
             "restricted-ssh": "INCOMING_SSH_DISABLED",
             "encrypted-volumes": "ENCRYPTED_VOLUMES",
             "ec2-ebs-encryption-by-default": "EC2_EBS_ENCRYPTION_BY_DEFAULT",

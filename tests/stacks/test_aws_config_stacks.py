@@ -286,6 +286,14 @@ class TestConfigSection:
         assert "aws_config.excluded_resource_types: ['EC2'] 'EC2' is not a resource type" in text
         assert "aws_config.snapshot_delivery_frequency" in text
 
+    def test_excluding_the_only_type_a_rule_evaluates(self):
+        data = example_data()
+        data["aws_config"] = {"excluded_resource_types": ["AWS::EC2::Volume"]}
+        with pytest.raises(ConfigError, match=r"rule 'encrypted-volumes' evaluates only \['AWS::EC2::Volume'\]"):
+            parse_config(data)
+        data["aws_config"]["rules"] = {"encrypted-volumes": False}
+        assert parse_config(data).aws_config.excluded_resource_types == ["AWS::EC2::Volume"]
+
     def test_unknown_key(self):
         data = example_data()
         data["aws_config"] = {"colour": "blue"}
@@ -297,3 +305,25 @@ class TestConfigSection:
         data["aws_config"] = {"existing_recorder_name": "ct", "recording_frequency": "DAILY"}
         with pytest.raises(ConfigError, match="so recording_frequency would have no effect"):
             parse_config(data)
+
+
+class TestReadme:
+    """The README's AWS Config section stays true: its example runs and its numbers hold."""
+
+    @staticmethod
+    def section() -> str:
+        text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+        start = text.index("## AWS Config")
+        end = text.find("\n## ", start + 1)
+        return text[start : end if end != -1 else None]
+
+    def test_python_example_runs(self):
+        section = self.section()
+        code = section.split("```python\n", 1)[1].split("```", 1)[0]
+        exec(compile(code, "README.md#aws-config", "exec"), {})
+
+    def test_rule_count_and_home_region_rules(self):
+        section = self.section()
+        assert f"| {len(CURATED_RULES)} curated rules;" in section
+        for name in ("iam-root-access-key-check", "root-account-mfa-enabled", "cloudtrail-enabled"):
+            assert CURATED_RULES[name].home_region_only
