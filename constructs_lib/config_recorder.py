@@ -133,6 +133,7 @@ class ConfigRecorder(Construct):
             SnapshotDeliveryFrequency,
         )
 
+        app = cdk.App()
         stack = cdk.Stack(app, "Config", env=cdk.Environment(account="444444444444", region="eu-west-1"))
         recorder = ConfigRecorder(
             stack,

@@ -387,6 +387,32 @@ class TestErrors:
                 key=kms.Key(stack, "K", enable_key_rotation=True),
             )
 
+    @pytest.mark.parametrize(
+        ("props", "message"),
+        [
+            ({"existing_recorder_name": "has space"}, r"existing_recorder_name 'has space' is not a recorder name"),
+            ({"recording_frequency": "DAILY"}, r"recording_frequency must be a RecordingFrequency \(got 'DAILY'\)"),
+            (
+                {"snapshot_delivery_frequency": "One_Hour"},
+                r"snapshot_delivery_frequency must be a SnapshotDeliveryFrequency \(got 'One_Hour'\)",
+            ),
+        ],
+    )
+    def test_invalid_values(self, props, message):
+        with pytest.raises(ValueError, match=message):
+            recorder_template(**props)
+
+    def test_key_with_a_given_topic(self):
+        stack = new_stack()
+        with pytest.raises(ValueError, match="key encrypts a new stream topic, but stream_topic was given"):
+            ConfigRecorder(
+                stack,
+                "Recorder",
+                bucket=archive(stack),
+                stream_topic=sns.Topic(stack, "T"),
+                key=kms.Key(stack, "K", enable_key_rotation=True),
+            )
+
     def test_override_validation(self):
         with pytest.raises(ValueError, match="resource_types is empty"):
             RecordingFrequencyOverride(resource_types=[], frequency=RecordingFrequency.DAILY)

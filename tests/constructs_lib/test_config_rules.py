@@ -301,6 +301,13 @@ class TestRuleErrors:
             )
         assert "365 is not a string" in str(error.value)
 
+    def test_bad_prefix_and_pack_name(self):
+        pack = ConformancePack(name="1-pack", template=ConformancePackTemplate.from_body("Resources: {}"))
+        with pytest.raises(ValueError, match="2 problems") as error:
+            ConfigRules(new_stack(), "Rules", rule_name_prefix="acme prod ", conformance_packs=[pack])
+        assert "rule_name_prefix 'acme prod ' must be up to 31 letters" in str(error.value)
+        assert "conformance_packs[0].name: '1-pack' is not a pack name" in str(error.value)
+
     def test_duplicate_names(self):
         spec = ManagedRuleSpec(identifier="IAM_USER_MFA_ENABLED", description="x")
         pack = ConformancePack(name="p", template=ConformancePackTemplate.from_body("Resources: {}"))

@@ -142,6 +142,16 @@ class TestSingleAccount:
         other = one(single, "solo-baseline-sandbox-us-west-2", "AWS::Config::ConfigurationRecorder")
         assert other["Properties"]["RecordingGroup"]["IncludeGlobalResourceTypes"] is False
 
+    def test_stateful_logical_ids_are_pinned(self, single, example):
+        template = single.template_json("solo-single-account")["Resources"]
+        assert template["ConfigBucketE7CC15D9"]["Properties"]["BucketName"] == "solo-config-999999999999-us-east-1"
+        assert template["ConfigBucketE7CC15D9"]["DeletionPolicy"] == "Retain"
+        assert template["ConfigKey331CCF85"]["DeletionPolicy"] == "Retain"
+        assert template["ConfigRecorder41B4E48C"]["Type"] == "AWS::Config::ConfigurationRecorder"
+        workload = example.template_json("acme-baseline-shop-prod-eu-west-1")["Resources"]
+        assert workload["ConfigRecorder41B4E48C"]["Type"] == "AWS::Config::ConfigurationRecorder"
+        assert workload["ConfigRecorderKeyF1B3E0D4"]["DeletionPolicy"] == "Retain"
+
     def test_account_aggregator_and_config_bucket(self, single):
         aggregator = one(single, "solo-single-account", "AWS::Config::ConfigurationAggregator")
         assert aggregator["Properties"]["AccountAggregationSources"] == [
