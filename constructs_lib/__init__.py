@@ -13,6 +13,22 @@ from constructs_lib.audit_trail import (
     InsightType,
     ManagementEvents,
 )
+from constructs_lib.config_aggregator import ConfigAggregator
+from constructs_lib.config_recorder import (
+    GLOBAL_IAM_RESOURCE_TYPES,
+    ConfigRecorder,
+    RecordingFrequency,
+    RecordingFrequencyOverride,
+    SnapshotDeliveryFrequency,
+)
+from constructs_lib.config_rules import (
+    CURATED_RULES,
+    ConfigRules,
+    ConformancePack,
+    ConformancePackTemplate,
+    CustomManagedRule,
+    ManagedRuleSpec,
+)
 from constructs_lib.detections import CIS_DETECTIONS, EXTRA_DETECTIONS, Detection, Severity
 from constructs_lib.filter_pattern import FilterPattern, FilterPatternError, matches
 from constructs_lib.log_bucket import LifecycleOptions, LogBucket, ObjectLockMode, ObjectLockOptions
@@ -59,4 +75,20 @@ __all__ += [
     "SecurityAlarms",
     "Severity",
     "matches",
+]
+
+# AWS Config
+__all__ += [
+    "CURATED_RULES",
+    "GLOBAL_IAM_RESOURCE_TYPES",
+    "ConfigAggregator",
+    "ConfigRecorder",
+    "ConfigRules",
+    "ConformancePack",
+    "ConformancePackTemplate",
+    "CustomManagedRule",
+    "ManagedRuleSpec",
+    "RecordingFrequency",
+    "RecordingFrequencyOverride",
+    "SnapshotDeliveryFrequency",
 ]

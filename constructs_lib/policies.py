@@ -162,3 +162,59 @@ def service_publish_key_statement(
         resources=["*"],
         conditions=conditions,
     )
+
+
+def config_bucket_statements(
+    *,
+    bucket_arn: str,
+    account_ids: Sequence[str],
+    prefix: str | None = None,
+) -> list[iam.PolicyStatement]:
+    """Bucket-policy statements AWS Config needs to deliver history files and snapshots.
+
+    ``s3:GetBucketAcl`` and ``s3:ListBucket`` on the bucket and ``s3:PutObject`` on
+    ``[prefix/]AWSLogs/<account>/Config/*`` (with ``s3:x-amz-acl = bucket-owner-full-control``),
+    all to ``config.amazonaws.com`` and only on behalf of ``account_ids`` (``AWS:SourceAccount``);
+    missing, Config fails with ``InsufficientDeliveryPolicyException``.
+    """
+    principal = iam.ServicePrincipal("config.amazonaws.com")
+    source = {"AWS:SourceAccount": _one_or_many(account_ids)}
+    object_paths = [f"{bucket_arn}/{_prefixed(prefix, f'AWSLogs/{account}/Config/*')}" for account in account_ids]
+    return [
+        iam.PolicyStatement(
+            sid="AWSConfigBucketPermissionsCheck",
+            principals=[principal],
+            actions=["s3:GetBucketAcl"],
+            resources=[bucket_arn],
+            conditions={"StringEquals": source},
+        ),
+        iam.PolicyStatement(
+            sid="AWSConfigBucketExistenceCheck",
+            principals=[principal],
+            actions=["s3:ListBucket"],
+            resources=[bucket_arn],
+            conditions={"StringEquals": source},
+        ),
+        iam.PolicyStatement(
+            sid="AWSConfigBucketDelivery",
+            principals=[principal],
+            actions=["s3:PutObject"],
+            resources=object_paths,
+            conditions={"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **source}},
+        ),
+    ]
+
+
+def config_key_statement(*, account_ids: Sequence[str]) -> iam.PolicyStatement:
+    """Key-policy statement letting AWS Config encrypt what it delivers for ``account_ids``.
+
+    Needed for a bucket whose default encryption (or the delivery channel's ``S3KmsKeyArn``) is
+    this key: Config delivers into another account's bucket as ``config.amazonaws.com``.
+    """
+    return iam.PolicyStatement(
+        sid="AWSConfigKMSPolicy",
+        principals=[iam.ServicePrincipal("config.amazonaws.com")],
+        actions=["kms:Decrypt", "kms:GenerateDataKey"],
+        resources=["*"],
+        conditions={"StringEquals": {"AWS:SourceAccount": _one_or_many(account_ids)}},
+    )

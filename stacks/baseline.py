@@ -10,6 +10,7 @@ from stacks.log_archive import LogArchiveStack
 from stacks.management import ManagementStack
 from stacks.naming import Names
 from stacks.single_account import SingleAccountStack
+from stacks.workload import build_config_stacks
 
 
 def build_stacks(scope: Construct, config: BaselineConfig) -> dict[str, cdk.Stack]:
@@ -54,6 +55,10 @@ def build_stacks(scope: Construct, config: BaselineConfig) -> dict[str, cdk.Stac
         )
         management.add_stack_dependency(archive, "the trail writes into the log-archive bucket and key")
         stacks[management_name] = management
+
+    # AWS Config delivers to the bucket of the log-archive (or single-account) stack.
+    config_bucket_stack = stacks[names.stack_name("single-account" if config.single_account else "log-archive")]
+    stacks.update(build_config_stacks(scope, config, depends_on=config_bucket_stack))
 
     for stack in stacks.values():
         for key, value in config.tags.items():

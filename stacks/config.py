@@ -296,6 +296,111 @@ class Naming(Model):
         return value
 
 
+# --- AWS Config (issue 4) ---------------------------------------------------------------------
+
+RESOURCE_TYPE = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
+SNAPSHOT_FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
+
+
+def _resource_types(value: list[str]) -> list[str]:
+    for resource_type in value:
+        if not RESOURCE_TYPE.match(resource_type):
+            raise ValueError(f"{resource_type!r} is not a resource type like 'AWS::EC2::Instance'")
+    duplicates = sorted({t for t in value if value.count(t) > 1})
+    if duplicates:
+        raise ValueError(f"lists {duplicates!r} more than once")
+    return value
+
+
+class ConfigFrequencyOverride(Model):
+    """Resource types recorded at another frequency than ``aws_config.recording_frequency``."""
+
+    resource_types: list[str] = Field(min_length=1)
+    frequency: Literal["CONTINUOUS", "DAILY"]
+    description: str | None = None
+
+    @field_validator("resource_types")
+    @classmethod
+    def _types(cls, value: list[str]) -> list[str]:
+        return _resource_types(value)
+
+
+class ConfigCustomRule(Model):
+    """An AWS managed rule of your choice, next to the curated ones."""
+
+    name: str = Field(description="rule name (after the naming prefix), 1-64 letters, digits, '-' or '_'")
+    identifier: str = Field(description="managed rule source identifier, like RDS_STORAGE_ENCRYPTED")
+    parameters: dict[str, str] = Field(default_factory=dict)
+    resource_types: list[str] = Field(default_factory=list, description="scope; empty: all the rule supports")
+    maximum_execution_frequency: Literal[SNAPSHOT_FREQUENCIES] | None = None  # type: ignore[valid-type]
+    home_region_only: bool = Field(default=False, description="evaluate only in the home region (global checks)")
+
+    @field_validator("resource_types")
+    @classmethod
+    def _types(cls, value: list[str]) -> list[str]:
+        return _resource_types(value)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", value):
+            raise ValueError("is not a rule name (1-64 letters, digits, '-' or '_')")
+        return value
+
+    @field_validator("identifier")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not re.match(r"^[A-Z0-9_]{3,128}$", value):
+            raise ValueError("is not a managed rule identifier like 'RDS_STORAGE_ENCRYPTED'")
+        return value
+
+
+class ConfigConformancePack(Model):
+    name: str = Field(description="pack name: a letter, then letters, digits or '-'")
+    template: str = Field(description="a bundled pack name (logging-and-monitoring) or the path of a template file")
+    parameters: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z][-A-Za-z0-9]{0,255}$", value):
+            raise ValueError("is not a conformance pack name (a letter, then letters, digits or '-')")
+        return value
+
+
+class AwsConfigSettings(Model):
+    """AWS Config in every account and governed region: recorder, delivery, rules, aggregator."""
+
+    enabled: bool = True
+    recording_frequency: Literal["CONTINUOUS", "DAILY"] = Field(
+        default="CONTINUOUS", description="DAILY: at most one configuration item per resource and day (cheaper)"
+    )
+    frequency_overrides: list[ConfigFrequencyOverride] = Field(
+        default_factory=list, description="at most one (an AWS Config limit)"
+    )
+    excluded_resource_types: list[str] = Field(default_factory=list, description="record all types but these")
+    snapshot_delivery_frequency: Literal[SNAPSHOT_FREQUENCIES] = "TwentyFour_Hours"  # type: ignore[valid-type]
+    existing_recorder_name: str | None = Field(
+        default=None, description="adopt this recorder (Control Tower's, say): no recorder or channel is created"
+    )
+    use_service_linked_role: bool = Field(default=False, description="record with AWSServiceRoleForConfig")
+    rules: dict[str, bool] = Field(default_factory=dict, description="curated rule name: on/off (default: all on)")
+    rule_parameters: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="curated rule name: parameters replacing its defaults"
+    )
+    custom_rules: list[ConfigCustomRule] = Field(default_factory=list)
+    conformance_packs: list[ConfigConformancePack] = Field(default_factory=list)
+    alert_severity: Literal["critical", "high", "medium", "low"] = Field(
+        default="high", description="notifications list that gets NON_COMPLIANT alerts"
+    )
+    aggregator: bool = Field(default=True, description="organization aggregator in the audit account")
+
+    @field_validator("excluded_resource_types")
+    @classmethod
+    def _types(cls, value: list[str]) -> list[str]:
+        return _resource_types(value)
+
+
 #: SCPs the baseline builds (stacks/org_settings.py); attachments name them.
 SCP_NAMES = ("protect-audit-logging", "protect-monitoring", "guardrails")
 #: Roles exempt from every SCP statement unless the config says otherwise: the CDK deployment role
@@ -458,6 +563,7 @@ class BaselineConfig(Model):
         default=None, description="organization mode: SCPs and where they attach; absent: the defaults"
     )
     alarms: AlarmSettings = Field(default_factory=AlarmSettings, description="security alarms on CloudTrail events")
+    aws_config: AwsConfigSettings = Field(default_factory=AwsConfigSettings)
 
     @property
     def single_account(self) -> bool:
@@ -559,7 +665,85 @@ def _semantic_problems(config: BaselineConfig) -> list[str]:
             f"cloudtrail.trail_name: {trail.trail_name!r} is not a trail name (3-128 letters, digits, '.', '_', '-')"
         )
     problems.extend(_alarm_problems(config.alarms))
+    problems.extend(_aws_config_problems(config.aws_config))
     problems.extend(_scp_problems(config, check_documents=not problems))
+    return problems
+
+
+def _aws_config_problems(settings: AwsConfigSettings) -> list[str]:
+    """Cross-field checks of the ``aws_config`` section."""
+    from constructs_lib.config_rules import BUNDLED_PACKS_DIR, CURATED_RULES
+
+    problems: list[str] = []
+    known = ", ".join(CURATED_RULES)
+    for name in settings.rules:
+        if name not in CURATED_RULES:
+            problems.append(f"aws_config.rules: {name!r} is not a curated rule; known: {known}")
+    for name in settings.rule_parameters:
+        if name not in CURATED_RULES:
+            problems.append(f"aws_config.rule_parameters: {name!r} is not a curated rule; known: {known}")
+        elif settings.rules.get(name) is False:
+            problems.append(f"aws_config.rule_parameters: {name!r} is switched off in aws_config.rules")
+    if len(settings.frequency_overrides) > 1:
+        problems.append(
+            f"aws_config.frequency_overrides: {len(settings.frequency_overrides)} overrides; AWS Config accepts one: "
+            "put all types with the same frequency into it"
+        )
+    for index, override in enumerate(settings.frequency_overrides):
+        if override.frequency == settings.recording_frequency:
+            problems.append(
+                f"aws_config.frequency_overrides[{index}].frequency: {override.frequency!r} is already "
+                "aws_config.recording_frequency; drop the override or change the frequency"
+            )
+        excluded = sorted(set(override.resource_types) & set(settings.excluded_resource_types))
+        if excluded:
+            problems.append(
+                f"aws_config.frequency_overrides[{index}].resource_types: {excluded!r} are also in "
+                "aws_config.excluded_resource_types and would not be recorded at all"
+            )
+    if settings.existing_recorder_name is not None:
+        defaults = AwsConfigSettings()
+        ignored = [
+            key
+            for key in (
+                "recording_frequency",
+                "frequency_overrides",
+                "excluded_resource_types",
+                "snapshot_delivery_frequency",
+                "use_service_linked_role",
+            )
+            if getattr(settings, key) != getattr(defaults, key)
+        ]
+        if ignored:
+            problems.append(
+                f"aws_config.existing_recorder_name: {settings.existing_recorder_name!r} adopts a recorder managed "
+                f"elsewhere, so {', '.join(ignored)} would have no effect; configure that recorder where it is managed"
+            )
+    excluded_all = set(settings.excluded_resource_types)
+    for name, spec in CURATED_RULES.items():
+        if settings.rules.get(name, True) and spec.resource_types and set(spec.resource_types) <= excluded_all:
+            problems.append(
+                f"aws_config.excluded_resource_types: rule {name!r} evaluates only {list(spec.resource_types)!r}, "
+                f"which would not be recorded; switch it off (aws_config.rules: {{{name}: false}}) or record the type"
+            )
+    names = [rule.name for rule in settings.custom_rules]
+    for index, rule in enumerate(settings.custom_rules):
+        if rule.name in CURATED_RULES:
+            problems.append(
+                f"aws_config.custom_rules[{index}].name: {rule.name!r} is a curated rule; use aws_config.rule_parameters"
+            )
+        if names.index(rule.name) != index:
+            problems.append(f"aws_config.custom_rules[{index}].name: {rule.name!r} is used twice")
+    bundled = sorted(p.stem for p in BUNDLED_PACKS_DIR.glob("*.yaml"))
+    pack_names = [pack.name for pack in settings.conformance_packs]
+    for index, pack in enumerate(settings.conformance_packs):
+        if pack_names.index(pack.name) != index:
+            problems.append(f"aws_config.conformance_packs[{index}].name: {pack.name!r} is used twice")
+        if pack.template not in bundled and not Path(pack.template).is_file():
+            problems.append(
+                f"aws_config.conformance_packs[{index}].template: {pack.template!r} is neither a bundled pack "
+                f"({', '.join(bundled)}) nor a readable file"
+            )
     return problems
 
 

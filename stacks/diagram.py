@@ -77,6 +77,14 @@ def _flows(config: BaselineConfig) -> list[str]:
     management = _node_id("acct_" + config.account_with_role(AccountRole.MANAGEMENT).name)
     archive = _node_id("acct_" + config.account_with_role(AccountRole.LOG_ARCHIVE).name)
     flows = [f'  {management} -- "organization trail {trail}: log files of every account" --> {archive}']
+    if config.aws_config.enabled:
+        audits = config.accounts_with_role(AccountRole.AUDIT)
+        aggregator = _node_id(
+            "acct_" + (audits[0] if audits else config.account_with_role(AccountRole.MANAGEMENT)).name
+        )
+        flows.append('  every_account(["every account and governed region"])')
+        flows.append(f'  every_account -- "AWS Config snapshots and history" --> {archive}')
+        flows.append(f'  every_account -- "AWS Config data, to the organization aggregator" --> {aggregator}')
     for account in config.accounts:
         if account.role is not AccountRole.MANAGEMENT:
             flows.append(

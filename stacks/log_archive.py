@@ -6,12 +6,42 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib import LifecycleOptions, LogBucket, policies
 from stacks.config import AccountRole, BaselineConfig
 from stacks.naming import Names
 from stacks.settings import lifecycle_options, object_lock_options
+
+
+def add_config_bucket(
+    scope: Construct, config: BaselineConfig, *, key: kms.Key, access_logs_bucket: s3.IBucket
+) -> s3.IBucket | None:
+    """The bucket AWS Config of every account and governed region delivers to, and the key statement.
+
+    A bucket of its own, not a prefix of the CloudTrail bucket: AWS Config does not deliver to a
+    bucket with Object Lock, which the CloudTrail bucket may have. None when Config is off or an
+    adopted recorder (Control Tower's) delivers elsewhere.
+    """
+    settings = config.aws_config
+    if not settings.enabled or settings.existing_recorder_name is not None:
+        return None
+    names = Names(config)
+    account_ids = [account.id for account in config.accounts]
+    bucket = LogBucket(
+        scope,
+        "ConfigBucket",
+        bucket_name=names.config_bucket,
+        encryption_key=key,
+        lifecycle=lifecycle_options(config),
+        access_logs_bucket=access_logs_bucket,
+    ).bucket
+    for statement in policies.config_bucket_statements(bucket_arn=bucket.bucket_arn, account_ids=account_ids):
+        bucket.add_to_resource_policy(statement)
+    key.add_to_resource_policy(policies.config_key_statement(account_ids=account_ids))
+    cdk.CfnOutput(scope, "ConfigBucketName", value=bucket.bucket_name)
+    return bucket
 
 
 class LogArchiveStack(cdk.Stack):
@@ -67,6 +97,8 @@ class LogArchiveStack(cdk.Stack):
             organization_id=config.organization.id,
         ):
             self.cloudtrail_bucket.add_to_resource_policy(statement)
+
+        self.config_bucket = add_config_bucket(self, config, key=self.key, access_logs_bucket=self.access_logs_bucket)
 
         cdk.CfnOutput(self, "CloudTrailBucketName", value=self.cloudtrail_bucket.bucket_name)
         cdk.CfnOutput(self, "LogArchiveKeyArn", value=self.key.key_arn)

@@ -52,3 +52,20 @@ class Names:
 
     def stack_name(self, role: str) -> str:
         return f"{self.prefix}-{role}"
+
+    # --- AWS Config (issue 4) ---
+
+    @property
+    def config_bucket(self) -> str:
+        """Bucket AWS Config of every account and region delivers to (log archive, or the single account)."""
+        return f"{self.prefix}-config-{self.archive_account}-{self.home_region}"
+
+    @property
+    def config_key_alias(self) -> str:
+        """Alias of the key the Config bucket is encrypted with."""
+        if self.config.single_account:
+            return f"alias/{self.prefix}/config"
+        return self.log_archive_key_alias
+
+    def config_stack_name(self, account_name: str, region: str) -> str:
+        return self.stack_name(f"baseline-{account_name}-{region}")

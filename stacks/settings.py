@@ -89,3 +89,71 @@ def security_alarm_options(config: BaselineConfig) -> dict[str, Any]:
         "anomaly_detection": list(anomaly.metrics) if anomaly.enabled else [],
         "anomaly_band_std_devs": anomaly.band_std_devs,
     }
+
+
+# --- AWS Config (issue 4) ---
+
+
+def config_recorder_options(config: BaselineConfig, *, home_region: bool) -> dict[str, Any]:
+    """Keyword arguments of ``ConfigRecorder`` from the ``aws_config`` section (bucket aside)."""
+    from constructs_lib import RecordingFrequency, RecordingFrequencyOverride, SnapshotDeliveryFrequency
+
+    settings = config.aws_config
+    if settings.existing_recorder_name is not None:
+        return {"existing_recorder_name": settings.existing_recorder_name}
+    return {
+        "include_global_resource_types": home_region,
+        "recording_frequency": RecordingFrequency(settings.recording_frequency),
+        "frequency_overrides": [
+            RecordingFrequencyOverride(
+                resource_types=list(o.resource_types),
+                frequency=RecordingFrequency(o.frequency),
+                description=o.description,
+            )
+            for o in settings.frequency_overrides
+        ],
+        "excluded_resource_types": list(settings.excluded_resource_types),
+        "snapshot_delivery_frequency": SnapshotDeliveryFrequency(settings.snapshot_delivery_frequency),
+        "use_service_linked_role": settings.use_service_linked_role,
+    }
+
+
+def config_rules_options(config: BaselineConfig, *, home_region: bool) -> dict[str, Any]:
+    """Keyword arguments of ``ConfigRules`` from the ``aws_config`` section (recorder and topic aside)."""
+    from constructs_lib import ConformancePack, ConformancePackTemplate, CustomManagedRule, ManagedRuleSpec
+    from constructs_lib.config_rules import BUNDLED_PACKS_DIR
+
+    settings = config.aws_config
+    bundled = {p.stem for p in BUNDLED_PACKS_DIR.glob("*.yaml")}
+    return {
+        "home_region": home_region,
+        "rule_name_prefix": f"{config.naming.prefix}-",
+        "disabled_rules": [name for name, on in settings.rules.items() if not on],
+        "parameter_overrides": {name: dict(params) for name, params in settings.rule_parameters.items()},
+        "custom_rules": [
+            CustomManagedRule(
+                name=rule.name,
+                spec=ManagedRuleSpec(
+                    identifier=rule.identifier,
+                    description=f"Custom managed rule {rule.identifier} from the config",
+                    input_parameters=dict(rule.parameters),
+                    resource_types=tuple(rule.resource_types),
+                    maximum_execution_frequency=rule.maximum_execution_frequency,
+                    home_region_only=rule.home_region_only,
+                ),
+            )
+            for rule in settings.custom_rules
+        ],
+        "conformance_packs": [
+            ConformancePack(
+                name=pack.name,
+                template=(
+                    ConformancePackTemplate.bundled(pack.template)
+                    if pack.template in bundled
+                    else ConformancePackTemplate.from_file(pack.template)
+                ),
+                input_parameters=dict(pack.parameters),
+            )
+            for pack in settings.conformance_packs
+        ],
+    }

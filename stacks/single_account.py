@@ -5,12 +5,60 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib import AuditTrail
+from constructs_lib import AuditTrail, ConfigAggregator, ConfigRecorder, LogBucket, policies
 from constructs_lib.security_alarms import SecurityAlarms
 from stacks.config import BaselineConfig
+from stacks.naming import Names
 from stacks.settings import lifecycle_options, object_lock_options, security_alarm_options, trail_options
+from stacks.workload import add_config_baseline
+
+
+def add_single_account_config(
+    scope: Construct, config: BaselineConfig, *, access_logs_bucket: s3.IBucket | None
+) -> ConfigRecorder | None:
+    """AWS Config of the home region: its bucket and key, recorder, rules and an account aggregator.
+
+    The other governed regions get a ``WorkloadBaselineStack`` each, delivering to this bucket.
+    """
+    settings = config.aws_config
+    if not settings.enabled:
+        return None
+    names = Names(config)
+    account = cdk.Stack.of(scope).account
+    bucket: s3.IBucket | None = None
+    if settings.existing_recorder_name is None:
+        key = kms.Key(
+            scope,
+            "ConfigKey",
+            alias=names.config_key_alias,
+            description="Encrypts what AWS Config delivers to the Config bucket",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        key.add_to_resource_policy(policies.config_key_statement(account_ids=[account]))
+        bucket = LogBucket(
+            scope,
+            "ConfigBucket",
+            bucket_name=names.config_bucket,
+            encryption_key=key,
+            lifecycle=lifecycle_options(config),
+            access_logs_bucket=access_logs_bucket,
+            server_access_logs=access_logs_bucket is not None,
+        ).bucket
+    recorder = add_config_baseline(scope, config, bucket=bucket)
+    if settings.aggregator:
+        ConfigAggregator(
+            scope,
+            "ConfigAggregator",
+            aggregator_name=f"{names.prefix}-account",
+            account_ids=[account],
+            regions=config.regions,
+        )
+    return recorder
 
 
 class SingleAccountStack(cdk.Stack):
@@ -34,3 +82,4 @@ class SingleAccountStack(cdk.Stack):
         cdk.CfnOutput(self, "TrailArn", value=self.trail.trail_arn)
         cdk.CfnOutput(self, "TrailBucketName", value=self.trail.bucket.bucket_name)
         cdk.CfnOutput(self, "TrailLogGroupName", value=self.trail.log_group.log_group_name)
+        self.config_recorder = add_single_account_config(self, config, access_logs_bucket=self.trail.access_logs_bucket)

@@ -199,7 +199,22 @@ def _flow_log(session: Emulator, physical: str, _: dict[str, Any]) -> str:
     return f"{flow['TrafficType']} to {flow.get('LogDestinationType', 'cloud-watch-logs')}"
 
 
+def _rule(session: Emulator, physical: str, _: dict[str, Any]) -> str:
+    name = physical.split("|")[-1].split("/")[-1]
+    rule = session.client("events").describe_rule(Name=name)
+    return f"{rule['State']}, pattern {'set' if rule.get('EventPattern') else 'none'}"
+
+
+def _alias(session: Emulator, physical: str, _: dict[str, Any]) -> str:
+    aliases = {a["AliasName"]: a for a in session.client("kms").list_aliases()["Aliases"]}
+    if physical not in aliases:
+        raise LookupError(f"alias {physical} is not listed")
+    return "listed"
+
+
 CHECKERS: dict[str, Checker] = {
+    "AWS::Events::Rule": _rule,
+    "AWS::KMS::Alias": _alias,
     "AWS::S3::Bucket": _bucket,
     "AWS::KMS::Key": _key,
     "AWS::SNS::Topic": _topic,
@@ -246,16 +261,16 @@ def deploy_and_verify(config_path: Path) -> tuple[list[Row], list[str]]:
         emulator_cfg, notes = emulator_config(config_path, directory)
         env = emulator_env(endpoint, account, region)
         outdir = directory / "cdk.out"
-        cdk(["bootstrap", f"aws://{account}/{region}"], env, emulator_cfg, outdir)
+        cdk(["bootstrap", *(f"aws://{account}/{r}" for r in config.regions)], env, emulator_cfg, outdir)
         cdk(["deploy", "--all", "--require-approval", "never"], env, emulator_cfg, outdir)
-        session = Emulator(endpoint, region)
         manifest = json.loads((outdir / "manifest.json").read_text())
         rows: list[Row] = []
         for artifact_id, artifact in manifest["artifacts"].items():
             if artifact.get("type") != "aws:cloudformation:stack":
                 continue
             template = json.loads((outdir / artifact["properties"]["templateFile"]).read_text())
-            rows.extend(verify(session, artifact_id, template))
+            stack_region = artifact["environment"].rsplit("/", 1)[-1]
+            rows.extend(verify(Emulator(endpoint, stack_region), artifact_id, template))
     return rows, notes
 
 
@@ -263,12 +278,13 @@ def table(rows: list[Row]) -> str:
     by_type: dict[str, list[Row]] = {}
     for row in rows:
         by_type.setdefault(row.resource_type, []).append(row)
-    lines = [f"{'resource type':<34} {'created+verified':>16} {'accepted only':>13}  detail"]
+    width = max(len("resource type"), *(len(t) for t in by_type))
+    lines = [f"{'resource type':<{width}} {'created+verified':>16} {'accepted only':>13}  detail"]
     for resource_type in sorted(by_type, key=lambda t: (not by_type[t][0].created, t)):
         group = by_type[resource_type]
         created = sum(r.created for r in group)
         details = sorted({r.detail for r in group})
-        lines.append(f"{resource_type:<34} {created:>16} {len(group) - created:>13}  {'; '.join(details)}")
+        lines.append(f"{resource_type:<{width}} {created:>16} {len(group) - created:>13}  {'; '.join(details)}")
     return "\n".join(lines)
 
 

@@ -24,7 +24,7 @@ def test_diagram_shows_ous_accounts_stacks_and_the_trail_flow(synthesized: dict[
     text = render(example.config, grouped(example))
     assert text.startswith("```mermaid\nflowchart LR")
     assert 'subgraph ou_Production["OU Production"]' in text
-    assert "<i>acme-log-archive</i>" in text and "<i>acme-management</i>" in text
+    assert "<i>acme-log-archive<br/>" in text and "<i>acme-management<br/>" in text
     assert (
         'acct_management -- "organization trail acme-organization-trail: log files of every account" --> acct_log_archive'
         in text
@@ -36,4 +36,4 @@ def test_single_account_diagram(synthesized: dict[str, Synthesized]):
     single = synthesized["single-account"]
     text = render(single.config, grouped(single))
     assert 'subgraph single["single-account mode"]' in text
-    assert "<i>solo-single-account</i>" in text
+    assert "<i>solo-single-account<br/>" in text

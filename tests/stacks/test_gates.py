@@ -15,8 +15,17 @@ from stacks.compliance import PACKS, add_compliance_checks
 from tests.conftest import EXAMPLE_CONFIGS, Synthesized
 
 STACKS = {
-    "example": ["acme-log-archive", "acme-management"],
-    "single-account": ["solo-single-account"],
+    "example": [
+        "acme-log-archive",
+        "acme-management",
+        *(
+            f"acme-baseline-{account}-{region}"
+            for account in ("management", "log-archive", "audit", "shop-prod", "shop-dev")
+            for region in ("eu-west-1", "eu-central-1", "us-east-1")
+        ),
+        "acme-audit",
+    ],
+    "single-account": ["solo-single-account", "solo-baseline-sandbox-us-west-2"],
 }
 
 

@@ -1,0 +1,502 @@
+"""ConfigRules: curated AWS managed rules, custom managed rules, conformance packs and alerts.
+
+The curated rules check this very baseline and the basics around it (CloudTrail, alarms, flow
+logs, log retention, S3, KMS, root user, SSH, EBS). Each is data, so it can be switched off or
+re-parameterised, and each waits for the recorder so a first deploy into an empty account works.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aws_cdk import aws_config as config
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_sns as sns
+from constructs import Construct, IDependable
+
+from constructs_lib._errors import Problems
+from constructs_lib.config_recorder import RESOURCE_TYPE_PATTERN, ConfigRecorder
+
+RULE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+IDENTIFIER_PATTERN = re.compile(r"^[A-Z0-9_]{3,128}$")
+PACK_NAME_PATTERN = re.compile(r"^[A-Za-z][-A-Za-z0-9]{0,255}$")
+
+#: Conformance pack templates shipped with the library (``ConformancePackTemplate.bundled``).
+BUNDLED_PACKS_DIR = Path(__file__).resolve().parent / "conformance_packs"
+
+#: AWS Config refuses conformance pack template bodies above this size.
+MAX_TEMPLATE_BODY_BYTES = 51_200
+
+#: Periodic frequencies of managed rules, as ``config.MaximumExecutionFrequency``.
+EXECUTION_FREQUENCIES: dict[str, config.MaximumExecutionFrequency] = {
+    "One_Hour": config.MaximumExecutionFrequency.ONE_HOUR,
+    "Three_Hours": config.MaximumExecutionFrequency.THREE_HOURS,
+    "Six_Hours": config.MaximumExecutionFrequency.SIX_HOURS,
+    "Twelve_Hours": config.MaximumExecutionFrequency.TWELVE_HOURS,
+    "TwentyFour_Hours": config.MaximumExecutionFrequency.TWENTY_FOUR_HOURS,
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ManagedRuleSpec:
+    """An AWS managed rule as data.
+
+    :param identifier: the managed rule's source identifier, like ``CLOUD_TRAIL_ENABLED``.
+    :param description: what a NON_COMPLIANT result means.
+    :param input_parameters: the rule's parameters (strings, as Config takes them). Default: none.
+    :param resource_types: evaluate only these types (configuration-change rules). Default: all
+        the rule supports.
+    :param maximum_execution_frequency: for periodic rules, one of ``EXECUTION_FREQUENCIES``.
+        Default: the rule's own (24 hours).
+    :param home_region_only: the rule checks something account-wide or global (root user,
+        IAM, trails): evaluate it in the home region only, not once per region. Default: False.
+    """
+
+    identifier: str
+    description: str
+    input_parameters: Mapping[str, str] = field(default_factory=dict)
+    resource_types: Sequence[str] = ()
+    maximum_execution_frequency: str | None = None
+    home_region_only: bool = False
+
+    def problems(self, owner: str) -> list[str]:
+        found = []
+        if not isinstance(self.identifier, str) or not IDENTIFIER_PATTERN.match(self.identifier):
+            found.append(
+                f"{owner}.identifier: {self.identifier!r} is not a managed rule identifier like 'CLOUD_TRAIL_ENABLED'"
+            )
+        found += [
+            f"{owner}.resource_types: {t!r} is not a resource type like 'AWS::EC2::Instance'"
+            for t in self.resource_types
+            if not isinstance(t, str) or not RESOURCE_TYPE_PATTERN.match(t)
+        ]
+        if (
+            self.maximum_execution_frequency is not None
+            and self.maximum_execution_frequency not in EXECUTION_FREQUENCIES
+        ):
+            found.append(
+                f"{owner}.maximum_execution_frequency: {self.maximum_execution_frequency!r} is not one of "
+                f"{', '.join(EXECUTION_FREQUENCIES)}"
+            )
+        found += [
+            f"{owner}.input_parameters[{key!r}]: {value!r} is not a string (Config takes parameters as strings)"
+            for key, value in self.input_parameters.items()
+            if not isinstance(value, str)
+        ]
+        return found
+
+
+_CT = config.ManagedRuleIdentifiers
+_DAILY = "TwentyFour_Hours"
+
+#: The curated managed rules, by the rule name they get (after ``rule_name_prefix``).
+#: Identifiers come from ``aws_cdk.aws_config.ManagedRuleIdentifiers`` (the documented ones).
+CURATED_RULES: Mapping[str, ManagedRuleSpec] = {
+    "cloudtrail-enabled": ManagedRuleSpec(
+        identifier=_CT.CLOUD_TRAIL_ENABLED,
+        description="No CloudTrail trail logs this account (CIS 3.1).",
+        maximum_execution_frequency=_DAILY,
+        home_region_only=True,
+    ),
+    "multi-region-cloudtrail-enabled": ManagedRuleSpec(
+        identifier=_CT.CLOUDTRAIL_MULTI_REGION_ENABLED,
+        description="No multi-region trail records management events (CIS 3.1).",
+        maximum_execution_frequency=_DAILY,
+        home_region_only=True,
+    ),
+    "cloudtrail-log-file-validation-enabled": ManagedRuleSpec(
+        identifier=_CT.CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED,
+        description="A trail does not validate its log files (CIS 3.2).",
+        maximum_execution_frequency=_DAILY,
+        home_region_only=True,
+    ),
+    "cloud-trail-encryption-enabled": ManagedRuleSpec(
+        identifier=_CT.CLOUD_TRAIL_ENCRYPTION_ENABLED,
+        description="A trail does not encrypt its log files with a KMS key (CIS 3.5).",
+        maximum_execution_frequency=_DAILY,
+        home_region_only=True,
+    ),
+    "cloud-trail-cloud-watch-logs-enabled": ManagedRuleSpec(
+        identifier=_CT.CLOUD_TRAIL_CLOUD_WATCH_LOGS_ENABLED,
+        description="A trail does not deliver to CloudWatch Logs, so metric-filter alarms see nothing (CIS 3.4).",
+        maximum_execution_frequency=_DAILY,
+        home_region_only=True,
+    ),
+    "cloudwatch-alarm-action-check": ManagedRuleSpec(
+        identifier=_CT.CLOUDWATCH_ALARM_ACTION_CHECK,
+        description="An alarm notifies nobody when it fires.",
+        input_parameters={
+            "alarmActionRequired": "true",
+            "insufficientDataActionRequired": "false",
+            "okActionRequired": "false",
+        },
+        resource_types=("AWS::CloudWatch::Alarm",),
+    ),
+    "vpc-flow-logs-enabled": ManagedRuleSpec(
+        identifier=_CT.VPC_FLOW_LOGS_ENABLED,
+        description="A VPC has no flow log (CIS 3.7).",
+        maximum_execution_frequency=_DAILY,
+    ),
+    "cw-loggroup-retention-period-check": ManagedRuleSpec(
+        identifier=_CT.CW_LOGGROUP_RETENTION_PERIOD_CHECK,
+        description="A log group keeps its events for less than a year.",
+        input_parameters={"MinRetentionTime": "365"},
+    ),
+    "s3-account-level-public-access-blocks-periodic": ManagedRuleSpec(
+        identifier=_CT.S3_ACCOUNT_LEVEL_PUBLIC_ACCESS_BLOCKS_PERIODIC,
+        description="The account does not block public access to S3 (CIS 2.1.4).",
+        maximum_execution_frequency=_DAILY,
+        home_region_only=True,
+    ),
+    "s3-bucket-level-public-access-prohibited": ManagedRuleSpec(
+        identifier=_CT.S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED,
+        description="A bucket does not block public access.",
+        resource_types=("AWS::S3::Bucket",),
+    ),
+    "s3-bucket-ssl-requests-only": ManagedRuleSpec(
+        identifier=_CT.S3_BUCKET_SSL_REQUESTS_ONLY,
+        description="A bucket accepts requests without TLS (CIS 2.1.1).",
+        resource_types=("AWS::S3::Bucket",),
+    ),
+    "cmk-backing-key-rotation-enabled": ManagedRuleSpec(
+        identifier=_CT.CMK_BACKING_KEY_ROTATION_ENABLED,
+        description="A customer managed KMS key does not rotate (CIS 3.6).",
+        maximum_execution_frequency=_DAILY,
+    ),
+    "iam-root-access-key-check": ManagedRuleSpec(
+        identifier=_CT.IAM_ROOT_ACCESS_KEY_CHECK,
+        description="The root user has an access key (CIS 1.4).",
+        maximum_execution_frequency=_DAILY,
+        home_region_only=True,
+    ),
+    "root-account-mfa-enabled": ManagedRuleSpec(
+        identifier=_CT.ROOT_ACCOUNT_MFA_ENABLED,
+        description="The root user has no MFA device (CIS 1.5).",
+        maximum_execution_frequency=_DAILY,
+        home_region_only=True,
+    ),
+    "iam-password-policy": ManagedRuleSpec(
+        identifier=_CT.IAM_PASSWORD_POLICY,
+        description="The IAM password policy is weaker than CIS asks (length 14, no reuse of the last 24).",
+        input_parameters={"MinimumPasswordLength": "14", "PasswordReusePrevention": "24"},
+        maximum_execution_frequency=_DAILY,
+        home_region_only=True,
+    ),
+    "restricted-ssh": ManagedRuleSpec(
+        identifier=_CT.EC2_SECURITY_GROUPS_INCOMING_SSH_DISABLED,
+        description="A security group allows SSH from 0.0.0.0/0 (CIS 5.2).",
+        resource_types=("AWS::EC2::SecurityGroup",),
+    ),
+    "encrypted-volumes": ManagedRuleSpec(
+        identifier=_CT.EBS_ENCRYPTED_VOLUMES,
+        description="An attached EBS volume is not encrypted (CIS 2.2.1).",
+        resource_types=("AWS::EC2::Volume",),
+    ),
+    "ec2-ebs-encryption-by-default": ManagedRuleSpec(
+        identifier=_CT.EC2_EBS_ENCRYPTION_BY_DEFAULT,
+        description="New EBS volumes in this region are not encrypted by default (CIS 2.2.1).",
+        maximum_execution_frequency=_DAILY,
+    ),
+    "cloudwatch-log-group-encrypted": ManagedRuleSpec(
+        identifier=_CT.CLOUDWATCH_LOG_GROUP_ENCRYPTED,
+        description="A log group is not encrypted with a KMS key.",
+    ),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomManagedRule:
+    """A managed rule chosen by the user, in addition to the curated ones.
+
+    :param name: rule name (after ``rule_name_prefix``), 1-64 letters, digits, '-' or '_'.
+    :param spec: identifier, parameters and scope.
+    """
+
+    name: str
+    spec: ManagedRuleSpec
+
+
+class ConformancePackTemplate:
+    """Where a conformance pack's template comes from: a bundled file, a file, a body or S3."""
+
+    def __init__(self, *, body: str | None = None, s3_uri: str | None = None, source: str) -> None:
+        self.body = body
+        self.s3_uri = s3_uri
+        self.source = source
+
+    @classmethod
+    def bundled(cls, name: str) -> ConformancePackTemplate:
+        """A template shipped in ``constructs_lib/conformance_packs/<name>.yaml``."""
+        available = sorted(p.stem for p in BUNDLED_PACKS_DIR.glob("*.yaml"))
+        if name not in available:
+            raise ValueError(
+                f"ConformancePackTemplate.bundled: {name!r} is not a bundled pack; available: {', '.join(available)}"
+            )
+        return cls.from_file(BUNDLED_PACKS_DIR / f"{name}.yaml")
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ConformancePackTemplate:
+        """A template file of your own (read now, so a missing file fails at synth)."""
+        path = Path(path)
+        try:
+            body = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise ValueError(f"ConformancePackTemplate.from_file: {path} cannot be read ({error.strerror})") from None
+        return cls.from_body(body, source=str(path))
+
+    @classmethod
+    def from_body(cls, body: str, *, source: str = "template body") -> ConformancePackTemplate:
+        size = len(body.encode("utf-8"))
+        if size > MAX_TEMPLATE_BODY_BYTES:
+            raise ValueError(
+                f"ConformancePackTemplate: {source} is {size} bytes; AWS Config accepts at most "
+                f"{MAX_TEMPLATE_BODY_BYTES} in a template body: upload it to S3 and use from_s3_uri"
+            )
+        if not body.strip():
+            raise ValueError(f"ConformancePackTemplate: {source} is empty")
+        return cls(body=body, source=source)
+
+    @classmethod
+    def from_s3_uri(cls, uri: str) -> ConformancePackTemplate:
+        """A template in S3 (``s3://bucket/key``), for templates above 51,200 bytes."""
+        if not re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$", uri):
+            raise ValueError(f"ConformancePackTemplate.from_s3_uri: {uri!r} is not an s3://bucket/key URI")
+        return cls(s3_uri=uri, source=uri)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConformancePack:
+    """A conformance pack to deploy.
+
+    :param name: pack name, a letter then letters, digits or '-'.
+    :param template: where the template comes from.
+    :param input_parameters: the template's parameters. Default: none.
+    """
+
+    name: str
+    template: ConformancePackTemplate
+    input_parameters: Mapping[str, str] = field(default_factory=dict)
+
+
+#: EventBridge pattern of a Config rule result turning NON_COMPLIANT.
+NON_COMPLIANT_PATTERN = events.EventPattern(
+    source=["aws.config"],
+    detail_type=["Config Rules Compliance Change"],
+    detail={
+        "messageType": ["ComplianceChangeNotification"],
+        "newEvaluationResult": {"complianceType": ["NON_COMPLIANT"]},
+    },
+)
+
+
+class ConfigRules(Construct):
+    """Curated and custom AWS Config managed rules, conformance packs and NON_COMPLIANT alerts.
+
+    Every rule and pack depends on the recorder (when it is created in this stack), so a first
+    deploy into an account without AWS Config succeeds. Rules that check account-wide or global
+    settings (``home_region_only``) are created only where ``home_region`` is True.
+
+    Example::
+
+        from constructs_lib import (
+            ConfigRecorder,
+            ConfigRules,
+            ConformancePack,
+            ConformancePackTemplate,
+            CustomManagedRule,
+            ManagedRuleSpec,
+        )
+
+        rules = ConfigRules(
+            stack,
+            "Rules",
+            recorder=recorder,
+            home_region=True,
+            rule_name_prefix="acme-",
+            disabled_rules=["restricted-ssh"],
+            parameter_overrides={"cw-loggroup-retention-period-check": {"MinRetentionTime": "731"}},
+            custom_rules=[
+                CustomManagedRule(
+                    name="rds-storage-encrypted",
+                    spec=ManagedRuleSpec(
+                        identifier="RDS_STORAGE_ENCRYPTED",
+                        description="An RDS instance is not encrypted.",
+                        resource_types=["AWS::RDS::DBInstance"],
+                    ),
+                )
+            ],
+            conformance_packs=[
+                ConformancePack(name="logging", template=ConformancePackTemplate.bundled("logging-and-monitoring"))
+            ],
+            notification_topic=topic,
+        )
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        recorder: ConfigRecorder | None = None,
+        home_region: bool = True,
+        rule_name_prefix: str = "",
+        disabled_rules: Sequence[str] = (),
+        parameter_overrides: Mapping[str, Mapping[str, str]] | None = None,
+        custom_rules: Sequence[CustomManagedRule] = (),
+        conformance_packs: Sequence[ConformancePack] = (),
+        notification_topic: sns.ITopic | None = None,
+    ) -> None:
+        """
+        :param recorder: the recorder the rules wait for. Default: none (the account already
+            records; adopt it with ``ConfigRecorder(existing_recorder_name=...)`` to say so).
+        :param home_region: this is the home region: create the ``home_region_only`` rules.
+            Default: True.
+        :param rule_name_prefix: put in front of every rule name, like ``acme-``. Default: none.
+        :param disabled_rules: names of ``CURATED_RULES`` not to create. Default: none.
+        :param parameter_overrides: per curated rule name, parameters that replace or add to
+            its defaults. Default: none.
+        :param custom_rules: further managed rules. Default: none.
+        :param conformance_packs: Default: none.
+        :param notification_topic: receives an EventBridge event whenever a rule result turns
+            NON_COMPLIANT (a KMS-encrypted topic's key must admit ``events.amazonaws.com``).
+            Default: no alert.
+        """
+        super().__init__(scope, construct_id)
+        parameter_overrides = dict(parameter_overrides or {})
+        disabled_rules = list(disabled_rules)
+        custom_rules = list(custom_rules)
+        conformance_packs = list(conformance_packs)
+
+        problems = Problems(f"ConfigRules({self.node.path})")
+        known = ", ".join(CURATED_RULES)
+        for name in disabled_rules:
+            problems.check(name in CURATED_RULES, f"disabled_rules: {name!r} is not a curated rule; known: {known}")
+        for name, parameters in parameter_overrides.items():
+            if name not in CURATED_RULES:
+                problems.add(f"parameter_overrides: {name!r} is not a curated rule; known: {known}")
+            elif name in disabled_rules:
+                problems.add(f"parameter_overrides: {name!r} is in disabled_rules; drop one of them")
+            for key, value in parameters.items():
+                problems.check(
+                    isinstance(value, str),
+                    f"parameter_overrides[{name!r}][{key!r}]: {value!r} is not a string (Config takes parameters as strings)",
+                )
+        problems.check(
+            rule_name_prefix == "" or bool(re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,30}$", rule_name_prefix)),
+            f"rule_name_prefix {rule_name_prefix!r} must be up to 31 letters, digits, '-' or '_'",
+        )
+        seen: set[str] = set()
+        for index, rule in enumerate(custom_rules):
+            owner = f"custom_rules[{index}]"
+            problems.check(
+                isinstance(rule.name, str) and bool(RULE_NAME_PATTERN.match(rule.name)),
+                f"{owner}.name: {rule.name!r} is not a rule name (1-64 letters, digits, '-' or '_')",
+            )
+            problems.check(
+                rule.name not in CURATED_RULES,
+                f"{owner}.name: {rule.name!r} is a curated rule; change its parameters with parameter_overrides instead",
+            )
+            problems.check(rule.name not in seen, f"{owner}.name: {rule.name!r} is used twice")
+            seen.add(rule.name)
+            for message in rule.spec.problems(f"{owner}.spec"):
+                problems.add(message)
+        pack_names: set[str] = set()
+        for index, pack in enumerate(conformance_packs):
+            problems.check(
+                isinstance(pack.name, str) and bool(PACK_NAME_PATTERN.match(pack.name)),
+                f"conformance_packs[{index}].name: {pack.name!r} is not a pack name (a letter, then letters, digits or '-')",
+            )
+            problems.check(pack.name not in pack_names, f"conformance_packs[{index}].name: {pack.name!r} is used twice")
+            pack_names.add(pack.name)
+        problems.raise_if_any()
+
+        dependables: list[IDependable] = recorder.dependables if recorder is not None else []
+        self.rules: dict[str, config.ManagedRule] = {}
+        chosen = [
+            (name, spec)
+            for name, spec in CURATED_RULES.items()
+            if name not in disabled_rules and (home_region or not spec.home_region_only)
+        ]
+        for name, spec in chosen:
+            parameters = {**spec.input_parameters, **parameter_overrides.get(name, {})}
+            self.rules[name] = self._rule(name, rule_name_prefix + name, spec, parameters, dependables)
+        for rule in custom_rules:
+            if home_region or not rule.spec.home_region_only:
+                self.rules[rule.name] = self._rule(
+                    rule.name, rule_name_prefix + rule.name, rule.spec, dict(rule.spec.input_parameters), dependables
+                )
+
+        self.conformance_packs: dict[str, config.CfnConformancePack] = {}
+        for pack in conformance_packs:
+            resource = config.CfnConformancePack(
+                self,
+                f"Pack-{pack.name}",
+                conformance_pack_name=pack.name,
+                template_body=pack.template.body,
+                template_s3_uri=pack.template.s3_uri,
+                conformance_pack_input_parameters=[
+                    config.CfnConformancePack.ConformancePackInputParameterProperty(
+                        parameter_name=key, parameter_value=value
+                    )
+                    for key, value in pack.input_parameters.items()
+                ]
+                or None,
+            )
+            for dependable in dependables:
+                resource.node.add_dependency(dependable)
+            self.conformance_packs[pack.name] = resource
+
+        self.alert_rule: events.Rule | None = None
+        if notification_topic is not None:
+            self.alert_rule = events.Rule(
+                self,
+                "NonCompliantAlert",
+                description="AWS Config: a rule result turned NON_COMPLIANT",
+                event_pattern=NON_COMPLIANT_PATTERN,
+                targets=[targets.SnsTopic(notification_topic)],
+            )
+
+    def _rule(
+        self,
+        construct_id: str,
+        rule_name: str,
+        spec: ManagedRuleSpec,
+        parameters: Mapping[str, str],
+        dependables: Sequence[IDependable],
+    ) -> config.ManagedRule:
+        # The construct id is the unprefixed name: stable when the prefix changes.
+        rule = config.ManagedRule(
+            self,
+            construct_id,
+            identifier=spec.identifier,
+            config_rule_name=rule_name,
+            description=spec.description,
+            input_parameters=dict(parameters) or None,
+            maximum_execution_frequency=(
+                EXECUTION_FREQUENCIES[spec.maximum_execution_frequency]
+                if spec.maximum_execution_frequency is not None
+                else None
+            ),
+            rule_scope=(
+                config.RuleScope.from_resources([config.ResourceType.of(t) for t in spec.resource_types])
+                if spec.resource_types
+                else None
+            ),
+        )
+        # Config rejects rules while no recorder exists (NoAvailableConfigurationRecorderException).
+        for dependable in dependables:
+            rule.node.add_dependency(dependable)
+        return rule
+
+    @property
+    def rule_names(self) -> list[str]:
+        return [rule.config_rule_name for rule in self.rules.values()]
+
+
+def curated_rule_names() -> list[str]:
+    """Names of ``CURATED_RULES``, for config validation and documentation."""
+    return list(CURATED_RULES)

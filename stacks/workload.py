@@ -1,0 +1,163 @@
+"""Per account and governed region: AWS Config recorder, rules and NON_COMPLIANT alerts.
+
+One stack per (account, region) for now; a later issue rolls the same content out with StackSets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from constructs_lib import ConfigRecorder, ConfigRules, _nag, policies
+from stacks.config import Account, BaselineConfig
+from stacks.naming import Names
+from stacks.settings import config_recorder_options, config_rules_options
+
+
+def add_config_baseline(scope: Construct, config: BaselineConfig, *, bucket: s3.IBucket | None) -> ConfigRecorder:
+    """Recorder, rules and the NON_COMPLIANT alert topic of ``scope``'s account and region."""
+    stack = cdk.Stack.of(scope)
+    names = Names(config)
+    home = stack.region == config.home_region
+    options = config_recorder_options(config, home_region=home)
+    if "existing_recorder_name" not in options:
+        options["bucket"] = bucket
+    recorder = ConfigRecorder(scope, "ConfigRecorder", **options)
+
+    # The Config bucket's key lives in the bucket's account. Config delivers into another
+    # account as config.amazonaws.com (the key policy admits it); into its own account it uses
+    # the recorder's role, which then needs the key. Its ARN is not known here (another stack,
+    # possibly another region), so the grant names the key by its alias.
+    if stack.account == names.archive_account and isinstance(recorder.role, iam.Role):
+        key_arns = f"arn:{cdk.Aws.PARTITION}:kms:{config.home_region}:{names.archive_account}:key/*"
+        policy = iam.ManagedPolicy(
+            scope,
+            "ConfigBucketKeyPolicy",
+            description="AWS Config: encrypt delivered objects with the Config bucket's key (by its alias)",
+            roles=[recorder.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="AWSConfigKMSPolicy",
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    resources=[key_arns],
+                    conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": names.config_key_alias}},
+                )
+            ],
+        )
+        _nag.acknowledge(
+            policy,
+            "The Config bucket's key is created in another stack, so its id is unknown here; the statement "
+            f"is limited to the one key that carries the alias {names.config_key_alias}.",
+            f"AwsSolutions-IAM5[Resource::{_nag.rendered(scope, key_arns)}]",
+        )
+        if recorder.recorder is not None:
+            recorder.recorder.node.add_dependency(policy)
+
+    # NON_COMPLIANT alerts: a topic encrypted with a key EventBridge may use.
+    key = recorder.key if isinstance(recorder.key, kms.Key) else None
+    if key is None:
+        key = kms.Key(
+            scope,
+            "AlertsKey",
+            description="Encrypts the AWS Config compliance alert topic",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+    key.add_to_resource_policy(
+        policies.service_publish_key_statement(
+            sid="AllowEventBridgeToPublishToEncryptedTopic", services=["events.amazonaws.com"], account_id=stack.account
+        )
+    )
+    topic = sns.Topic(
+        scope,
+        "ComplianceAlerts",
+        display_name=f"AWS Config NON_COMPLIANT results in {stack.account} {stack.region}",
+        master_key=key,
+        enforce_ssl=True,
+    )
+    for address in getattr(config.notifications, config.aws_config.alert_severity):
+        topic.add_subscription(subscriptions.EmailSubscription(address))
+
+    ConfigRules(
+        scope,
+        "ConfigRules",
+        recorder=recorder,
+        notification_topic=topic,
+        **config_rules_options(config, home_region=home),
+    )
+    return recorder
+
+
+class WorkloadBaselineStack(cdk.Stack):
+    """AWS Config for one account in one governed region, delivering to the central Config bucket."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: BaselineConfig,
+        account: Account,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        names = Names(config)
+        self.account_config = account
+        bucket = (
+            s3.Bucket.from_bucket_name(self, "ConfigBucket", names.config_bucket)
+            if config.aws_config.existing_recorder_name is None
+            else None
+        )
+        self.recorder = add_config_baseline(self, config, bucket=bucket)
+        cdk.CfnOutput(self, "ConfigRecorderName", value=self.recorder.recorder_name)
+
+
+def build_config_stacks(scope: Construct, config: BaselineConfig, *, depends_on: cdk.Stack) -> dict[str, cdk.Stack]:
+    """AWS Config stacks: one per account and governed region, plus the audit aggregator.
+
+    Organization mode: every account of the config (management, log archive and audit
+    included: CIS and Security Hub Config.1 expect a recorder everywhere) in every governed
+    region, each after ``depends_on`` (the log archive, whose bucket they deliver to).
+    Single-account mode: the single-account stack holds the home region; the other governed
+    regions get a stack each.
+    """
+    from stacks.audit import AuditStack
+    from stacks.config import AccountRole
+
+    if not config.aws_config.enabled:
+        return {}
+    names = Names(config)
+    stacks: dict[str, cdk.Stack] = {}
+    for account in config.accounts:
+        for region in config.regions:
+            if config.single_account and region == config.home_region:
+                continue
+            name = names.config_stack_name(account.name, region)
+            stack = WorkloadBaselineStack(
+                scope,
+                name,
+                config=config,
+                account=account,
+                env=cdk.Environment(account=account.id, region=region),
+                description=f"Monitoring baseline: AWS Config recorder and rules for {account.name} in {region}",
+            )
+            stack.add_stack_dependency(depends_on, "AWS Config delivers to the Config bucket of that stack")
+            stacks[name] = stack
+    if not config.single_account and config.aws_config.aggregator:
+        audit = config.accounts_with_role(AccountRole.AUDIT) or config.accounts_with_role(AccountRole.MANAGEMENT)
+        name = names.stack_name("audit")
+        stacks[name] = AuditStack(
+            scope,
+            name,
+            config=config,
+            env=cdk.Environment(account=audit[0].id, region=config.home_region),
+            description="Monitoring baseline: organization-wide AWS Config aggregator",
+        )
+    return stacks

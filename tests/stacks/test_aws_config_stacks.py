@@ -1,0 +1,339 @@
+"""AWS Config wiring: workload stacks per account and region, log-archive Config bucket, audit aggregator."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from constructs_lib import CURATED_RULES, GLOBAL_IAM_RESOURCE_TYPES
+from stacks.config import ConfigError, parse_config
+from tests.conftest import EXAMPLE_CONFIGS, Synthesized, synthesize
+
+HOME_ONLY = {name for name, spec in CURATED_RULES.items() if spec.home_region_only}
+
+
+def resources(synth: Synthesized, stack: str, resource_type: str) -> dict[str, dict[str, Any]]:
+    template = synth.template_json(stack)
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == resource_type}
+
+
+def one(synth: Synthesized, stack: str, resource_type: str) -> dict[str, Any]:
+    found = resources(synth, stack, resource_type)
+    assert len(found) == 1, f"{stack}: expected one {resource_type}, found {list(found)}"
+    return next(iter(found.values()))
+
+
+def example_data() -> dict[str, Any]:
+    return yaml.safe_load(EXAMPLE_CONFIGS["example"].read_text())
+
+
+@pytest.fixture(scope="module")
+def example(synthesized) -> Synthesized:
+    return synthesized["example"]
+
+
+@pytest.fixture(scope="module")
+def single(synthesized) -> Synthesized:
+    return synthesized["single-account"]
+
+
+class TestOrganization:
+    def test_a_stack_per_account_and_governed_region_plus_audit(self, example):
+        expected = {
+            f"acme-baseline-{account.name}-{region}"
+            for account in example.config.accounts
+            for region in example.config.regions
+        }
+        assert expected <= set(example.stacks)
+        assert "acme-audit" in example.stacks
+        stack = example.stacks["acme-baseline-shop-prod-us-east-1"]
+        assert (stack.account, stack.region) == ("444444444444", "us-east-1")
+
+    def test_global_iam_types_recorded_only_in_the_home_region(self, example):
+        for account in example.config.accounts:
+            for region in example.config.regions:
+                recorder = one(example, f"acme-baseline-{account.name}-{region}", "AWS::Config::ConfigurationRecorder")
+                group = recorder["Properties"]["RecordingGroup"]
+                assert group["IncludeGlobalResourceTypes"] is (region == "eu-west-1"), (account.name, region)
+
+    def test_home_region_only_rules_only_in_the_home_region(self, example):
+        def names(stack: str) -> set[str]:
+            rules = resources(example, stack, "AWS::Config::ConfigRule").values()
+            return {r["Properties"]["ConfigRuleName"].removeprefix("acme-") for r in rules}
+
+        assert names("acme-baseline-shop-prod-eu-west-1") == set(CURATED_RULES)
+        assert names("acme-baseline-shop-prod-eu-central-1") == set(CURATED_RULES) - HOME_ONLY
+
+    def test_delivery_to_the_central_config_bucket_and_alerts_by_email(self, example):
+        stack = "acme-baseline-shop-dev-eu-central-1"
+        channel = one(example, stack, "AWS::Config::DeliveryChannel")
+        assert channel["Properties"]["S3BucketName"] == "acme-config-222222222222-eu-west-1"
+        subscription = one(example, stack, "AWS::SNS::Subscription")
+        assert subscription["Properties"]["Endpoint"] == "security@acme.example"  # notifications.high
+        rule = one(example, stack, "AWS::Events::Rule")
+        assert rule["Properties"]["EventPattern"]["detail"]["newEvaluationResult"] == {
+            "complianceType": ["NON_COMPLIANT"]
+        }
+
+    def test_workload_stacks_deploy_after_the_log_archive(self, example):
+        manifest = json.loads((example.outdir / "manifest.json").read_text())
+        for name in example.stacks:
+            if name.startswith("acme-baseline-"):
+                assert "acme-log-archive" in manifest["artifacts"][name]["dependencies"], name
+
+    def test_only_the_archive_accounts_role_gets_the_key_by_alias(self, example):
+        def alias_policies(stack: str) -> list[dict[str, Any]]:
+            return [
+                p
+                for p in resources(example, stack, "AWS::IAM::ManagedPolicy").values()
+                if "kms:ResourceAliases" in json.dumps(p)
+            ]
+
+        (policy,) = alias_policies("acme-baseline-log-archive-us-east-1")
+        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert statement["Condition"] == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/acme/log-archive"}}
+        assert alias_policies("acme-baseline-shop-prod-us-east-1") == []
+
+    def test_log_archive_config_bucket_policy_and_key(self, example):
+        buckets = resources(example, "acme-log-archive", "AWS::S3::Bucket")
+        ((bucket_id, bucket),) = [
+            (k, b)
+            for k, b in buckets.items()
+            if b["Properties"].get("BucketName") == "acme-config-222222222222-eu-west-1"
+        ]
+        # AWS Config does not deliver to a bucket with Object Lock; the CloudTrail bucket has it here.
+        assert "ObjectLockEnabled" not in bucket["Properties"]
+        assert bucket["DeletionPolicy"] == "Retain"
+        assert bucket_id == "ConfigBucketE7CC15D9"
+        (policy,) = [
+            p
+            for p in resources(example, "acme-log-archive", "AWS::S3::BucketPolicy").values()
+            if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+        ]
+        statements = {s.get("Sid"): s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+        accounts = [a.id for a in example.config.accounts]
+        assert statements["AWSConfigBucketDelivery"]["Condition"]["StringEquals"]["AWS:SourceAccount"] == accounts
+        assert len(statements["AWSConfigBucketDelivery"]["Resource"]) == len(accounts)
+        assert statements["AWSConfigBucketExistenceCheck"]["Action"] == "s3:ListBucket"
+        key = one(example, "acme-log-archive", "AWS::KMS::Key")
+        key_statements = {s.get("Sid"): s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+        assert key_statements["AWSConfigKMSPolicy"]["Principal"] == {"Service": "config.amazonaws.com"}
+        assert key_statements["AWSConfigKMSPolicy"]["Condition"]["StringEquals"]["AWS:SourceAccount"] == accounts
+
+    def test_audit_aggregator_over_governed_regions(self, example):
+        assert example.stacks["acme-audit"].account == "333333333333"
+        aggregator = one(example, "acme-audit", "AWS::Config::ConfigurationAggregator")
+        source = aggregator["Properties"]["OrganizationAggregationSource"]
+        assert source["AwsRegions"] == ["eu-west-1", "eu-central-1", "us-east-1"]
+
+
+class TestSingleAccount:
+    def test_home_region_in_the_single_account_stack_other_regions_in_their_own(self, single):
+        assert set(single.stacks) == {"solo-single-account", "solo-baseline-sandbox-us-west-2"}
+        home = one(single, "solo-single-account", "AWS::Config::ConfigurationRecorder")
+        assert home["Properties"]["RecordingGroup"]["IncludeGlobalResourceTypes"] is True
+        other = one(single, "solo-baseline-sandbox-us-west-2", "AWS::Config::ConfigurationRecorder")
+        assert other["Properties"]["RecordingGroup"]["IncludeGlobalResourceTypes"] is False
+
+    def test_stateful_logical_ids_are_pinned(self, single, example):
+        template = single.template_json("solo-single-account")["Resources"]
+        assert template["ConfigBucketE7CC15D9"]["Properties"]["BucketName"] == "solo-config-999999999999-us-east-1"
+        assert template["ConfigBucketE7CC15D9"]["DeletionPolicy"] == "Retain"
+        assert template["ConfigKey331CCF85"]["DeletionPolicy"] == "Retain"
+        assert template["ConfigRecorder41B4E48C"]["Type"] == "AWS::Config::ConfigurationRecorder"
+        workload = example.template_json("acme-baseline-shop-prod-eu-west-1")["Resources"]
+        assert workload["ConfigRecorder41B4E48C"]["Type"] == "AWS::Config::ConfigurationRecorder"
+        assert workload["ConfigRecorderKeyF1B3E0D4"]["DeletionPolicy"] == "Retain"
+
+    def test_account_aggregator_and_config_bucket(self, single):
+        aggregator = one(single, "solo-single-account", "AWS::Config::ConfigurationAggregator")
+        assert aggregator["Properties"]["AccountAggregationSources"] == [
+            {"AccountIds": ["999999999999"], "AwsRegions": ["us-east-1", "us-west-2"]}
+        ]
+        names = [
+            b["Properties"].get("BucketName")
+            for b in resources(single, "solo-single-account", "AWS::S3::Bucket").values()
+        ]
+        assert "solo-config-999999999999-us-east-1" in names
+        channel = one(single, "solo-baseline-sandbox-us-west-2", "AWS::Config::DeliveryChannel")
+        assert channel["Properties"]["S3BucketName"] == "solo-config-999999999999-us-east-1"
+
+
+def test_cfn_lint_clean(example, single):
+    templates = sorted(str(p) for s in (example, single) for p in s.outdir.glob("*.template.json"))
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), *templates], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def cost_controlled(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    data = example_data()
+    data["governed_regions"] = ["eu-west-1", "us-east-1"]
+    data["aws_config"] = {
+        "recording_frequency": "DAILY",
+        "frequency_overrides": [{"resource_types": ["AWS::EC2::SecurityGroup"], "frequency": "CONTINUOUS"}],
+        "excluded_resource_types": ["AWS::EC2::NetworkInterface"],
+        "snapshot_delivery_frequency": "Twelve_Hours",
+        "rules": {"restricted-ssh": False},
+        "rule_parameters": {"cw-loggroup-retention-period-check": {"MinRetentionTime": "731"}},
+        "custom_rules": [
+            {
+                "name": "rds-storage-encrypted",
+                "identifier": "RDS_STORAGE_ENCRYPTED",
+                "resource_types": ["AWS::RDS::DBInstance"],
+            }
+        ],
+        "conformance_packs": [{"name": "logging", "template": "logging-and-monitoring"}],
+        "alert_severity": "critical",
+    }
+    return synthesize(parse_config(data), tmp_path_factory.mktemp("cost-controlled"))
+
+
+class TestConfigSection:
+    def test_cost_controls_reach_every_recorder(self, cost_controlled):
+        # Outside the home region the exclusion strategy must also exclude the global IAM types.
+        for region, iam_excluded in (("eu-west-1", False), ("us-east-1", True)):
+            recorder = one(cost_controlled, f"acme-baseline-shop-prod-{region}", "AWS::Config::ConfigurationRecorder")
+            props = recorder["Properties"]
+            assert props["RecordingMode"]["RecordingFrequency"] == "DAILY"
+            assert props["RecordingMode"]["RecordingModeOverrides"][0]["ResourceTypes"] == ["AWS::EC2::SecurityGroup"]
+            excluded = props["RecordingGroup"]["ExclusionByResourceTypes"]["ResourceTypes"]
+            assert "AWS::EC2::NetworkInterface" in excluded
+            assert set(GLOBAL_IAM_RESOURCE_TYPES).issubset(excluded) is iam_excluded, region
+        channel = one(cost_controlled, "acme-baseline-shop-prod-us-east-1", "AWS::Config::DeliveryChannel")
+        assert channel["Properties"]["ConfigSnapshotDeliveryProperties"] == {"DeliveryFrequency": "Twelve_Hours"}
+
+    def test_rules_switches_parameters_custom_rules_packs_and_alert_list(self, cost_controlled):
+        stack = "acme-baseline-audit-eu-west-1"
+        rules = {
+            r["Properties"]["ConfigRuleName"]: r
+            for r in resources(cost_controlled, stack, "AWS::Config::ConfigRule").values()
+        }
+        assert "acme-restricted-ssh" not in rules
+        assert rules["acme-cw-loggroup-retention-period-check"]["Properties"]["InputParameters"] == {
+            "MinRetentionTime": "731"
+        }
+        assert (
+            rules["acme-rds-storage-encrypted"]["Properties"]["Source"]["SourceIdentifier"] == "RDS_STORAGE_ENCRYPTED"
+        )
+        pack = one(cost_controlled, stack, "AWS::Config::ConformancePack")
+        assert pack["Properties"]["ConformancePackName"] == "logging"
+        subscription = one(cost_controlled, stack, "AWS::SNS::Subscription")
+        assert subscription["Properties"]["Endpoint"] == "security-oncall@acme.example"
+
+    def test_adopting_an_existing_recorder(self, tmp_path):
+        data = example_data()
+        data["governed_regions"] = ["eu-west-1"]
+        data["aws_config"] = {"existing_recorder_name": "aws-controltower-BaselineConfigRecorder", "aggregator": False}
+        synth = synthesize(parse_config(data), tmp_path, compliance=False)
+        assert "acme-audit" not in synth.stacks
+        assert resources(synth, "acme-baseline-shop-prod-eu-west-1", "AWS::Config::ConfigurationRecorder") == {}
+        assert resources(synth, "acme-baseline-shop-prod-eu-west-1", "AWS::Config::DeliveryChannel") == {}
+        assert len(resources(synth, "acme-baseline-shop-prod-eu-west-1", "AWS::Config::ConfigRule")) == len(
+            CURATED_RULES
+        )
+        names = [
+            b["Properties"].get("BucketName") for b in resources(synth, "acme-log-archive", "AWS::S3::Bucket").values()
+        ]
+        assert "acme-config-222222222222-eu-west-1" not in names
+
+    def test_disabled(self, tmp_path):
+        data = example_data()
+        data["aws_config"] = {"enabled": False}
+        synth = synthesize(parse_config(data), tmp_path, compliance=False)
+        assert set(synth.stacks) == {"acme-log-archive", "acme-management"}
+
+    def test_config_errors_are_reported_together(self, tmp_path):
+        data = example_data()
+        data["aws_config"] = {
+            "recording_frequency": "CONTINUOUS",
+            "frequency_overrides": [
+                {"resource_types": ["AWS::EC2::Volume"], "frequency": "CONTINUOUS"},
+                {"resource_types": ["AWS::EC2::VPC"], "frequency": "DAILY"},
+            ],
+            "excluded_resource_types": ["AWS::EC2::VPC"],
+            "rules": {"no-such-rule": False, "restricted-ssh": False},
+            "rule_parameters": {"restricted-ssh": {"a": "b"}},
+            "custom_rules": [{"name": "restricted-ssh", "identifier": "INCOMING_SSH_DISABLED"}],
+            "conformance_packs": [{"name": "p", "template": str(tmp_path / "missing.yaml")}],
+        }
+        with pytest.raises(ConfigError) as error:
+            parse_config(data)
+        problems = error.value.problems
+        expected = [
+            "aws_config.rules: 'no-such-rule' is not a curated rule",
+            "aws_config.rule_parameters: 'restricted-ssh' is switched off",
+            "aws_config.frequency_overrides: 2 overrides; AWS Config accepts one",
+            "aws_config.frequency_overrides[0].frequency: 'CONTINUOUS' is already",
+            "aws_config.frequency_overrides[1].resource_types: ['AWS::EC2::VPC'] are also in",
+            "aws_config.custom_rules[0].name: 'restricted-ssh' is a curated rule",
+            "aws_config.conformance_packs[0].template:",
+        ]
+        for text in expected:
+            assert any(text in p for p in problems), (text, problems)
+        assert len(problems) == len(expected)
+
+    def test_schema_errors_name_the_path(self):
+        data = example_data()
+        data["aws_config"] = {
+            "recording_frequency": "HOURLY",
+            "excluded_resource_types": ["EC2"],
+            "snapshot_delivery_frequency": "Daily",
+        }
+        with pytest.raises(ConfigError) as error:
+            parse_config(data)
+        text = "\n".join(error.value.problems)
+        assert "aws_config.recording_frequency" in text
+        assert "aws_config.excluded_resource_types: ['EC2'] 'EC2' is not a resource type" in text
+        assert "aws_config.snapshot_delivery_frequency" in text
+
+    def test_excluding_the_only_type_a_rule_evaluates(self):
+        data = example_data()
+        data["aws_config"] = {"excluded_resource_types": ["AWS::EC2::Volume"]}
+        with pytest.raises(ConfigError, match=r"rule 'encrypted-volumes' evaluates only \['AWS::EC2::Volume'\]"):
+            parse_config(data)
+        data["aws_config"]["rules"] = {"encrypted-volumes": False}
+        assert parse_config(data).aws_config.excluded_resource_types == ["AWS::EC2::Volume"]
+
+    def test_unknown_key(self):
+        data = example_data()
+        data["aws_config"] = {"colour": "blue"}
+        with pytest.raises(ConfigError, match=r"aws_config: unknown key\(s\) 'colour'; allowed: enabled"):
+            parse_config(data)
+
+    def test_adopting_with_recorder_options(self):
+        data = copy.deepcopy(example_data())
+        data["aws_config"] = {"existing_recorder_name": "ct", "recording_frequency": "DAILY"}
+        with pytest.raises(ConfigError, match="so recording_frequency would have no effect"):
+            parse_config(data)
+
+
+class TestReadme:
+    """The README's AWS Config section stays true: its example runs and its numbers hold."""
+
+    @staticmethod
+    def section() -> str:
+        text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+        start = text.index("## AWS Config")
+        end = text.find("\n## ", start + 1)
+        return text[start : end if end != -1 else None]
+
+    def test_python_example_runs(self):
+        section = self.section()
+        code = section.split("```python\n", 1)[1].split("```", 1)[0]
+        exec(compile(code, "README.md#aws-config", "exec"), {})
+
+    def test_rule_count_and_home_region_rules(self):
+        section = self.section()
+        assert f"| {len(CURATED_RULES)} curated rules;" in section
+        for name in ("iam-root-access-key-check", "root-account-mfa-enabled", "cloudtrail-enabled"):
+            assert CURATED_RULES[name].home_region_only
