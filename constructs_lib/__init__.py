@@ -14,17 +14,35 @@ from constructs_lib.audit_trail import (
 )
 from constructs_lib.log_bucket import LifecycleOptions, LogBucket, ObjectLockMode, ObjectLockOptions
 from constructs_lib.retention import RETENTION_DAYS, retention_from_days
+from constructs_lib.vpc_flow_logs import (
+    AggregationInterval,
+    FlowLogDestination,
+    FlowLogField,
+    FlowLogResource,
+    FlowLogsForEveryVpc,
+    TrafficType,
+    VpcFlowLogs,
+    flow_logs_bucket_statements,
+)
 
 __all__ = [
     "DEFAULT_ROLE_NAME",
     "RETENTION_DAYS",
+    "AggregationInterval",
     "AuditTrail",
     "DataEventSelection",
+    "FlowLogDestination",
+    "FlowLogField",
+    "FlowLogResource",
+    "FlowLogsForEveryVpc",
     "InsightType",
     "LifecycleOptions",
     "LogBucket",
     "ManagementEvents",
     "ObjectLockMode",
     "ObjectLockOptions",
+    "TrafficType",
+    "VpcFlowLogs",
+    "flow_logs_bucket_statements",
     "retention_from_days",
 ]
