@@ -12,6 +12,13 @@ from constructs_lib.audit_trail import (
     InsightType,
     ManagementEvents,
 )
+from constructs_lib.cloudfront_logs import (
+    AccessLogsForEveryDistribution,
+    CloudFrontAccessLogs,
+    CloudFrontStandardLoggingV2,
+    OutputFormat,
+    enable_standard_logging,
+)
 from constructs_lib.log_bucket import LifecycleOptions, LogBucket, ObjectLockMode, ObjectLockOptions
 from constructs_lib.retention import RETENTION_DAYS, retention_from_days
 from constructs_lib.vpc_flow_logs import (
@@ -28,8 +35,11 @@ from constructs_lib.vpc_flow_logs import (
 __all__ = [
     "DEFAULT_ROLE_NAME",
     "RETENTION_DAYS",
+    "AccessLogsForEveryDistribution",
     "AggregationInterval",
     "AuditTrail",
+    "CloudFrontAccessLogs",
+    "CloudFrontStandardLoggingV2",
     "DataEventSelection",
     "FlowLogDestination",
     "FlowLogField",
@@ -41,8 +51,10 @@ __all__ = [
     "ManagementEvents",
     "ObjectLockMode",
     "ObjectLockOptions",
+    "OutputFormat",
     "TrafficType",
     "VpcFlowLogs",
+    "enable_standard_logging",
     "flow_logs_bucket_statements",
     "retention_from_days",
 ]
