@@ -279,8 +279,9 @@ class CloudFrontStandardLoggingV2(Construct):
         )
         problems.check(
             region in (None, V2_SOURCE_REGION),
-            f"the stack's region is {region}, but CloudFront delivery sources exist only in {V2_SOURCE_REGION}: "
-            "put this construct in a us-east-1 stack",
+            f"the stack's region is {region}, but CloudFront delivery sources exist only in {V2_SOURCE_REGION} "
+            "(elsewhere: 'PutDeliverySource action is not supported for this LogType'): put this construct in a "
+            "us-east-1 stack",
         )
         problems.check(
             bool(re.match(r"^[\w-]{1,50}$", name)),
