@@ -99,6 +99,11 @@ def enable_standard_logging(
             "distribution must be a cloudfront.Distribution or CfnDistribution defined in this app "
             f"(got {type(distribution).__name__}): an imported distribution's logging cannot be changed here"
         )
+    if isinstance(cfn, cloudfront.CfnDistribution) and _has_legacy_logging(cfn):
+        problems.add(
+            "the distribution already has standard logging (legacy) configured; a distribution logs to one "
+            "bucket: drop the other setting, or add CloudFrontStandardLoggingV2 for a second destination"
+        )
     for problem in legacy_logging_bucket_problems(bucket):
         problems.add(problem)
     if prefix is not None and (not _PREFIX.match(prefix) or prefix.startswith("/")):
@@ -118,11 +123,17 @@ def enable_standard_logging(
     )
 
 
-def _has_standard_logging(cfn: cloudfront.CfnDistribution) -> bool:
-    if any(entry.type == _LOGGING_MARK for entry in cfn.node.metadata):
+def _has_legacy_logging(cfn: cloudfront.CfnDistribution) -> bool:
+    """Whether the distribution's own ``Logging`` is set (in its properties or by this library)."""
+    if any(entry.type == _LOGGING_MARK and entry.data == "legacy" for entry in cfn.node.metadata):
         return True
     config = cdk.Stack.of(cfn).resolve(cfn._cfn_properties).get("distributionConfig") or {}
     return bool(config.get("logging"))
+
+
+def _has_standard_logging(cfn: cloudfront.CfnDistribution) -> bool:
+    """Whether the distribution logs anywhere: legacy logging or v2 set up through this library."""
+    return _has_legacy_logging(cfn) or any(entry.type == _LOGGING_MARK for entry in cfn.node.metadata)
 
 
 class CloudFrontAccessLogs(Construct):

@@ -249,6 +249,10 @@ class FlowLogDestination:
 
     def problems(self) -> list[str]:
         found: list[str] = []
+        if self.kind is DestinationKind.S3 and self.bucket is None:
+            found.append("an S3 destination needs a bucket: use FlowLogDestination.s3(bucket)")
+        if self.kind is DestinationKind.CLOUDWATCH_LOGS and self.bucket is not None:
+            found.append("a CloudWatch Logs destination takes no bucket: use FlowLogDestination.s3(bucket) for S3")
         if self.kind is DestinationKind.CLOUDWATCH_LOGS and self.log_group is not None:
             for name in ("log_group_name", "retention", "key"):
                 if getattr(self, name) is not None:
@@ -521,7 +525,7 @@ class VpcFlowLogs(Construct):
 
     def _to_s3(self, stack: cdk.Stack, destination: FlowLogDestination, common: dict[str, object]) -> None:
         bucket = destination.bucket
-        assert bucket is not None  # guaranteed by FlowLogDestination.s3
+        assert bucket is not None  # checked in FlowLogDestination.problems
         prefix = destination.key_prefix
         dependency: Construct | None = None
         for statement in flow_logs_bucket_statements(

@@ -178,6 +178,30 @@ class TestLegacyLogging:
         assert "is in me-south-1, where CloudFront cannot deliver" in text
         assert "prefix '/bad' is not an S3 key prefix" in text
 
+    def test_second_legacy_logging_is_refused(self):
+        stack = new_stack()
+        access_logs = CloudFrontAccessLogs(stack, "CloudFrontLogs")
+        dist = distribution(stack)
+        access_logs.enable_logging(dist)
+        with pytest.raises(ValueError, match=r"already has standard logging \(legacy\) configured"):
+            access_logs.enable_logging(dist, prefix="again/")
+        logged = cloudfront.Distribution(
+            stack,
+            "Logged",
+            default_behavior=cloudfront.BehaviorOptions(origin=origins.HttpOrigin("example.com")),
+            log_bucket=access_logs.bucket,
+        )
+        with pytest.raises(ValueError, match=r"already has standard logging"):
+            enable_standard_logging(logged, access_logs.bucket)
+
+    def test_v2_does_not_block_legacy_logging(self):
+        stack = new_stack(region="us-east-1")
+        access_logs = CloudFrontAccessLogs(stack, "CloudFrontLogs")
+        dist = distribution(stack)
+        CloudFrontStandardLoggingV2(stack, "V2", distribution=dist)
+        access_logs.enable_logging(dist)
+        assert logging_of(Template.from_stack(stack), "Distribution")["IncludeCookies"] is False
+
     def test_imported_distribution_is_refused(self):
         stack = new_stack()
         imported = cloudfront.Distribution.from_distribution_attributes(

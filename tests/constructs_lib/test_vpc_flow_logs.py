@@ -23,6 +23,7 @@ from constructs_lib.vpc_flow_logs import (
     ALL_FIELDS_V5,
     DEFAULT_FIELDS,
     AggregationInterval,
+    DestinationKind,
     FlowLogDestination,
     FlowLogField,
     FlowLogResource,
@@ -488,6 +489,10 @@ class TestErrors:
                 r"CloudWatch Logs 2 times",
             ),
             ({"destinations": ["s3"]}, r"destinations\[0\] must be a FlowLogDestination"),
+            (
+                {"destinations": [FlowLogDestination(kind=DestinationKind.S3)]},
+                r"an S3 destination needs a bucket",
+            ),
             ({"traffic_type": "ALL"}, r"traffic_type must be TrafficType"),
             ({"max_aggregation_interval": 300}, r"max_aggregation_interval must be AggregationInterval.*got 300"),
             ({"log_format": []}, r"log_format is empty"),
