@@ -24,8 +24,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from constructs_lib import _nag, policies
+from constructs_lib import _nag
 from constructs_lib._errors import Problems
+from constructs_lib.vpc_flow_logs import logs_key_statement
 
 #: The agent reads intervals from 1 s to 48 h (schema ``timeIntervalDefinition``).
 MIN_INTERVAL, MAX_INTERVAL = 1, 172800
@@ -631,6 +632,7 @@ class CloudWatchAgent(Construct):
         self.key: kms.IKey | None = None
         group_names = config.log_group_names
         if group_names:
+            shared_key = key is not None
             if key is None:
                 key = kms.Key(
                     self,
@@ -640,7 +642,9 @@ class CloudWatchAgent(Construct):
                     removal_policy=removal_policy,
                 )
             key.add_to_resource_policy(
-                policies.logs_key_statement(
+                logs_key_statement(
+                    self,
+                    shared_key=shared_key,
                     log_group_arns=[
                         stack.format_arn(
                             service="logs",
@@ -650,7 +654,6 @@ class CloudWatchAgent(Construct):
                         )
                         for group in group_names
                     ],
-                    region=stack.region,
                 )
             )
             self.key = key

@@ -269,6 +269,24 @@ class FlowLogDestination:
         return found
 
 
+def logs_key_statement(scope: Construct, *, log_group_arns: Sequence[str], shared_key: bool) -> iam.PolicyStatement:
+    """``policies.logs_key_statement`` for ``scope``'s log groups; with a Sid of its own on a key others share.
+
+    Two constructs adding the same Sid with different log groups to one key policy would make an
+    invalid policy (Sids are unique within a policy).
+    """
+    statement = policies.logs_key_statement(log_group_arns=log_group_arns, region=cdk.Stack.of(scope).region)
+    if not shared_key:
+        return statement
+    return iam.PolicyStatement(
+        sid=f"AllowCloudWatchLogs{cdk.Names.unique_id(scope)}"[:100],
+        principals=statement.principals,
+        actions=statement.actions,
+        resources=statement.resources,
+        conditions=statement.conditions,
+    )
+
+
 def flow_logs_bucket_statements(
     *, bucket_arn: str, account_ids: Sequence[str], prefix: str | None = None, region: str = "*"
 ) -> list[iam.PolicyStatement]:
@@ -302,7 +320,8 @@ def flow_logs_bucket_statements(
             conditions=conditions,
         ),
         iam.PolicyStatement(
-            sid="AWSLogDeliveryWrite",
+            # One statement per prefix; a Sid must be unique within the policy.
+            sid="AWSLogDeliveryWrite" + "".join(c for c in (prefix or "").title() if c.isalnum()),
             principals=[principal],
             actions=["s3:PutObject"],
             resources=object_paths,
@@ -461,7 +480,9 @@ class VpcFlowLogs(Construct):
                     enable_key_rotation=True,
                     removal_policy=removal_policy,
                 )
-            key.add_to_resource_policy(policies.logs_key_statement(log_group_arns=[log_group_arn], region=stack.region))
+            key.add_to_resource_policy(
+                logs_key_statement(self, log_group_arns=[log_group_arn], shared_key=destination.key is not None)
+            )
             self.key = key
             log_group = logs.LogGroup(
                 self,

@@ -308,7 +308,7 @@ class TestOptions:
             "StringEquals": {"aws:SourceAccount": ACCOUNT},
             "ArnLike": {"aws:SourceArn": source_arn},
         }
-        write = by_sid(statements, "AWSLogDeliveryWrite")
+        write = by_sid(statements, "AWSLogDeliveryWriteFlowLogs")
         assert write["Action"] == "s3:PutObject"
         assert write["Resource"] == {
             "Fn::Join": ["", [{"Fn::GetAtt": ["Bucket83908E77", "Arn"]}, f"/flow-logs/AWSLogs/{ACCOUNT}/*"]]
@@ -423,7 +423,36 @@ class TestOptions:
             {"DeliverLogsPermissionArn": {"Fn::GetAtt": [Match.string_like_regexp("^OwnRole"), "Arn"]}},
         )
         _, key_resource = only(template, "AWS::KMS::Key")
-        by_sid(key_resource["Properties"]["KeyPolicy"]["Statement"], "AllowCloudWatchLogsToUseKey")
+        (statement,) = [
+            s
+            for s in key_resource["Properties"]["KeyPolicy"]["Statement"]
+            if s.get("Sid", "").startswith("AllowCloudWatchLogs")
+        ]
+        assert statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Join"][1][-1].endswith(
+            ":log-group:/custom/flow"
+        )
+
+    def test_shared_key_and_bucket_get_one_statement_per_user(self):
+        stack = new_stack()
+        key = kms.Key(stack, "SharedKey", enable_key_rotation=True)
+        bucket = s3.Bucket(stack, "Bucket")
+        for index, vpc_id in enumerate(("vpc-0123abcd", "vpc-0123abce")):
+            VpcFlowLogs(
+                stack,
+                f"FlowLogs{index}",
+                resource=FlowLogResource.vpc(vpc_id),
+                destinations=[
+                    FlowLogDestination.cloudwatch_logs(key=key),
+                    FlowLogDestination.s3(bucket, key_prefix=f"team{index}"),
+                ],
+            )
+        template = Template.from_stack(stack)
+        _, key_resource = only(template, "AWS::KMS::Key")
+        key_sids = [s.get("Sid") for s in key_resource["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid")]
+        assert len(key_sids) == 2 and len(set(key_sids)) == 2
+        _, policy = only(template, "AWS::S3::BucketPolicy")
+        bucket_sids = [s.get("Sid") for s in policy["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid")]
+        assert sorted(bucket_sids) == ["AWSLogDeliveryAclCheck", "AWSLogDeliveryWriteTeam0", "AWSLogDeliveryWriteTeam1"]
 
     def test_existing_log_group(self):
         stack = new_stack()
@@ -463,7 +492,7 @@ class TestBucketStatements:
                 bucket_arn="arn:aws:s3:::central", account_ids=["444444444444", "555555555555"], prefix="vpc"
             )
         ]
-        write = by_sid(statements, "AWSLogDeliveryWrite")
+        write = by_sid(statements, "AWSLogDeliveryWriteVpc")
         assert write["Resource"] == [
             "arn:aws:s3:::central/vpc/AWSLogs/444444444444/*",
             "arn:aws:s3:::central/vpc/AWSLogs/555555555555/*",

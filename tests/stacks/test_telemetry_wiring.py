@@ -96,7 +96,7 @@ class TestSingleAccountStack:
         template = wired.template_json("solo-single-account")
         policies = [r for r in template["Resources"].values() if r["Type"] == "AWS::S3::BucketPolicy"]
         sids = {s.get("Sid") for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]}
-        assert {"AWSLogDeliveryWrite", "AWSLogDeliveryAclCheck", "AWSCloudTrailWrite"} <= sids
+        assert {"AWSLogDeliveryWriteVpcFlowLogs", "AWSLogDeliveryAclCheck", "AWSCloudTrailWrite"} <= sids
 
     def test_agent_parameter_role_and_associations(self, wired):
         template = wired.template_json("solo-single-account")
