@@ -393,7 +393,7 @@ def _v2_bucket_statements(bucket_arn: str, account: str) -> list[iam.PolicyState
     principal = iam.ServicePrincipal(LOG_DELIVERY_SERVICE)
     return [
         iam.PolicyStatement(
-            sid="AWSLogDeliveryWrite",
+            sid="AWSLogDeliveryWriteCloudFrontV2",
             principals=[principal],
             actions=["s3:PutObject"],
             resources=[f"{bucket_arn}/AWSLogs/{account}/*"],

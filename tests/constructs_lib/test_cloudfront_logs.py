@@ -327,7 +327,7 @@ class TestStandardLoggingV2:
             },
         )
         (policy,) = template.find_resources("AWS::S3::BucketPolicy").values()
-        write = by_sid(policy["Properties"]["PolicyDocument"]["Statement"], "AWSLogDeliveryWrite")
+        write = by_sid(policy["Properties"]["PolicyDocument"]["Statement"], "AWSLogDeliveryWriteCloudFrontV2")
         assert write["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
         assert write["Condition"]["StringEquals"] == {
             "s3:x-amz-acl": "bucket-owner-full-control",
