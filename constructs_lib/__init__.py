@@ -13,6 +13,29 @@ from constructs_lib.audit_trail import (
     InsightType,
     ManagementEvents,
 )
+from constructs_lib.cloudfront_logs import (
+    AccessLogsForEveryDistribution,
+    CloudFrontAccessLogs,
+    CloudFrontStandardLoggingV2,
+    OutputFormat,
+    enable_standard_logging,
+)
+from constructs_lib.cloudwatch_agent import (
+    AgentConfig,
+    AppendDimension,
+    CloudWatchAgent,
+    CpuMetrics,
+    DiskMetrics,
+    EventLevel,
+    LogFile,
+    MemoryMetrics,
+    Platform,
+    ProcstatMetrics,
+    SwapMetrics,
+    Timezone,
+    WindowsCounters,
+    WindowsEventLog,
+)
 from constructs_lib.config_aggregator import ConfigAggregator
 from constructs_lib.config_recorder import (
     GLOBAL_IAM_RESOURCE_TYPES,
@@ -42,6 +65,16 @@ from constructs_lib.organization import (
 )
 from constructs_lib.retention import RETENTION_DAYS, retention_from_days
 from constructs_lib.security_alarms import SecurityAlarms
+from constructs_lib.vpc_flow_logs import (
+    AggregationInterval,
+    FlowLogDestination,
+    FlowLogField,
+    FlowLogResource,
+    FlowLogsForEveryVpc,
+    TrafficType,
+    VpcFlowLogs,
+    flow_logs_bucket_statements,
+)
 
 __all__ = [
     "DEFAULT_ROLE_NAME",
@@ -91,4 +124,35 @@ __all__ += [
     "RecordingFrequency",
     "RecordingFrequencyOverride",
     "SnapshotDeliveryFrequency",
+]
+
+# Network, edge and host telemetry (issue 6)
+__all__ += [
+    "AccessLogsForEveryDistribution",
+    "AgentConfig",
+    "AggregationInterval",
+    "AppendDimension",
+    "CloudFrontAccessLogs",
+    "CloudFrontStandardLoggingV2",
+    "CloudWatchAgent",
+    "CpuMetrics",
+    "DiskMetrics",
+    "EventLevel",
+    "FlowLogDestination",
+    "FlowLogField",
+    "FlowLogResource",
+    "FlowLogsForEveryVpc",
+    "LogFile",
+    "MemoryMetrics",
+    "OutputFormat",
+    "Platform",
+    "ProcstatMetrics",
+    "SwapMetrics",
+    "Timezone",
+    "TrafficType",
+    "VpcFlowLogs",
+    "WindowsCounters",
+    "WindowsEventLog",
+    "enable_standard_logging",
+    "flow_logs_bucket_statements",
 ]

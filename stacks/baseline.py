@@ -6,6 +6,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from stacks.config import AccountRole, BaselineConfig
+from stacks.example_workload import ExampleWorkloadStack
 from stacks.log_archive import LogArchiveStack
 from stacks.management import ManagementStack
 from stacks.naming import Names
@@ -59,6 +60,17 @@ def build_stacks(scope: Construct, config: BaselineConfig) -> dict[str, cdk.Stac
     # AWS Config delivers to the bucket of the log-archive (or single-account) stack.
     config_bucket_stack = stacks[names.stack_name("single-account" if config.single_account else "log-archive")]
     stacks.update(build_config_stacks(scope, config, depends_on=config_bucket_stack))
+
+    if config.telemetry.example_workload:
+        workload = config.accounts[0] if config.single_account else config.accounts_with_role(AccountRole.WORKLOAD)[0]
+        example_name = names.stack_name("example-workload")
+        stacks[example_name] = ExampleWorkloadStack(
+            scope,
+            example_name,
+            config=config,
+            env=env(workload.id),
+            description=f"Example workload in {workload.name}: VPC flow logs, CloudWatch agent, CloudFront access logs",
+        )
 
     for stack in stacks.values():
         for key, value in config.tags.items():

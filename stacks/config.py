@@ -545,6 +545,66 @@ def _alarm_problems(alarms: AlarmSettings) -> list[str]:
     return problems
 
 
+VPC_ID = re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")
+
+
+class FlowLogsSettings(Model):
+    """VPC flow logs for VPCs the baseline did not create, listed by id."""
+
+    vpc_ids: dict[str, list[str]] = Field(
+        default_factory=dict, description="account name -> ids of existing VPCs (vpc-...) that get flow logs"
+    )
+    destination: Literal["cloudwatch-logs", "s3", "both"] = Field(
+        default="cloudwatch-logs", description="s3: the baseline's central log bucket (Parquet, Hive, hourly)"
+    )
+    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
+    aggregation_interval: Literal[60, 600] = Field(default=600, description="seconds")
+    log_group_retention_days: int = Field(default=365, description="one of the CloudWatch Logs retention periods")
+
+    @field_validator("log_group_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        return _retention_days(value)
+
+    @field_validator("vpc_ids")
+    @classmethod
+    def _vpc_ids(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for account, ids in value.items():
+            bad = [i for i in ids if not VPC_ID.match(i)]
+            if bad:
+                raise ValueError(f"{account}: {bad!r} are not VPC ids (vpc- followed by 8 or 17 hex digits)")
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"{account}: a VPC id is listed twice")
+        return value
+
+
+class CloudWatchAgentSettings(Model):
+    """The CloudWatch agent on EC2 instances selected by tag, through SSM State Manager."""
+
+    enabled: bool = False
+    platform: Literal["linux", "windows"] = "linux"
+    tag_key: str = Field(default="CloudWatchAgent", description="instances with this tag get the agent")
+    tag_values: list[str] = Field(default_factory=lambda: ["enabled"], description="... and one of these values")
+    schedule: str = Field(default="rate(1 day)", description="how often State Manager re-applies the associations")
+    log_group_retention_days: int = 365
+
+    @field_validator("log_group_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        return _retention_days(value)
+
+
+class TelemetrySettings(Model):
+    """Network, edge and host telemetry: VPC flow logs, CloudFront access logs, the CloudWatch agent."""
+
+    flow_logs: FlowLogsSettings = Field(default_factory=FlowLogsSettings)
+    cloudwatch_agent: CloudWatchAgentSettings = Field(default_factory=CloudWatchAgentSettings)
+    example_workload: bool = Field(
+        default=False,
+        description="add a small example workload stack (VPC, EC2 instance, CloudFront) showing all three",
+    )
+
+
 class BaselineConfig(Model):
     """The whole config file."""
 
@@ -564,6 +624,7 @@ class BaselineConfig(Model):
     )
     alarms: AlarmSettings = Field(default_factory=AlarmSettings, description="security alarms on CloudTrail events")
     aws_config: AwsConfigSettings = Field(default_factory=AwsConfigSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
 
     @property
     def single_account(self) -> bool:
@@ -666,6 +727,7 @@ def _semantic_problems(config: BaselineConfig) -> list[str]:
         )
     problems.extend(_alarm_problems(config.alarms))
     problems.extend(_aws_config_problems(config.aws_config))
+    problems.extend(_telemetry_problems(config))
     problems.extend(_scp_problems(config, check_documents=not problems))
     return problems
 
@@ -744,6 +806,43 @@ def _aws_config_problems(settings: AwsConfigSettings) -> list[str]:
                 f"aws_config.conformance_packs[{index}].template: {pack.template!r} is neither a bundled pack "
                 f"({', '.join(bundled)}) nor a readable file"
             )
+    return problems
+
+
+def _telemetry_problems(config: BaselineConfig) -> list[str]:
+    problems: list[str] = []
+    telemetry = config.telemetry
+    names = [a.name for a in config.accounts]
+    for account in telemetry.flow_logs.vpc_ids:
+        if account not in names:
+            problems.append(
+                f"telemetry.flow_logs.vpc_ids: {account!r} is not an account name; declared: {', '.join(names)}"
+            )
+    if not config.single_account and any(telemetry.flow_logs.vpc_ids.values()):
+        problems.append(
+            "telemetry.flow_logs.vpc_ids: flow logs for existing VPCs are deployed in single-account mode only so "
+            "far; apply constructs_lib.FlowLogsForEveryVpc or VpcFlowLogs in the workload accounts' apps"
+        )
+    if not config.single_account and telemetry.cloudwatch_agent.enabled:
+        problems.append(
+            "telemetry.cloudwatch_agent.enabled: deployed in single-account mode only so far; use "
+            "constructs_lib.CloudWatchAgent in the workload accounts' apps"
+        )
+    agent = telemetry.cloudwatch_agent
+    if not re.match(r"^[\w.:/=+\-@ ]{1,128}$", agent.tag_key) or agent.tag_key.startswith("aws:"):
+        problems.append(f"telemetry.cloudwatch_agent.tag_key: {agent.tag_key!r} is not a tag key (1-128 characters)")
+    if not agent.tag_values or any(not 0 < len(v) <= 256 for v in agent.tag_values):
+        problems.append(
+            f"telemetry.cloudwatch_agent.tag_values: {agent.tag_values!r} must be one or more values of 1-256 characters"
+        )
+    schedule = re.match(r"^(rate\((\d+) (minutes?|hours?|days?)\)|cron\(.+\))$", agent.schedule)
+    if schedule is None or ((schedule.group(3) or "").startswith("minute") and int(schedule.group(2)) < 30):
+        problems.append(
+            f"telemetry.cloudwatch_agent.schedule: {agent.schedule!r} must be rate(N minutes|hours|days) "
+            "of at least 30 minutes, or cron(...)"
+        )
+    if telemetry.example_workload and not (config.single_account or config.accounts_with_role(AccountRole.WORKLOAD)):
+        problems.append("telemetry.example_workload: needs an account with role 'workload' to deploy into")
     return problems
 
 

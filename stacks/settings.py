@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
 
 from constructs_lib import (
+    AgentConfig,
+    AggregationInterval,
     DataEventSelection,
+    FlowLogDestination,
     InsightType,
     LifecycleOptions,
     ManagementEvents,
     ObjectLockMode,
     ObjectLockOptions,
+    TrafficType,
     retention_from_days,
 )
 from constructs_lib.detections import Detection, Severity
@@ -156,4 +161,45 @@ def config_rules_options(config: BaselineConfig, *, home_region: bool) -> dict[s
             )
             for pack in settings.conformance_packs
         ],
+    }
+
+
+def flow_log_options(config: BaselineConfig, bucket: s3.IBucket | None) -> dict[str, Any]:
+    """Keyword arguments of ``VpcFlowLogs`` / ``FlowLogsForEveryVpc`` from ``telemetry.flow_logs``.
+
+    :param bucket: the central log bucket for the ``s3`` and ``both`` destinations.
+    """
+    settings = config.telemetry.flow_logs
+    destinations = []
+    if settings.destination in ("cloudwatch-logs", "both"):
+        destinations.append(
+            FlowLogDestination.cloudwatch_logs(retention=retention_from_days(settings.log_group_retention_days))
+        )
+    if settings.destination in ("s3", "both"):
+        if bucket is None:
+            raise ValueError("telemetry.flow_logs.destination needs the central log bucket, but none was given")
+        destinations.append(FlowLogDestination.s3(bucket, key_prefix="vpc-flow-logs"))
+    return {
+        "destinations": destinations,
+        "traffic_type": TrafficType(settings.traffic_type),
+        "max_aggregation_interval": AggregationInterval(settings.aggregation_interval),
+    }
+
+
+def agent_options(config: BaselineConfig) -> dict[str, Any]:
+    """Keyword arguments of ``CloudWatchAgent`` from ``telemetry.cloudwatch_agent``."""
+    agent = config.telemetry.cloudwatch_agent
+    prefix = f"/{config.naming.prefix}/ec2/{agent.platform}"
+    agent_config = (
+        AgentConfig.linux(log_group_prefix=prefix)
+        if agent.platform == "linux"
+        else AgentConfig.windows(log_group_prefix=prefix)
+    )
+    return {
+        "config": agent_config,
+        "name": f"{config.naming.prefix}-{agent.platform}",
+        "target_tag_key": agent.tag_key,
+        "target_tag_values": list(agent.tag_values),
+        "schedule": agent.schedule,
+        "log_retention": retention_from_days(agent.log_group_retention_days),
     }

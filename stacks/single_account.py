@@ -9,11 +9,27 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib import AuditTrail, ConfigAggregator, ConfigRecorder, LogBucket, policies
+from constructs_lib import (
+    AuditTrail,
+    CloudWatchAgent,
+    ConfigAggregator,
+    ConfigRecorder,
+    FlowLogResource,
+    LogBucket,
+    VpcFlowLogs,
+    policies,
+)
 from constructs_lib.security_alarms import SecurityAlarms
 from stacks.config import BaselineConfig
 from stacks.naming import Names
-from stacks.settings import lifecycle_options, object_lock_options, security_alarm_options, trail_options
+from stacks.settings import (
+    agent_options,
+    flow_log_options,
+    lifecycle_options,
+    object_lock_options,
+    security_alarm_options,
+    trail_options,
+)
 from stacks.workload import add_config_baseline
 
 
@@ -83,3 +99,26 @@ class SingleAccountStack(cdk.Stack):
         cdk.CfnOutput(self, "TrailBucketName", value=self.trail.bucket.bucket_name)
         cdk.CfnOutput(self, "TrailLogGroupName", value=self.trail.log_group.log_group_name)
         self.config_recorder = add_single_account_config(self, config, access_logs_bucket=self.trail.access_logs_bucket)
+
+        self._add_telemetry(config)
+
+    def _add_telemetry(self, config: BaselineConfig) -> None:
+        """Flow logs for the configured existing VPCs and the CloudWatch agent, from ``telemetry``."""
+        telemetry = config.telemetry
+        vpc_ids = telemetry.flow_logs.vpc_ids.get(config.accounts[0].name, [])
+        self.flow_logs: dict[str, VpcFlowLogs] = {}
+        if vpc_ids:
+            options = flow_log_options(config, self.trail.bucket)
+            for vpc_id in vpc_ids:
+                # The id comes from the VPC id, so adding or removing a VPC never replaces another's flow logs.
+                self.flow_logs[vpc_id] = VpcFlowLogs(
+                    self, f"FlowLogs-{vpc_id}", resource=FlowLogResource.vpc(vpc_id), **options
+                )
+        self.agent: CloudWatchAgent | None = None
+        if telemetry.cloudwatch_agent.enabled:
+            self.agent = CloudWatchAgent(self, "CloudWatchAgent", **agent_options(config))
+            cdk.CfnOutput(self, "CloudWatchAgentParameterName", value=self.agent.parameter_name)
+            if self.agent.instance_profile is not None:
+                cdk.CfnOutput(
+                    self, "CloudWatchAgentInstanceProfileName", value=self.agent.instance_profile.instance_profile_name
+                )

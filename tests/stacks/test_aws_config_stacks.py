@@ -250,7 +250,7 @@ class TestConfigSection:
         data = example_data()
         data["aws_config"] = {"enabled": False}
         synth = synthesize(parse_config(data), tmp_path, compliance=False)
-        assert set(synth.stacks) == {"acme-log-archive", "acme-management"}
+        assert set(synth.stacks) == {"acme-log-archive", "acme-management", "acme-example-workload"}
 
     def test_config_errors_are_reported_together(self, tmp_path):
         data = example_data()

@@ -24,6 +24,7 @@ STACKS = {
             for region in ("eu-west-1", "eu-central-1", "us-east-1")
         ),
         "acme-audit",
+        "acme-example-workload",
     ],
     "single-account": ["solo-single-account", "solo-baseline-sandbox-us-west-2"],
 }
