@@ -162,6 +162,7 @@ class ConfigRecorder(Construct):
         recorder_name: str | None = None,
         existing_recorder_name: str | None = None,
         include_global_resource_types: bool = False,
+        global_resource_types_condition: cdk.CfnCondition | None = None,
         recording_frequency: RecordingFrequency | None = None,
         frequency_overrides: Sequence[RecordingFrequencyOverride] = (),
         excluded_resource_types: Sequence[str] = (),
@@ -185,6 +186,9 @@ class ConfigRecorder(Construct):
             topic is created. Default: create them.
         :param include_global_resource_types: record IAM users, groups, roles and customer
             managed policies. Set True in one region only. Default: False.
+        :param global_resource_types_condition: for a region-agnostic template (a StackSet):
+            record the global IAM types only where this condition holds (``AWS::Region`` equals
+            the home region), instead of ``include_global_resource_types``. Default: none.
         :param recording_frequency: Default: CONTINUOUS.
         :param frequency_overrides: at most one override (an AWS Config limit). Default: none.
         :param excluded_resource_types: record everything but these types. Default: none.
@@ -304,6 +308,11 @@ class ConfigRecorder(Construct):
         self.key: kms.IKey | None = None
         self.bucket: s3.IBucket | None = bucket
         self.include_global_resource_types = include_global_resource_types
+        if global_resource_types_condition is not None and include_global_resource_types:
+            raise ValueError(
+                f"ConfigRecorder({self.node.path}): give include_global_resource_types=True or "
+                "global_resource_types_condition, not both: the condition decides per region"
+            )
         if self.adopted:
             return
         assert bucket is not None
@@ -444,7 +453,15 @@ class ConfigRecorder(Construct):
             "Resource",
             name=self.recorder_name,
             role_arn=role_arn,
-            recording_group=self._recording_group(include_global_resource_types, excluded_resource_types),
+            recording_group=(
+                self._recording_group(include_global_resource_types, excluded_resource_types)
+                if global_resource_types_condition is None
+                else cdk.Fn.condition_if(
+                    global_resource_types_condition.logical_id,
+                    self._recording_group_document(True, excluded_resource_types),
+                    self._recording_group_document(False, excluded_resource_types),
+                )
+            ),
             recording_mode=config.CfnConfigurationRecorder.RecordingModeProperty(
                 recording_frequency=recording_frequency.value,
                 recording_mode_overrides=[
@@ -477,6 +494,22 @@ class ConfigRecorder(Construct):
         self.delivery_channel.node.add_dependency(self.recorder)
         if bucket.policy is not None:
             self.delivery_channel.node.add_dependency(bucket.policy)
+
+    @classmethod
+    def _recording_group_document(cls, include_global_resource_types: bool, excluded_resource_types: list[str]) -> dict:
+        """The recording group as CloudFormation JSON, for use inside ``Fn::If`` (where the
+        property classes are not translated to CloudFormation names)."""
+        group = cls._recording_group(include_global_resource_types, excluded_resource_types)
+        document: dict = {
+            "AllSupported": group.all_supported,
+            "IncludeGlobalResourceTypes": group.include_global_resource_types,
+            "RecordingStrategy": {"UseOnly": group.recording_strategy.use_only},
+        }
+        if group.exclusion_by_resource_types is not None:
+            document["ExclusionByResourceTypes"] = {
+                "ResourceTypes": list(group.exclusion_by_resource_types.resource_types)
+            }
+        return document
 
     @staticmethod
     def _recording_group(

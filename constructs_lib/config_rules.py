@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aws_cdk as cdk
 from aws_cdk import aws_config as config
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -343,6 +344,7 @@ class ConfigRules(Construct):
         *,
         recorder: ConfigRecorder | None = None,
         home_region: bool = True,
+        home_region_condition: cdk.CfnCondition | None = None,
         rule_name_prefix: str = "",
         disabled_rules: Sequence[str] = (),
         parameter_overrides: Mapping[str, Mapping[str, str]] | None = None,
@@ -355,6 +357,9 @@ class ConfigRules(Construct):
             records; adopt it with ``ConfigRecorder(existing_recorder_name=...)`` to say so).
         :param home_region: this is the home region: create the ``home_region_only`` rules.
             Default: True.
+        :param home_region_condition: for a region-agnostic template (a StackSet): create the
+            ``home_region_only`` rules with this condition (``AWS::Region`` equals the home region)
+            instead of deciding at synth; ``home_region`` is then ignored. Default: none.
         :param rule_name_prefix: put in front of every rule name, like ``acme-``. Default: none.
         :param disabled_rules: names of ``CURATED_RULES`` not to create. Default: none.
         :param parameter_overrides: per curated rule name, parameters that replace or add to
@@ -415,6 +420,8 @@ class ConfigRules(Construct):
         problems.raise_if_any()
 
         dependables: list[IDependable] = recorder.dependables if recorder is not None else []
+        if home_region_condition is not None:
+            home_region = True  # every rule is created; the condition gates the home-only ones
         self.rules: dict[str, config.ManagedRule] = {}
         chosen = [
             (name, spec)
@@ -429,6 +436,13 @@ class ConfigRules(Construct):
                 self.rules[rule.name] = self._rule(
                     rule.name, rule_name_prefix + rule.name, rule.spec, dict(rule.spec.input_parameters), dependables
                 )
+        if home_region_condition is not None:
+            specs = {**CURATED_RULES, **{rule.name: rule.spec for rule in custom_rules}}
+            for name, managed_rule in self.rules.items():
+                if specs[name].home_region_only:
+                    cfn_rule = managed_rule.node.default_child
+                    assert isinstance(cfn_rule, cdk.CfnResource)
+                    cfn_rule.cfn_options.condition = home_region_condition
 
         self.conformance_packs: dict[str, config.CfnConformancePack] = {}
         for pack in conformance_packs:

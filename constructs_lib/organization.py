@@ -264,6 +264,44 @@ class Organization(Construct):
                 registration.node.add_dependency(created)
             self.delegated_administrators[service] = registration
 
+    def enable_stack_sets_access(self) -> cr.AwsCustomResource:
+        """CloudFormation StackSets' trusted access to Organizations, which service-managed
+        StackSets need; created once, on first call."""
+        existing = self.node.try_find_child("StackSetsAccess")
+        if isinstance(existing, cr.AwsCustomResource):
+            return existing
+        # CloudFormation has no resource for it. ActivateOrganizationsAccess enables the trusted
+        # access and creates the StackSets service-linked role; activating it again succeeds.
+        call = cr.AwsSdkCall(
+            service="CloudFormation",
+            action="activateOrganizationsAccess",
+            parameters={},
+            physical_resource_id=cr.PhysicalResourceId.of(f"{self.organization_id}/stacksets-access"),
+        )
+        resource = self._custom_resource(
+            "StackSetsAccess",
+            call,
+            [
+                iam.PolicyStatement(actions=["cloudformation:ActivateOrganizationsAccess"], resources=["*"]),
+                iam.PolicyStatement(
+                    actions=["organizations:EnableAWSServiceAccess"],
+                    resources=["*"],
+                    conditions={
+                        "StringEquals": {
+                            "organizations:ServicePrincipal": "member.org.stacksets.cloudformation.amazonaws.com"
+                        }
+                    },
+                ),
+                iam.PolicyStatement(actions=["organizations:DescribeOrganization"], resources=["*"]),
+                iam.PolicyStatement(
+                    actions=["iam:CreateServiceLinkedRole"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"iam:AWSServiceName": "stacksets.cloudformation.amazonaws.com"}},
+                ),
+            ],
+        )
+        return resource
+
     def target_id(self, target: PolicyTarget) -> str:
         """The root id, OU id or account id of ``target``."""
         if target.kind == "root":

@@ -169,8 +169,13 @@ def config_bucket_statements(
     bucket_arn: str,
     account_ids: Sequence[str],
     prefix: str | None = None,
+    organization_id: str | None = None,
 ) -> list[iam.PolicyStatement]:
     """Bucket-policy statements AWS Config needs to deliver history files and snapshots.
+
+    With ``organization_id`` the statements admit every account of the organization
+    (``aws:SourceOrgID``, objects under ``AWSLogs/*/Config/*``), so an account that joins later
+    delivers without a policy change, and the policy does not grow towards the 20 KB limit.
 
     ``s3:GetBucketAcl`` and ``s3:ListBucket`` on the bucket and ``s3:PutObject`` on
     ``[prefix/]AWSLogs/<account>/Config/*`` (with ``s3:x-amz-acl = bucket-owner-full-control``),
@@ -178,8 +183,12 @@ def config_bucket_statements(
     missing, Config fails with ``InsufficientDeliveryPolicyException``.
     """
     principal = iam.ServicePrincipal("config.amazonaws.com")
-    source = {"AWS:SourceAccount": _one_or_many(account_ids)}
-    object_paths = [f"{bucket_arn}/{_prefixed(prefix, f'AWSLogs/{account}/Config/*')}" for account in account_ids]
+    if organization_id is not None:
+        source: dict[str, object] = {"aws:SourceOrgID": organization_id}
+        object_paths = [f"{bucket_arn}/{_prefixed(prefix, 'AWSLogs/*/Config/*')}"]
+    else:
+        source = {"AWS:SourceAccount": _one_or_many(account_ids)}
+        object_paths = [f"{bucket_arn}/{_prefixed(prefix, f'AWSLogs/{account}/Config/*')}" for account in account_ids]
     return [
         iam.PolicyStatement(
             sid="AWSConfigBucketPermissionsCheck",
@@ -205,8 +214,9 @@ def config_bucket_statements(
     ]
 
 
-def config_key_statement(*, account_ids: Sequence[str]) -> iam.PolicyStatement:
-    """Key-policy statement letting AWS Config encrypt what it delivers for ``account_ids``.
+def config_key_statement(*, account_ids: Sequence[str], organization_id: str | None = None) -> iam.PolicyStatement:
+    """Key-policy statement letting AWS Config encrypt what it delivers for ``account_ids``
+    (or, with ``organization_id``, for every account of the organization).
 
     Needed for a bucket whose default encryption (or the delivery channel's ``S3KmsKeyArn``) is
     this key: Config delivers into another account's bucket as ``config.amazonaws.com``.
@@ -216,5 +226,11 @@ def config_key_statement(*, account_ids: Sequence[str]) -> iam.PolicyStatement:
         principals=[iam.ServicePrincipal("config.amazonaws.com")],
         actions=["kms:Decrypt", "kms:GenerateDataKey"],
         resources=["*"],
-        conditions={"StringEquals": {"AWS:SourceAccount": _one_or_many(account_ids)}},
+        conditions={
+            "StringEquals": (
+                {"aws:SourceOrgID": organization_id}
+                if organization_id is not None
+                else {"AWS:SourceAccount": _one_or_many(account_ids)}
+            )
+        },
     )

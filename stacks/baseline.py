@@ -60,6 +60,11 @@ def build_stacks(scope: Construct, config: BaselineConfig) -> dict[str, cdk.Stac
     # AWS Config delivers to the bucket of the log-archive (or single-account) stack.
     config_bucket_stack = stacks[names.stack_name("single-account" if config.single_account else "log-archive")]
     stacks.update(build_config_stacks(scope, config, depends_on=config_bucket_stack))
+    audit = stacks.get(names.stack_name("audit"))
+    if audit is not None:
+        # The organization aggregator needs trusted access and the delegated administrator
+        # that the management stack registers.
+        audit.add_stack_dependency(stacks[names.stack_name("management")], "delegated administrator for AWS Config")
 
     if config.telemetry.example_workload:
         workload = config.accounts[0] if config.single_account else config.accounts_with_role(AccountRole.WORKLOAD)[0]

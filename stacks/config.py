@@ -605,6 +605,25 @@ class TelemetrySettings(Model):
     )
 
 
+class StackSetSettings(Model):
+    """Organization mode: how the workload baseline rolls out as a service-managed StackSet."""
+
+    target_organizational_units: list[str] = Field(
+        default_factory=list,
+        description="OU names whose accounts (nested OUs included) get the workload baseline; empty: the whole organization",
+    )
+    max_concurrent_percentage: int = Field(
+        default=25, ge=1, le=100, description="accounts deployed at once, per region"
+    )
+    failure_tolerance_percentage: int = Field(
+        default=10, ge=0, le=100, description="failed accounts tolerated per region"
+    )
+    region_concurrency: Literal["PARALLEL", "SEQUENTIAL"] = "PARALLEL"
+    retain_stacks_on_account_removal: bool = Field(
+        default=True, description="keep the baseline (and its audit data) in an account that leaves the target OUs"
+    )
+
+
 class BaselineConfig(Model):
     """The whole config file."""
 
@@ -625,6 +644,7 @@ class BaselineConfig(Model):
     alarms: AlarmSettings = Field(default_factory=AlarmSettings, description="security alarms on CloudTrail events")
     aws_config: AwsConfigSettings = Field(default_factory=AwsConfigSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    stacksets: StackSetSettings = Field(default_factory=StackSetSettings)
 
     @property
     def single_account(self) -> bool:
@@ -728,6 +748,7 @@ def _semantic_problems(config: BaselineConfig) -> list[str]:
     problems.extend(_alarm_problems(config.alarms))
     problems.extend(_aws_config_problems(config.aws_config))
     problems.extend(_telemetry_problems(config))
+    problems.extend(_stackset_problems(config))
     problems.extend(_scp_problems(config, check_documents=not problems))
     return problems
 
@@ -844,6 +865,19 @@ def _telemetry_problems(config: BaselineConfig) -> list[str]:
     if telemetry.example_workload and not (config.single_account or config.accounts_with_role(AccountRole.WORKLOAD)):
         problems.append("telemetry.example_workload: needs an account with role 'workload' to deploy into")
     return problems
+
+
+def _stackset_problems(config: BaselineConfig) -> list[str]:
+    targets = config.stacksets.target_organizational_units
+    if config.organization is None:
+        return ["stacksets.target_organizational_units: single-account mode has no OUs; remove it"] if targets else []
+    declared = {u.name for u in config.organization.all_units()}
+    return [
+        f"stacksets.target_organizational_units[{index}]: {name!r} is not a declared OU; "
+        f"declared: {', '.join(sorted(declared)) or 'none'}"
+        for index, name in enumerate(targets)
+        if name not in declared
+    ]
 
 
 def _scp_problems(config: BaselineConfig, *, check_documents: bool) -> list[str]:

@@ -37,9 +37,13 @@ def add_config_bucket(
         lifecycle=lifecycle_options(config),
         access_logs_bucket=access_logs_bucket,
     ).bucket
-    for statement in policies.config_bucket_statements(bucket_arn=bucket.bucket_arn, account_ids=account_ids):
+    # Every account of the organization, including those the StackSet reaches after they join.
+    organization_id = config.organization.id if config.organization is not None else None
+    for statement in policies.config_bucket_statements(
+        bucket_arn=bucket.bucket_arn, account_ids=account_ids, organization_id=organization_id
+    ):
         bucket.add_to_resource_policy(statement)
-    key.add_to_resource_policy(policies.config_key_statement(account_ids=account_ids))
+    key.add_to_resource_policy(policies.config_key_statement(account_ids=account_ids, organization_id=organization_id))
     cdk.CfnOutput(scope, "ConfigBucketName", value=bucket.bucket_name)
     return bucket
 

@@ -16,6 +16,7 @@ from stacks.config import BaselineConfig
 from stacks.naming import Names
 from stacks.org_settings import organization_options
 from stacks.settings import security_alarm_options, trail_options
+from stacks.stackset import WorkloadBaselineStackSet
 
 
 class ManagementStack(cdk.Stack):
@@ -47,6 +48,12 @@ class ManagementStack(cdk.Stack):
         if config.alarms.enabled:
             self.security_alarms = SecurityAlarms(
                 self, "SecurityAlarms", log_group=self.trail.log_group, **security_alarm_options(config)
+            )
+        # AWS Config in every other account and governed region, now and as accounts join.
+        self.workload_baseline: WorkloadBaselineStackSet | None = None
+        if config.aws_config.enabled:
+            self.workload_baseline = WorkloadBaselineStackSet(
+                self, "WorkloadBaseline", config=config, organization=self.organization
             )
         cdk.CfnOutput(self, "TrailArn", value=self.trail.trail_arn)
         cdk.CfnOutput(self, "TrailLogGroupName", value=self.trail.log_group.log_group_name)

@@ -1,6 +1,8 @@
 """Per account and governed region: AWS Config recorder, rules and NON_COMPLIANT alerts.
 
-One stack per (account, region) for now; a later issue rolls the same content out with StackSets.
+Single-account mode: one stack per governed region beyond the home one. Organization mode: one
+stack per governed region for the management account; every other account gets the same content
+through the StackSet of the management stack (stacks/stackset.py).
 """
 
 from __future__ import annotations
@@ -16,26 +18,42 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from constructs_lib import ConfigRecorder, ConfigRules, _nag, policies
-from stacks.config import Account, BaselineConfig
+from stacks.config import Account, AccountRole, BaselineConfig
 from stacks.naming import Names
 from stacks.settings import config_recorder_options, config_rules_options
 
 
-def add_config_baseline(scope: Construct, config: BaselineConfig, *, bucket: s3.IBucket | None) -> ConfigRecorder:
-    """Recorder, rules and the NON_COMPLIANT alert topic of ``scope``'s account and region."""
+def add_config_baseline(
+    scope: Construct,
+    config: BaselineConfig,
+    *,
+    bucket: s3.IBucket | None,
+    home_region_condition: cdk.CfnCondition | None = None,
+) -> ConfigRecorder:
+    """Recorder, rules and the NON_COMPLIANT alert topic of ``scope``'s account and region.
+
+    :param home_region_condition: for the region- and account-agnostic StackSet template: what
+        belongs to the home region only (global IAM types, account-wide rules) is gated by this
+        condition instead of being decided at synth.
+    """
     stack = cdk.Stack.of(scope)
     names = Names(config)
-    home = stack.region == config.home_region
+    home = home_region_condition is None and stack.region == config.home_region
     options = config_recorder_options(config, home_region=home)
     if "existing_recorder_name" not in options:
         options["bucket"] = bucket
+        if home_region_condition is not None:
+            options["global_resource_types_condition"] = home_region_condition
     recorder = ConfigRecorder(scope, "ConfigRecorder", **options)
 
     # The Config bucket's key lives in the bucket's account. Config delivers into another
     # account as config.amazonaws.com (the key policy admits it); into its own account it uses
     # the recorder's role, which then needs the key. Its ARN is not known here (another stack,
     # possibly another region), so the grant names the key by its alias.
-    if stack.account == names.archive_account and isinstance(recorder.role, iam.Role):
+    # In the StackSet template the account is unknown at synth; elsewhere the grant is harmless
+    # (it names a key in the archive account, whose key policy alone admits this account or not).
+    in_archive = stack.account == names.archive_account or cdk.Token.is_unresolved(stack.account)
+    if in_archive and isinstance(recorder.role, iam.Role):
         key_arns = f"arn:{cdk.Aws.PARTITION}:kms:{config.home_region}:{names.archive_account}:key/*"
         policy = iam.ManagedPolicy(
             scope,
@@ -90,6 +108,7 @@ def add_config_baseline(scope: Construct, config: BaselineConfig, *, bucket: s3.
         "ConfigRules",
         recorder=recorder,
         notification_topic=topic,
+        home_region_condition=home_region_condition,
         **config_rules_options(config, home_region=home),
     )
     return recorder
@@ -122,20 +141,23 @@ class WorkloadBaselineStack(cdk.Stack):
 def build_config_stacks(scope: Construct, config: BaselineConfig, *, depends_on: cdk.Stack) -> dict[str, cdk.Stack]:
     """AWS Config stacks: one per account and governed region, plus the audit aggregator.
 
-    Organization mode: every account of the config (management, log archive and audit
-    included: CIS and Security Hub Config.1 expect a recorder everywhere) in every governed
-    region, each after ``depends_on`` (the log archive, whose bucket they deliver to).
+    Organization mode: the management account in every governed region, each after
+    ``depends_on`` (the log archive, whose bucket they deliver to); every other account gets the
+    same content from the StackSet of the management stack.
     Single-account mode: the single-account stack holds the home region; the other governed
     regions get a stack each.
     """
     from stacks.audit import AuditStack
-    from stacks.config import AccountRole
 
     if not config.aws_config.enabled:
         return {}
     names = Names(config)
     stacks: dict[str, cdk.Stack] = {}
-    for account in config.accounts:
+    # Organization mode: the StackSet of the management stack covers every other account
+    # (stacks/stackset.py); service-managed StackSets skip the management account, so it keeps
+    # one stack per governed region here.
+    accounts = config.accounts if config.single_account else config.accounts_with_role(AccountRole.MANAGEMENT)
+    for account in accounts:
         for region in config.regions:
             if config.single_account and region == config.home_region:
                 continue

@@ -41,6 +41,14 @@ class Synthesized:
     def template_json(self, stack_name: str) -> dict[str, Any]:
         return json.loads((self.outdir / f"{stack_name}.template.json").read_text())
 
+    def stackset_templates(self) -> dict[str, dict[str, Any]]:
+        """StackSet templates (cdk-stacksets writes them beside the stack templates), by file name."""
+        return {p.name: json.loads(p.read_text()) for p in sorted(self.outdir.glob("*.stackset.template.json"))}
+
+    def stackset_template(self) -> dict[str, Any]:
+        (template,) = self.stackset_templates().values()
+        return template
+
     def validation_report(self) -> dict[str, Any]:
         return json.loads((self.outdir / "validation-report.json").read_text())
 

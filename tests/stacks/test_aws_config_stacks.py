@@ -44,43 +44,75 @@ def single(synthesized) -> Synthesized:
     return synthesized["single-account"]
 
 
+def of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == resource_type}
+
+
+def only(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    found = of_type(template, resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {list(found)}"
+    return next(iter(found.values()))
+
+
 class TestOrganization:
-    def test_a_stack_per_account_and_governed_region_plus_audit(self, example):
-        expected = {
-            f"acme-baseline-{account.name}-{region}"
-            for account in example.config.accounts
-            for region in example.config.regions
-        }
-        assert expected <= set(example.stacks)
+    def test_management_account_per_region_and_a_stackset_for_every_other_account(self, example):
+        management = {f"acme-baseline-management-{region}" for region in example.config.regions}
+        assert management <= set(example.stacks)
+        assert not [n for n in example.stacks if n.startswith("acme-baseline-") and n not in management]
         assert "acme-audit" in example.stacks
-        stack = example.stacks["acme-baseline-shop-prod-us-east-1"]
-        assert (stack.account, stack.region) == ("444444444444", "us-east-1")
+        stack_set = one(example, "acme-management", "AWS::CloudFormation::StackSet")["Properties"]
+        assert stack_set["PermissionModel"] == "SERVICE_MANAGED"
+        assert stack_set["AutoDeployment"] == {"Enabled": True, "RetainStacksOnAccountRemoval": True}
+        (group,) = stack_set["StackInstancesGroup"]
+        assert group["Regions"] == ["eu-west-1", "eu-central-1", "us-east-1"]
+        assert group["DeploymentTargets"]["OrganizationalUnitIds"] == [
+            {"Fn::GetAtt": ["Organization29A5FC3F", "RootId"]}
+        ]
+        assert stack_set["OperationPreferences"] == {
+            "FailureTolerancePercentage": 10,
+            "MaxConcurrentPercentage": 25,
+            "RegionConcurrencyType": "PARALLEL",
+        }
 
     def test_global_iam_types_recorded_only_in_the_home_region(self, example):
-        for account in example.config.accounts:
-            for region in example.config.regions:
-                recorder = one(example, f"acme-baseline-{account.name}-{region}", "AWS::Config::ConfigurationRecorder")
-                group = recorder["Properties"]["RecordingGroup"]
-                assert group["IncludeGlobalResourceTypes"] is (region == "eu-west-1"), (account.name, region)
+        for region in example.config.regions:
+            recorder = one(example, f"acme-baseline-management-{region}", "AWS::Config::ConfigurationRecorder")
+            group = recorder["Properties"]["RecordingGroup"]
+            assert group["IncludeGlobalResourceTypes"] is (region == "eu-west-1"), region
+        template = example.stackset_template()
+        assert template["Conditions"] == {"IsHomeRegion": {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]}}
+        condition, home, other = only(template, "AWS::Config::ConfigurationRecorder")["Properties"]["RecordingGroup"][
+            "Fn::If"
+        ]
+        assert condition == "IsHomeRegion"
+        assert home["IncludeGlobalResourceTypes"] is True and other["IncludeGlobalResourceTypes"] is False
 
     def test_home_region_only_rules_only_in_the_home_region(self, example):
         def names(stack: str) -> set[str]:
             rules = resources(example, stack, "AWS::Config::ConfigRule").values()
             return {r["Properties"]["ConfigRuleName"].removeprefix("acme-") for r in rules}
 
-        assert names("acme-baseline-shop-prod-eu-west-1") == set(CURATED_RULES)
-        assert names("acme-baseline-shop-prod-eu-central-1") == set(CURATED_RULES) - HOME_ONLY
+        assert names("acme-baseline-management-eu-west-1") == set(CURATED_RULES)
+        assert names("acme-baseline-management-eu-central-1") == set(CURATED_RULES) - HOME_ONLY
+        rules = of_type(example.stackset_template(), "AWS::Config::ConfigRule").values()
+        conditioned = {r["Properties"]["ConfigRuleName"].removeprefix("acme-") for r in rules if r.get("Condition")}
+        assert {r["Properties"]["ConfigRuleName"].removeprefix("acme-") for r in rules} == set(CURATED_RULES)
+        assert conditioned == HOME_ONLY
+        assert {r.get("Condition") for r in rules} == {"IsHomeRegion", None}
 
     def test_delivery_to_the_central_config_bucket_and_alerts_by_email(self, example):
-        stack = "acme-baseline-shop-dev-eu-central-1"
-        channel = one(example, stack, "AWS::Config::DeliveryChannel")
+        template = example.stackset_template()
+        channel = only(template, "AWS::Config::DeliveryChannel")
         assert channel["Properties"]["S3BucketName"] == "acme-config-222222222222-eu-west-1"
-        subscription = one(example, stack, "AWS::SNS::Subscription")
+        subscription = only(template, "AWS::SNS::Subscription")
         assert subscription["Properties"]["Endpoint"] == "security@acme.example"  # notifications.high
-        rule = one(example, stack, "AWS::Events::Rule")
+        rule = only(template, "AWS::Events::Rule")
         assert rule["Properties"]["EventPattern"]["detail"]["newEvaluationResult"] == {
             "complianceType": ["NON_COMPLIANT"]
         }
+        resources_ = template["Resources"]
+        assert resources_["ConfigRecorder41B4E48C"]["Type"] == "AWS::Config::ConfigurationRecorder"
+        assert resources_["ConfigRecorderKeyF1B3E0D4"]["DeletionPolicy"] == "Retain"
 
     def test_workload_stacks_deploy_after_the_log_archive(self, example):
         manifest = json.loads((example.outdir / "manifest.json").read_text())
@@ -88,18 +120,20 @@ class TestOrganization:
             if name.startswith("acme-baseline-"):
                 assert "acme-log-archive" in manifest["artifacts"][name]["dependencies"], name
 
-    def test_only_the_archive_accounts_role_gets_the_key_by_alias(self, example):
-        def alias_policies(stack: str) -> list[dict[str, Any]]:
+    def test_the_recorder_role_gets_the_archive_key_by_alias_where_the_account_is_unknown(self, example):
+        def alias_policies(template: dict[str, Any]) -> list[dict[str, Any]]:
             return [
                 p
-                for p in resources(example, stack, "AWS::IAM::ManagedPolicy").values()
+                for p in of_type(template, "AWS::IAM::ManagedPolicy").values()
                 if "kms:ResourceAliases" in json.dumps(p)
             ]
 
-        (policy,) = alias_policies("acme-baseline-log-archive-us-east-1")
+        # In the StackSet template the account is unknown at synth: the log-archive account needs
+        # the grant, elsewhere it names a key of another account and grants nothing.
+        (policy,) = alias_policies(example.stackset_template())
         (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
         assert statement["Condition"] == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/acme/log-archive"}}
-        assert alias_policies("acme-baseline-shop-prod-us-east-1") == []
+        assert alias_policies(example.template_json("acme-baseline-management-us-east-1")) == []
 
     def test_log_archive_config_bucket_policy_and_key(self, example):
         buckets = resources(example, "acme-log-archive", "AWS::S3::Bucket")
@@ -118,14 +152,18 @@ class TestOrganization:
             if p["Properties"]["Bucket"] == {"Ref": bucket_id}
         ]
         statements = {s.get("Sid"): s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
-        accounts = [a.id for a in example.config.accounts]
-        assert statements["AWSConfigBucketDelivery"]["Condition"]["StringEquals"]["AWS:SourceAccount"] == accounts
-        assert len(statements["AWSConfigBucketDelivery"]["Resource"]) == len(accounts)
+        # Every account of the organization, also those that join later and get the StackSet.
+        delivery = statements["AWSConfigBucketDelivery"]
+        assert delivery["Condition"]["StringEquals"] == {
+            "s3:x-amz-acl": "bucket-owner-full-control",
+            "aws:SourceOrgID": "o-a1b2c3d4e5",
+        }
+        assert delivery["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/AWSLogs/*/Config/*"]]}
         assert statements["AWSConfigBucketExistenceCheck"]["Action"] == "s3:ListBucket"
         key = one(example, "acme-log-archive", "AWS::KMS::Key")
         key_statements = {s.get("Sid"): s for s in key["Properties"]["KeyPolicy"]["Statement"]}
         assert key_statements["AWSConfigKMSPolicy"]["Principal"] == {"Service": "config.amazonaws.com"}
-        assert key_statements["AWSConfigKMSPolicy"]["Condition"]["StringEquals"]["AWS:SourceAccount"] == accounts
+        assert key_statements["AWSConfigKMSPolicy"]["Condition"]["StringEquals"] == {"aws:SourceOrgID": "o-a1b2c3d4e5"}
 
     def test_audit_aggregator_over_governed_regions(self, example):
         assert example.stacks["acme-audit"].account == "333333333333"
@@ -148,7 +186,7 @@ class TestSingleAccount:
         assert template["ConfigBucketE7CC15D9"]["DeletionPolicy"] == "Retain"
         assert template["ConfigKey331CCF85"]["DeletionPolicy"] == "Retain"
         assert template["ConfigRecorder41B4E48C"]["Type"] == "AWS::Config::ConfigurationRecorder"
-        workload = example.template_json("acme-baseline-shop-prod-eu-west-1")["Resources"]
+        workload = example.template_json("acme-baseline-management-eu-west-1")["Resources"]
         assert workload["ConfigRecorder41B4E48C"]["Type"] == "AWS::Config::ConfigurationRecorder"
         assert workload["ConfigRecorderKeyF1B3E0D4"]["DeletionPolicy"] == "Retain"
 
@@ -200,24 +238,26 @@ def cost_controlled(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 class TestConfigSection:
     def test_cost_controls_reach_every_recorder(self, cost_controlled):
+        template = cost_controlled.stackset_template()
+        props = only(template, "AWS::Config::ConfigurationRecorder")["Properties"]
+        assert props["RecordingMode"]["RecordingFrequency"] == "DAILY"
+        assert props["RecordingMode"]["RecordingModeOverrides"][0]["ResourceTypes"] == ["AWS::EC2::SecurityGroup"]
         # Outside the home region the exclusion strategy must also exclude the global IAM types.
-        for region, iam_excluded in (("eu-west-1", False), ("us-east-1", True)):
-            recorder = one(cost_controlled, f"acme-baseline-shop-prod-{region}", "AWS::Config::ConfigurationRecorder")
-            props = recorder["Properties"]
-            assert props["RecordingMode"]["RecordingFrequency"] == "DAILY"
-            assert props["RecordingMode"]["RecordingModeOverrides"][0]["ResourceTypes"] == ["AWS::EC2::SecurityGroup"]
-            excluded = props["RecordingGroup"]["ExclusionByResourceTypes"]["ResourceTypes"]
+        _, home, other = props["RecordingGroup"]["Fn::If"]
+        for group, iam_excluded in ((home, False), (other, True)):
+            excluded = group["ExclusionByResourceTypes"]["ResourceTypes"]
             assert "AWS::EC2::NetworkInterface" in excluded
-            assert set(GLOBAL_IAM_RESOURCE_TYPES).issubset(excluded) is iam_excluded, region
-        channel = one(cost_controlled, "acme-baseline-shop-prod-us-east-1", "AWS::Config::DeliveryChannel")
+            assert set(GLOBAL_IAM_RESOURCE_TYPES).issubset(excluded) is iam_excluded
+        channel = only(template, "AWS::Config::DeliveryChannel")
         assert channel["Properties"]["ConfigSnapshotDeliveryProperties"] == {"DeliveryFrequency": "Twelve_Hours"}
+        for region, iam_excluded in (("eu-west-1", False), ("us-east-1", True)):
+            recorder = one(cost_controlled, f"acme-baseline-management-{region}", "AWS::Config::ConfigurationRecorder")
+            excluded = recorder["Properties"]["RecordingGroup"]["ExclusionByResourceTypes"]["ResourceTypes"]
+            assert set(GLOBAL_IAM_RESOURCE_TYPES).issubset(excluded) is iam_excluded, region
 
     def test_rules_switches_parameters_custom_rules_packs_and_alert_list(self, cost_controlled):
-        stack = "acme-baseline-audit-eu-west-1"
-        rules = {
-            r["Properties"]["ConfigRuleName"]: r
-            for r in resources(cost_controlled, stack, "AWS::Config::ConfigRule").values()
-        }
+        template = cost_controlled.stackset_template()
+        rules = {r["Properties"]["ConfigRuleName"]: r for r in of_type(template, "AWS::Config::ConfigRule").values()}
         assert "acme-restricted-ssh" not in rules
         assert rules["acme-cw-loggroup-retention-period-check"]["Properties"]["InputParameters"] == {
             "MinRetentionTime": "731"
@@ -225,9 +265,9 @@ class TestConfigSection:
         assert (
             rules["acme-rds-storage-encrypted"]["Properties"]["Source"]["SourceIdentifier"] == "RDS_STORAGE_ENCRYPTED"
         )
-        pack = one(cost_controlled, stack, "AWS::Config::ConformancePack")
+        pack = only(template, "AWS::Config::ConformancePack")
         assert pack["Properties"]["ConformancePackName"] == "logging"
-        subscription = one(cost_controlled, stack, "AWS::SNS::Subscription")
+        subscription = only(template, "AWS::SNS::Subscription")
         assert subscription["Properties"]["Endpoint"] == "security-oncall@acme.example"
 
     def test_adopting_an_existing_recorder(self, tmp_path):
@@ -236,11 +276,10 @@ class TestConfigSection:
         data["aws_config"] = {"existing_recorder_name": "aws-controltower-BaselineConfigRecorder", "aggregator": False}
         synth = synthesize(parse_config(data), tmp_path, compliance=False)
         assert "acme-audit" not in synth.stacks
-        assert resources(synth, "acme-baseline-shop-prod-eu-west-1", "AWS::Config::ConfigurationRecorder") == {}
-        assert resources(synth, "acme-baseline-shop-prod-eu-west-1", "AWS::Config::DeliveryChannel") == {}
-        assert len(resources(synth, "acme-baseline-shop-prod-eu-west-1", "AWS::Config::ConfigRule")) == len(
-            CURATED_RULES
-        )
+        template = synth.stackset_template()
+        assert of_type(template, "AWS::Config::ConfigurationRecorder") == {}
+        assert of_type(template, "AWS::Config::DeliveryChannel") == {}
+        assert len(of_type(template, "AWS::Config::ConfigRule")) == len(CURATED_RULES)
         names = [
             b["Properties"].get("BucketName") for b in resources(synth, "acme-log-archive", "AWS::S3::Bucket").values()
         ]

@@ -18,28 +18,35 @@ STACKS = {
     "example": [
         "acme-log-archive",
         "acme-management",
-        *(
-            f"acme-baseline-{account}-{region}"
-            for account in ("management", "log-archive", "audit", "shop-prod", "shop-dev")
-            for region in ("eu-west-1", "eu-central-1", "us-east-1")
-        ),
+        *(f"acme-baseline-management-{region}" for region in ("eu-west-1", "eu-central-1", "us-east-1")),
         "acme-audit",
         "acme-example-workload",
     ],
     "single-account": ["solo-single-account", "solo-baseline-sandbox-us-west-2"],
 }
+#: The StackSet template of the workload baseline (organization mode), deployed to every other account.
+STACKSET_TEMPLATES = {
+    "example": ["acmemanagementWorkloadBaselineTemplate83728206.stackset.template.json"],
+    "single-account": [],
+}
 
 
 def test_every_config_and_stack_is_covered(synthesized: dict[str, Synthesized]):
-    assert set(STACKS) == set(EXAMPLE_CONFIGS)
+    assert set(STACKS) == set(EXAMPLE_CONFIGS) == set(STACKSET_TEMPLATES)
     for name, stack_names in STACKS.items():
         assert list(synthesized[name].stacks) == stack_names
+        assert list(synthesized[name].stackset_templates()) == STACKSET_TEMPLATES[name]
 
 
 @pytest.mark.parametrize(("config", "stack"), [(c, s) for c, names in STACKS.items() for s in names])
 def test_snapshot(synthesized: dict[str, Synthesized], snapshot, config: str, stack: str):
     # One reviewable JSON file per template under __snapshots__/test_gates/.
     assert synthesized[config].template_json(stack) == snapshot.use_extension(JSONSnapshotExtension)
+
+
+@pytest.mark.parametrize(("config", "file_name"), [(c, f) for c, names in STACKSET_TEMPLATES.items() for f in names])
+def test_stackset_template_snapshot(synthesized: dict[str, Synthesized], snapshot, config: str, file_name: str):
+    assert synthesized[config].stackset_templates()[file_name] == snapshot.use_extension(JSONSnapshotExtension)
 
 
 @pytest.mark.parametrize("config", list(STACKS))
@@ -66,8 +73,9 @@ def test_compliance_packs_do_catch_a_non_compliant_bucket(tmp_path: Path):
 
 @pytest.mark.parametrize("config", list(STACKS))
 def test_cfn_lint_reports_no_error_and_no_warning(synthesized: dict[str, Synthesized], config: str):
+    # Stack templates and StackSet templates (*.stackset.template.json) alike.
     templates = sorted(str(p) for p in synthesized[config].outdir.glob("*.template.json"))
-    assert templates
+    assert len(templates) == len(STACKS[config]) + len(STACKSET_TEMPLATES[config])
     result = subprocess.run(
         [str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable", *templates],
         capture_output=True,

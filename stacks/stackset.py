@@ -1,0 +1,78 @@
+"""Organization mode: the workload baseline rolled out as one service-managed StackSet.
+
+The StackSet lives in the management account (its administrator). It deploys one template to
+every account of the target OUs (the whole organization by default) in every governed region,
+and AWS deploys it automatically to accounts that join later: no pipeline step grows with the
+number of accounts. Service-managed StackSets never deploy to the management account itself,
+which keeps its own per-region stacks.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import cdk_stacksets as stacksets
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from constructs_lib import Organization
+from stacks.config import BaselineConfig
+from stacks.naming import Names
+from stacks.workload import add_config_baseline
+
+
+class WorkloadBaselineTemplate(stacksets.StackSetStack):
+    """The account- and region-agnostic template: AWS Config recorder, rules and alerts."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: BaselineConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.template_options.description = "Monitoring baseline for every account and governed region"
+        names = Names(config)
+        # One template for every region: what belongs to the home region only is a condition.
+        self.home_region = cdk.CfnCondition(
+            self, "IsHomeRegion", expression=cdk.Fn.condition_equals(cdk.Aws.REGION, config.home_region)
+        )
+        bucket = (
+            s3.Bucket.from_bucket_name(self, "ConfigBucket", names.config_bucket)
+            if config.aws_config.existing_recorder_name is None
+            else None
+        )
+        self.recorder = add_config_baseline(self, config, bucket=bucket, home_region_condition=self.home_region)
+
+
+class WorkloadBaselineStackSet(Construct):
+    """The StackSet and its template, in the management stack."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: BaselineConfig, organization: Organization
+    ) -> None:
+        super().__init__(scope, construct_id)
+        names = Names(config)
+        settings = config.stacksets
+        self.template = WorkloadBaselineTemplate(self, "Template", config=config)
+        targets = [
+            organization.organizational_units[name].attr_id for name in settings.target_organizational_units
+        ] or [organization.root_id]
+        self.stack_set = stacksets.StackSet(
+            self,
+            "Resource",
+            stack_set_name=names.stack_name("workload-baseline"),
+            description="Monitoring baseline (AWS Config) for every account of the target OUs and governed region",
+            template=stacksets.StackSetTemplate.from_stack_set_stack(self.template),
+            target=stacksets.StackSetTarget.from_organizational_units(
+                regions=config.regions, organizational_units=targets
+            ),
+            deployment_type=stacksets.DeploymentType.service_managed(
+                auto_deploy_enabled=True,
+                auto_deploy_retain_stacks=settings.retain_stacks_on_account_removal,
+                delegated_admin=False,
+            ),
+            operation_preferences=stacksets.OperationPreferences(
+                max_concurrent_percentage=settings.max_concurrent_percentage,
+                failure_tolerance_percentage=settings.failure_tolerance_percentage,
+                region_concurrency_type=stacksets.RegionConcurrencyType(settings.region_concurrency),
+            ),
+            capabilities=[stacksets.Capability.IAM],
+            managed_execution=True,
+        )
+        # Service-managed StackSets need CloudFormation's trusted access to Organizations first.
+        self.stack_set.node.add_dependency(organization.enable_stack_sets_access())
