@@ -5,6 +5,7 @@ Import what you need into your own CDK app::
     from constructs_lib import AuditTrail, LogBucket
 """
 
+from constructs_lib import event_patterns
 from constructs_lib.audit_trail import (
     DEFAULT_ROLE_NAME,
     AuditTrail,
@@ -12,19 +13,36 @@ from constructs_lib.audit_trail import (
     InsightType,
     ManagementEvents,
 )
+from constructs_lib.event_patterns import FindingSeverity, SecurityEventPattern, WorkflowStatus
+from constructs_lib.event_routing import (
+    DEFAULT_BUS_NAME,
+    EventForwarding,
+    EventRouting,
+    NotificationRoute,
+    central_bus_arn,
+)
 from constructs_lib.log_bucket import LifecycleOptions, LogBucket, ObjectLockMode, ObjectLockOptions
 from constructs_lib.retention import RETENTION_DAYS, retention_from_days
 
 __all__ = [
+    "DEFAULT_BUS_NAME",
     "DEFAULT_ROLE_NAME",
     "RETENTION_DAYS",
     "AuditTrail",
     "DataEventSelection",
+    "EventForwarding",
+    "EventRouting",
+    "FindingSeverity",
     "InsightType",
     "LifecycleOptions",
     "LogBucket",
     "ManagementEvents",
+    "NotificationRoute",
     "ObjectLockMode",
     "ObjectLockOptions",
+    "SecurityEventPattern",
+    "WorkflowStatus",
+    "central_bus_arn",
+    "event_patterns",
     "retention_from_days",
 ]
