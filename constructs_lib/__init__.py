@@ -21,25 +21,30 @@ from constructs_lib.event_routing import (
     NotificationRoute,
     central_bus_arn,
 )
+from constructs_lib.insights_queries import FLOW_LOG_QUERIES, TRAIL_QUERIES, InsightsQueries, SavedQuery
 from constructs_lib.log_bucket import LifecycleOptions, LogBucket, ObjectLockMode, ObjectLockOptions
 from constructs_lib.retention import RETENTION_DAYS, retention_from_days
 
 __all__ = [
     "DEFAULT_BUS_NAME",
     "DEFAULT_ROLE_NAME",
+    "FLOW_LOG_QUERIES",
     "RETENTION_DAYS",
+    "TRAIL_QUERIES",
     "AuditTrail",
     "DataEventSelection",
     "EventForwarding",
     "EventRouting",
     "FindingSeverity",
     "InsightType",
+    "InsightsQueries",
     "LifecycleOptions",
     "LogBucket",
     "ManagementEvents",
     "NotificationRoute",
     "ObjectLockMode",
     "ObjectLockOptions",
+    "SavedQuery",
     "SecurityEventPattern",
     "WorkflowStatus",
     "central_bus_arn",

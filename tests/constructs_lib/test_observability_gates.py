@@ -10,10 +10,12 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 
 from constructs_lib import event_patterns as ep
 from constructs_lib.event_routing import EventForwarding, EventRouting, NotificationRoute, central_bus_arn
+from constructs_lib.insights_queries import InsightsQueries, SavedQuery
 from stacks.compliance import add_compliance_checks
 
 AUDIT = "333333333333"
@@ -29,6 +31,13 @@ def build(app: cdk.App) -> dict[str, cdk.Stack]:
         "SecurityEvents",
         organization_id="o-a1b2c3d4e5",
         notification_routes=[NotificationRoute(name="critical", topic=topic, patterns=ep.default_security_patterns())],
+    )
+    trail_group = logs.LogGroup(audit, "TrailLogs", encryption_key=key, retention=logs.RetentionDays.ONE_YEAR)
+    InsightsQueries(
+        audit,
+        "Queries",
+        trail_log_group=trail_group,
+        custom_queries=[SavedQuery(name="Deletes", query_string="filter eventName like /^Delete/")],
     )
     workload = cdk.Stack(app, "Workload", env=cdk.Environment(account=WORKLOAD, region="us-east-1"))
     EventForwarding(
