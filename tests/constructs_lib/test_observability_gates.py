@@ -9,11 +9,20 @@ from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 
 from constructs_lib import event_patterns as ep
+from constructs_lib.dashboard import (
+    Location,
+    LogGroupLocation,
+    MonitoringDashboard,
+    ObservabilityLink,
+    ObservabilitySink,
+)
 from constructs_lib.event_routing import EventForwarding, EventRouting, NotificationRoute, central_bus_arn
 from constructs_lib.insights_queries import InsightsQueries, SavedQuery
 from stacks.compliance import add_compliance_checks
@@ -26,7 +35,7 @@ def build(app: cdk.App) -> dict[str, cdk.Stack]:
     audit = cdk.Stack(app, "Audit", env=cdk.Environment(account=AUDIT, region="eu-west-1"))
     key = kms.Key(audit, "TopicKey", enable_key_rotation=True)
     topic = sns.Topic(audit, "Critical", master_key=key, enforce_ssl=True)
-    EventRouting(
+    routing = EventRouting(
         audit,
         "SecurityEvents",
         organization_id="o-a1b2c3d4e5",
@@ -39,10 +48,31 @@ def build(app: cdk.App) -> dict[str, cdk.Stack]:
         trail_log_group=trail_group,
         custom_queries=[SavedQuery(name="Deletes", query_string="filter eventName like /^Delete/")],
     )
+    alarm = cloudwatch.Alarm(
+        audit,
+        "RootUse",
+        metric=cloudwatch.Metric(namespace="Baseline", metric_name="RootUse", statistic="Sum"),
+        threshold=1,
+        evaluation_periods=1,
+        actions_enabled=True,
+    )
+    alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+    MonitoringDashboard(
+        audit,
+        "Dashboard",
+        dashboard_name="security-overview",
+        alarms=[alarm],
+        trail_log_groups=[LogGroupLocation(log_group_name="/aws/cloudtrail/org", account_id="111111111111")],
+        config_events_log_group=LogGroupLocation(log_group_name=routing.log_group.log_group_name),
+        flow_log_groups=[LogGroupLocation(log_group_name="/vpc/flow-logs", region="us-east-1")],
+        host_metric_locations=[Location(region="eu-west-1"), Location(region="us-east-1", account_id=WORKLOAD)],
+    )
+    ObservabilitySink(audit, "Sink", organization_id="o-a1b2c3d4e5")
     workload = cdk.Stack(app, "Workload", env=cdk.Environment(account=WORKLOAD, region="us-east-1"))
     EventForwarding(
         workload, "ForwardSecurityEvents", central_bus_arn=central_bus_arn(workload, account=AUDIT, region="eu-west-1")
     )
+    ObservabilityLink(workload, "Link", sink_arn=f"arn:aws:oam:eu-west-1:{AUDIT}:sink/a1b2c3d4-5678")
     return {"audit": audit, "workload": workload}
 
 
