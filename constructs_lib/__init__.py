@@ -31,17 +31,26 @@ from constructs_lib.event_routing import (
     NotificationRoute,
     central_bus_arn,
 )
+from constructs_lib.insights_aspects import (
+    DEFAULT_LAMBDA_INSIGHTS_VERSION,
+    CloudWatchObservabilityAddon,
+    ContainerInsights,
+    LambdaInsights,
+)
 from constructs_lib.insights_queries import FLOW_LOG_QUERIES, TRAIL_QUERIES, InsightsQueries, SavedQuery
 from constructs_lib.log_bucket import LifecycleOptions, LogBucket, ObjectLockMode, ObjectLockOptions
 from constructs_lib.retention import RETENTION_DAYS, retention_from_days
 
 __all__ = [
     "DEFAULT_BUS_NAME",
+    "DEFAULT_LAMBDA_INSIGHTS_VERSION",
     "DEFAULT_ROLE_NAME",
     "FLOW_LOG_QUERIES",
     "RETENTION_DAYS",
     "TRAIL_QUERIES",
     "AuditTrail",
+    "CloudWatchObservabilityAddon",
+    "ContainerInsights",
     "DashboardSections",
     "DataEventSelection",
     "EventForwarding",
@@ -50,6 +59,7 @@ __all__ = [
     "HostMetricNames",
     "InsightType",
     "InsightsQueries",
+    "LambdaInsights",
     "LifecycleOptions",
     "Location",
     "LogBucket",
