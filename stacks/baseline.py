@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import aws_cdk as cdk
 from constructs import Construct
 
@@ -9,6 +11,7 @@ from stacks.config import AccountRole, BaselineConfig
 from stacks.log_archive import LogArchiveStack
 from stacks.management import ManagementStack
 from stacks.naming import Names
+from stacks.observability import add_audit_observability, add_workload_observability, wants_audit_stack
 from stacks.single_account import SingleAccountStack
 
 
@@ -34,6 +37,8 @@ def build_stacks(scope: Construct, config: BaselineConfig) -> dict[str, cdk.Stac
             env=env(account.id),
             description=f"Monitoring baseline for account {account.name}: trail, log buckets, key, topic, log group",
         )
+        add_audit_observability(stacks[name], config)
+        add_workload_observability(stacks[name], config)
     else:
         archive_name = names.stack_name("log-archive")
         archive = LogArchiveStack(
@@ -54,8 +59,40 @@ def build_stacks(scope: Construct, config: BaselineConfig) -> dict[str, cdk.Stac
         )
         management.add_stack_dependency(archive, "the trail writes into the log-archive bucket and key")
         stacks[management_name] = management
+        _add_observability(scope, config, names, stacks, env)
 
     for stack in stacks.values():
         for key, value in config.tags.items():
             cdk.Tags.of(stack).add(key, value)
     return stacks
+
+
+def _add_observability(
+    scope: Construct,
+    config: BaselineConfig,
+    names: Names,
+    stacks: dict[str, cdk.Stack],
+    env: Callable[[str], cdk.Environment],
+) -> None:
+    """Audit-account observability (in the audit account's stack, created here only if none exists yet),
+    then forwarding rules and OAM links in every other stack."""
+    if not wants_audit_stack(config):
+        return
+    audit_id = config.account_with_role(AccountRole.AUDIT).id
+    others = [stack for stack in stacks.values() if stack.account != audit_id]
+    audit = next((stack for stack in stacks.values() if stack.account == audit_id), None)
+    if audit is None:
+        audit_name = names.stack_name("audit")
+        audit = cdk.Stack(
+            scope,
+            audit_name,
+            env=env(audit_id),
+            description="Monitoring baseline: central security event bus, dashboard and OAM sink in the audit account",
+        )
+        stacks[audit_name] = audit
+    add_audit_observability(audit, config)
+    add_workload_observability(audit, config)
+    # No stack dependency on the audit stack: EventBridge accepts a target bus that does not exist
+    # yet, and the OAM link takes the sink ARN from the config, known only after the audit deploy.
+    for stack in others:
+        add_workload_observability(stack, config)

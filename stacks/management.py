@@ -12,6 +12,7 @@ from constructs import Construct
 from constructs_lib import AuditTrail
 from stacks.config import BaselineConfig
 from stacks.naming import Names
+from stacks.observability import add_trail_queries
 from stacks.settings import trail_options
 
 
@@ -35,5 +36,6 @@ class ManagementStack(cdk.Stack):
             organization_id=config.organization.id,
             **trail_options(config),
         )
+        add_trail_queries(self, config, self.trail.log_group)
         cdk.CfnOutput(self, "TrailArn", value=self.trail.trail_arn)
         cdk.CfnOutput(self, "TrailLogGroupName", value=self.trail.log_group.log_group_name)

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from constructs_lib import AuditTrail
 from stacks.config import BaselineConfig
+from stacks.observability import add_trail_queries
 from stacks.settings import lifecycle_options, object_lock_options, trail_options
 
 
@@ -24,6 +25,7 @@ class SingleAccountStack(cdk.Stack):
             object_lock=object_lock_options(config),
             **trail_options(config),
         )
+        add_trail_queries(self, config, self.trail.log_group)
         cdk.CfnOutput(self, "TrailArn", value=self.trail.trail_arn)
         cdk.CfnOutput(self, "TrailBucketName", value=self.trail.bucket.bucket_name)
         cdk.CfnOutput(self, "TrailLogGroupName", value=self.trail.log_group.log_group_name)

@@ -16,8 +16,8 @@ ORG_TRAIL_ARN = f"arn:aws:cloudtrail:eu-west-1:{MANAGEMENT}:trail/acme-organizat
 
 def test_organization_mode_builds_log_archive_then_management(synthesized: dict[str, Synthesized]):
     example = synthesized["example"]
-    assert list(example.stacks) == ["acme-log-archive", "acme-management"]
-    archive, management = example.stacks.values()
+    assert list(example.stacks) == ["acme-log-archive", "acme-management", "acme-audit"]
+    archive, management, _audit = example.stacks.values()
     assert archive.account == ARCHIVE and management.account == MANAGEMENT
     assert archive.region == management.region == "eu-west-1"
     assert management.dependencies == [archive]

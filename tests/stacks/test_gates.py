@@ -15,7 +15,7 @@ from stacks.compliance import PACKS, add_compliance_checks
 from tests.conftest import EXAMPLE_CONFIGS, Synthesized
 
 STACKS = {
-    "example": ["acme-log-archive", "acme-management"],
+    "example": ["acme-log-archive", "acme-management", "acme-audit"],
     "single-account": ["solo-single-account"],
 }
 
