@@ -9,7 +9,7 @@ source account.
 Example::
 
     import aws_cdk as cdk
-    from constructs_lib import LogGroupLocation, MonitoringDashboard, DashboardSections
+    from constructs_lib import DashboardSections, Location, LogGroupLocation, MonitoringDashboard
 
     MonitoringDashboard(
         stack,
