@@ -30,6 +30,7 @@ from constructs_lib.event_routing import (
     EventRouting,
     NotificationRoute,
     central_bus_arn,
+    routes_by_severity,
 )
 from constructs_lib.insights_aspects import (
     DEFAULT_LAMBDA_INSIGHTS_VERSION,
@@ -78,4 +79,5 @@ __all__ = [
     "central_bus_arn",
     "event_patterns",
     "retention_from_days",
+    "routes_by_severity",
 ]

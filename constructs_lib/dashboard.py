@@ -162,6 +162,7 @@ class MonitoringDashboard(Construct):
         host_metric_names: HostMetricNames | None = None,
         extra_widgets: Sequence[cloudwatch.IWidget] = (),
         default_interval: cdk.Duration | None = None,
+        anomaly_band: bool = True,
     ) -> None:
         """
         :param dashboard_name: 1-255 letters, digits, '-' or '_'.
@@ -179,6 +180,8 @@ class MonitoringDashboard(Construct):
         :param host_metric_names: Default: ``HostMetricNames()``.
         :param extra_widgets: your own widgets, appended. Default: none.
         :param default_interval: time range the dashboard opens with. Default: one day.
+        :param anomaly_band: draw CloudWatch anomaly detection's expected band (2 standard
+            deviations) around CloudTrail delivery, so a drop stands out. Default: True.
         """
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -248,29 +251,7 @@ class MonitoringDashboard(Construct):
                 "Events CloudTrail delivered to CloudWatch Logs; a flat zero means delivery stopped.",
             )
             self.dashboard.add_widgets(
-                *(
-                    cloudwatch.GraphWidget(
-                        title=f"CloudTrail events delivered: {location.log_group_name} ({location.label})",
-                        region=location.region or stack.region,
-                        account_id=location.account_id,
-                        left=[
-                            cloudwatch.Metric(
-                                namespace="AWS/Logs",
-                                metric_name="IncomingLogEvents",
-                                dimensions_map={"LogGroupName": location.log_group_name},
-                                statistic="Sum",
-                                period=cdk.Duration.minutes(5),
-                                region=location.region,
-                                account=location.account_id,
-                                label="IncomingLogEvents",
-                            )
-                        ],
-                        left_y_axis=cloudwatch.YAxisProps(min=0),
-                        width=12,
-                        height=6,
-                    )
-                    for location in trail_log_groups
-                )
+                *(self._trail_delivery_widget(location, anomaly_band) for location in trail_log_groups)
             )
         if sections.config_compliance and config_events_log_group is not None:
             self._section("AWS Config compliance", "Resources whose latest Config evaluation is NON_COMPLIANT.")
@@ -346,6 +327,37 @@ class MonitoringDashboard(Construct):
             f"#dashboards/dashboard/{dashboard_name}"
         )
         cdk.CfnOutput(self, "Url", value=self.url, description=f"CloudWatch dashboard {dashboard_name}")
+
+    def _trail_delivery_widget(self, location: LogGroupLocation, anomaly_band: bool) -> cloudwatch.GraphWidget:
+        delivered = cloudwatch.Metric(
+            namespace="AWS/Logs",
+            metric_name="IncomingLogEvents",
+            dimensions_map={"LogGroupName": location.log_group_name},
+            statistic="Sum",
+            period=cdk.Duration.minutes(5),
+            region=location.region,
+            account=location.account_id,
+            label="IncomingLogEvents",
+        )
+        lines: list[cloudwatch.IMetric] = [delivered]
+        if anomaly_band:
+            lines.append(
+                cloudwatch.MathExpression(
+                    expression="ANOMALY_DETECTION_BAND(delivered, 2)",
+                    using_metrics={"delivered": delivered},
+                    label="Expected (anomaly detection)",
+                    period=cdk.Duration.minutes(5),
+                )
+            )
+        return cloudwatch.GraphWidget(
+            title=f"CloudTrail events delivered: {location.log_group_name} ({location.label})",
+            region=location.region or cdk.Stack.of(self).region,
+            account_id=location.account_id,
+            left=lines,
+            left_y_axis=cloudwatch.YAxisProps(min=0),
+            width=12,
+            height=6,
+        )
 
     def _section(self, title: str, text: str) -> None:
         self.sections.append(title)

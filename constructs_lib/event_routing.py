@@ -27,7 +27,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
-from constructs_lib import policies
+from constructs_lib import event_patterns, policies
 from constructs_lib._errors import Problems
 from constructs_lib.event_patterns import SecurityEventPattern, check_unique_names, default_security_patterns
 
@@ -114,6 +114,34 @@ class NotificationRoute:
     name: str
     topic: sns.ITopic
     patterns: Sequence[SecurityEventPattern]
+
+
+def routes_by_severity(
+    *,
+    critical: sns.ITopic | None = None,
+    high: sns.ITopic | None = None,
+    medium: sns.ITopic | None = None,
+) -> list[NotificationRoute]:
+    """The default patterns routed to one topic per severity (a topic left out drops its patterns).
+
+    critical: root sign-in, CloudTrail/Config tampering, GuardDuty findings >= 7 (High).
+    high: IAM changes, Security Hub CRITICAL and HIGH findings, GuardDuty 4.0-6.9 (Medium).
+    medium: security-group changes, Config rules turning NON_COMPLIANT.
+    """
+    guardduty_high = event_patterns.guardduty_findings(min_severity=7.0)
+    guardduty_medium = event_patterns.SecurityEventPattern(
+        name="guardduty-medium",
+        description="GuardDuty findings with severity 4.0-6.9",
+        source=["aws.guardduty"],
+        detail_type=["GuardDuty Finding"],
+        detail={"severity": [{"numeric": [">=", 4, "<", 7]}]},
+    )
+    plan = (
+        ("critical", critical, [event_patterns.root_sign_in(), event_patterns.audit_tampering(), guardduty_high]),
+        ("high", high, [event_patterns.iam_changes(), event_patterns.security_hub_findings(), guardduty_medium]),
+        ("medium", medium, [event_patterns.security_group_changes(), event_patterns.config_non_compliant()]),
+    )
+    return [NotificationRoute(name=name, topic=topic, patterns=patterns) for name, topic, patterns in plan if topic]
 
 
 class EventRouting(Construct):

@@ -9,9 +9,11 @@ audit account's stack (the single account's in single-account mode);
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_logs as logs
 
 from constructs_lib import (
@@ -21,6 +23,7 @@ from constructs_lib import (
     Location,
     LogGroupLocation,
     MonitoringDashboard,
+    NotificationRoute,
     ObservabilityLink,
     ObservabilitySink,
     SavedQuery,
@@ -62,8 +65,21 @@ def trail_log_group_name(config: BaselineConfig) -> str:
     return f"/aws/cloudtrail/{config.cloudtrail.trail_name}"
 
 
-def add_audit_observability(stack: cdk.Stack, config: BaselineConfig) -> AuditObservability:
-    """Central bus, dashboard and (organization mode) OAM sink in ``stack``, as the config switches them."""
+def add_audit_observability(
+    stack: cdk.Stack,
+    config: BaselineConfig,
+    *,
+    notification_routes: Sequence[NotificationRoute] = (),
+    alarms: Sequence[cloudwatch.IAlarm] = (),
+    detection_metrics: Mapping[str, cloudwatch.IMetric] | None = None,
+) -> AuditObservability:
+    """Central bus, dashboard and (organization mode) OAM sink in ``stack``, as the config switches them.
+
+    :param notification_routes: events of the bus to SNS topics (``routes_by_severity(...)`` with
+        the alarm topics per severity). Default: none.
+    :param alarms: security alarms for the dashboard's status section. Default: none.
+    :param detection_metrics: label -> count metric for the dashboard's detections section. Default: none.
+    """
     settings = config.observability
     organization_id = config.organization.id if config.organization is not None else None
     created = AuditObservability()
@@ -75,6 +91,7 @@ def add_audit_observability(stack: cdk.Stack, config: BaselineConfig) -> AuditOb
             organization_id=organization_id,
             log_retention=retention_from_days(settings.event_log_retention_days),
             archive_retention_days=settings.archive_retention_days,
+            notification_routes=notification_routes,
         )
         cdk.CfnOutput(stack, "SecurityEventBusArn", value=created.routing.event_bus_arn)
     if settings.dashboard:
@@ -83,6 +100,8 @@ def add_audit_observability(stack: cdk.Stack, config: BaselineConfig) -> AuditOb
             stack,
             "SecurityDashboard",
             dashboard_name=settings.dashboard_name,
+            alarms=alarms,
+            detection_metrics=detection_metrics,
             trail_log_groups=[
                 LogGroupLocation(
                     log_group_name=trail_log_group_name(config), region=config.home_region, account_id=trail_account

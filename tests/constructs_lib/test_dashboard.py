@@ -110,8 +110,16 @@ class TestDashboard:
         (graph,) = [w for w in widgets(template, "metric") if "CloudTrail" in w.get("title", "")]
         assert graph["accountId"] == MANAGEMENT
         assert graph["region"] == "eu-west-1"
-        assert graph["metrics"][0][:4] == ["AWS/Logs", "IncomingLogEvents", "LogGroupName", "/aws/cloudtrail/org"]
-        assert graph["metrics"][0][4]["stat"] == "Sum"
+        delivered = next(m for m in graph["metrics"] if m[:2] == ["AWS/Logs", "IncomingLogEvents"])
+        assert delivered[2:4] == ["LogGroupName", "/aws/cloudtrail/org"]
+        assert delivered[4]["stat"] == "Sum" and delivered[4]["id"] == "delivered"
+        (band,) = [m[0] for m in graph["metrics"] if "expression" in m[0]]
+        assert band["expression"] == "ANOMALY_DETECTION_BAND(delivered, 2)"
+
+    def test_anomaly_band_can_be_left_out(self):
+        _, template = full_dashboard(anomaly_band=False)
+        (graph,) = [w for w in widgets(template, "metric") if "CloudTrail" in w.get("title", "")]
+        assert [m[:2] for m in graph["metrics"]] == [["AWS/Logs", "IncomingLogEvents"]]
 
     def test_config_compliance_queries_the_event_log_group(self, full):
         _, template = full

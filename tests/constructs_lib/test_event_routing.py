@@ -11,9 +11,16 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
+from moto.events.models import EventPattern
 
 from constructs_lib import event_patterns as ep
-from constructs_lib.event_routing import EventForwarding, EventRouting, NotificationRoute, central_bus_arn
+from constructs_lib.event_routing import (
+    EventForwarding,
+    EventRouting,
+    NotificationRoute,
+    central_bus_arn,
+    routes_by_severity,
+)
 from tests.conftest import new_stack
 
 AUDIT = "333333333333"
@@ -202,6 +209,46 @@ class TestNotificationRoutes:
                 }
             },
         )
+
+
+class TestRoutesBySeverity:
+    def test_each_default_family_goes_to_one_severity(self):
+        stack = new_stack(account=AUDIT)
+        topics = {name: sns.Topic(stack, name) for name in ("critical", "high", "medium")}
+        routes = routes_by_severity(**topics)
+        assert {r.name: [p.name for p in r.patterns] for r in routes} == {
+            "critical": ["root-sign-in", "audit-tampering", "guardduty-findings"],
+            "high": ["iam-changes", "securityhub-findings", "guardduty-medium"],
+            "medium": ["security-group-changes", "config-non-compliant"],
+        }
+        assert all(r.topic is topics[r.name] for r in routes)
+        EventRouting(stack, "Routing", notification_routes=routes)
+        Template.from_stack(stack).resource_count_is("AWS::Events::Rule", 1 + 8)
+
+    def test_guardduty_severities_split_without_gap_or_overlap(self):
+        stack = new_stack()
+        routes = {r.name: r for r in routes_by_severity(critical=sns.Topic(stack, "C"), high=sns.Topic(stack, "H"))}
+        critical = next(p for p in routes["critical"].patterns if p.name == "guardduty-findings")
+        medium = next(p for p in routes["high"].patterns if p.name == "guardduty-medium")
+        for severity, expected in (
+            (3.9, set()),
+            (4.0, {"high"}),
+            (6.9, {"high"}),
+            (7.0, {"critical"}),
+            (8.9, {"critical"}),
+        ):
+            event = {"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": {"severity": severity}}
+            hit = {
+                name
+                for name, pattern in (("critical", critical), ("high", medium))
+                if EventPattern.load(json.dumps(pattern.to_json())).matches_event(event)
+            }
+            assert hit == expected, severity
+
+    def test_a_missing_topic_drops_its_routes(self):
+        stack = new_stack()
+        assert [r.name for r in routes_by_severity(medium=sns.Topic(stack, "M"))] == ["medium"]
+        assert routes_by_severity() == []
 
 
 class TestOptions:

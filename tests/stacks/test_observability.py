@@ -50,6 +50,40 @@ class TestOrganization:
         assert {"SecurityEventBusArn"} <= set(audit["Outputs"])
         assert synthesized["example"].stacks["acme-audit"].account == AUDIT
 
+    def test_stateful_resources_of_the_audit_stack_have_pinned_ids_and_are_retained(self, synthesized):
+        audit = synthesized["example"].template_json("acme-audit")["Resources"]
+        for logical_id, resource_type in {
+            "SecurityEventsKey533EA74A": "AWS::KMS::Key",
+            "SecurityEventsLogGroup787C3956": "AWS::Logs::LogGroup",
+            "SecurityEventsQueue12451FD3": "AWS::SQS::Queue",
+            "SecurityEventsDeadLetterQueueD27F0DE3": "AWS::SQS::Queue",
+        }.items():
+            assert audit[logical_id]["Type"] == resource_type
+            assert audit[logical_id]["DeletionPolicy"] == audit[logical_id]["UpdateReplacePolicy"] == "Retain"
+        assert audit["SecurityEventsBus7A8469F0"]["Type"] == "AWS::Events::EventBus"
+        assert audit["ObservabilitySink648F476E"]["Type"] == "AWS::Oam::Sink"
+
+    def test_callers_pass_topics_alarms_and_metrics_to_the_audit_pieces(self):
+        from aws_cdk import aws_cloudwatch as cloudwatch
+        from aws_cdk import aws_sns as sns
+
+        from constructs_lib import routes_by_severity
+        from stacks.observability import add_audit_observability
+
+        config = parse_config(example_data())
+        stack = cdk.Stack(cdk.App(), "Audit", env=cdk.Environment(account=AUDIT, region="eu-west-1"))
+        metric = cloudwatch.Metric(namespace="Baseline", metric_name="RootUse", statistic="Sum")
+        alarm = cloudwatch.Alarm(stack, "RootUse", metric=metric, threshold=1, evaluation_periods=1)
+        created = add_audit_observability(
+            stack,
+            config,
+            notification_routes=routes_by_severity(critical=sns.Topic(stack, "Critical")),
+            alarms=[alarm],
+            detection_metrics={"Root sign-in": metric},
+        )
+        assert created.routing is not None and list(created.routing.notification_rules) == ["critical"]
+        assert created.dashboard is not None and created.dashboard.sections[:2] == ["Security alarms", "Detections"]
+
     def test_dashboard_watches_the_management_trail_and_every_governed_region(self, synthesized):
         audit = synthesized["example"].template_json("acme-audit")
         (dashboard,) = resources(audit, "AWS::CloudWatch::Dashboard")
