@@ -94,19 +94,26 @@ class LambdaInsights:
     Functions with an imported role get the layer and a warning: grant the policy yourself.
     """
 
-    def __init__(self, *, version: str = DEFAULT_LAMBDA_INSIGHTS_VERSION) -> None:
+    def __init__(self, *, version: str | lambda_.LambdaInsightsVersion = DEFAULT_LAMBDA_INSIGHTS_VERSION) -> None:
         """
-        :param version: Lambda Insights extension version, like ``1.0.498.0``.
-            Default: ``DEFAULT_LAMBDA_INSIGHTS_VERSION``.
+        :param version: ``lambda.LambdaInsightsVersion.VERSION_1_0_498_0`` or its text ``1.0.498.0``
+            (the layer then follows each function's region and architecture), or
+            ``LambdaInsightsVersion.from_insight_version_arn(arn)`` (that one layer for every
+            function). Default: ``DEFAULT_LAMBDA_INSIGHTS_VERSION``.
         """
-        if not isinstance(version, str) or not any(
+        self.fixed_arn: str | None = None
+        self.version: str | None = None
+        if isinstance(version, lambda_.LambdaInsightsVersion):
+            self.version, self.fixed_arn = _from_insights_version(version)
+        elif isinstance(version, str) and any(
             region.cloudwatch_lambda_insights_arn(version, "x86_64") for region in region_info.RegionInfo.regions
         ):
+            self.version = version
+        else:
             raise ValueError(
                 f"LambdaInsights: version {version!r} is not a published Lambda Insights version; "
-                f"use one of lambda.LambdaInsightsVersion's, like {DEFAULT_LAMBDA_INSIGHTS_VERSION!r}"
+                f"use a lambda.LambdaInsightsVersion or its text, like {DEFAULT_LAMBDA_INSIGHTS_VERSION!r}"
             )
-        self.version = version
         self._done: set[str] = set()
 
     def visit(self, node: IConstruct) -> None:
@@ -120,7 +127,7 @@ class LambdaInsights:
                 f"LambdaInsights: architecture {architecture!r} has no Lambda Insights layer (x86_64 or arm64)"
             )
             return
-        arn = self._layer_arn(stack, architecture)
+        arn = self.fixed_arn if self.fixed_arn is not None else self._layer_arn(stack, architecture)
         if arn is None:
             cdk.Annotations.of(node).add_error(
                 f"LambdaInsights: no Lambda Insights {self.version} layer for {architecture} in region "
@@ -145,6 +152,7 @@ class LambdaInsights:
             )
 
     def _layer_arn(self, stack: cdk.Stack, architecture: str) -> str | None:
+        assert self.version is not None
         if not cdk.Token.is_unresolved(stack.region):
             return region_info.RegionInfo.get(stack.region).cloudwatch_lambda_insights_arn(self.version, architecture)
         # Region known only at deploy time: one mapping per stack, region -> layer ARN.
@@ -159,6 +167,29 @@ class LambdaInsights:
             if found:
                 mapping.set_value(region.name, key, found)
         return mapping.find_in_map(cdk.Aws.REGION, key)
+
+
+def _from_insights_version(version: lambda_.LambdaInsightsVersion) -> tuple[str | None, str | None]:
+    """(version text, None) for a ``VERSION_x`` member; (None, layer ARN) for ``from_insight_version_arn``.
+
+    The members hide their version text; rendered in a stack whose region is unknown, their ARN
+    is a mapping lookup keyed by it (``1x0x498x0xx86x64``), which is where it is read from.
+    """
+    scratch = cdk.Stack(cdk.App(), "LambdaInsightsVersionProbe")
+    resolved = scratch.resolve(version.layer_version_arn)
+    if isinstance(resolved, str):
+        return None, version.layer_version_arn
+    try:
+        key = resolved["Fn::FindInMap"][2]
+    except (KeyError, IndexError, TypeError):
+        key = ""
+    match = re.match(r"^(\d+)x(\d+)x(\d+)x(\d+)xx86x64$", str(key))
+    if match is None:
+        raise ValueError(
+            f"LambdaInsights: cannot tell the version of {resolved!r}; pass its text, like "
+            f"{DEFAULT_LAMBDA_INSIGHTS_VERSION!r}"
+        )
+    return ".".join(match.groups()), None
 
 
 class CloudWatchObservabilityAddon(Construct):

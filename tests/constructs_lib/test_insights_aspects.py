@@ -10,6 +10,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import region_info
 from aws_cdk.assertions import Match, Template
 from constructs import Construct
 
@@ -140,6 +141,26 @@ class TestLambdaInsights:
         )
         annotations = cdk.assertions.Annotations.from_stack(stack)
         annotations.has_warning("/S/Fn", Match.string_like_regexp("attach CloudWatchLambdaInsightsExecutionRolePolicy"))
+
+    def test_a_lambda_insights_version_member_follows_region_and_architecture(self):
+        stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="444444444444", region="eu-west-1"))
+        workload = SampleWorkload(stack, "Shop")
+        aspect = LambdaInsights(version=lambda_.LambdaInsightsVersion.VERSION_1_0_333_0)
+        assert aspect.version == "1.0.333.0"
+        cdk.Aspects.of(stack).add(aspect)
+        found = functions(Template.from_stack(stack))
+        x86 = found[stack.get_logical_id(workload.x86.node.default_child)]["Layers"]
+        arm = found[stack.get_logical_id(workload.arm.node.default_child)]["Layers"]
+        assert x86 == [stack.resolve(lambda_.LambdaInsightsVersion.VERSION_1_0_333_0.layer_version_arn)]
+        assert arm == [region_info.RegionInfo.get("eu-west-1").cloudwatch_lambda_insights_arn("1.0.333.0", "arm64")]
+        assert "Arm64" in arm[0]
+
+    def test_a_version_from_an_arn_is_used_for_every_function(self):
+        arn = "arn:aws:lambda:eu-west-1:580247275435:layer:LambdaInsightsExtension:60"
+        stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="444444444444", region="eu-west-1"))
+        SampleWorkload(stack, "Shop")
+        cdk.Aspects.of(stack).add(LambdaInsights(version=lambda_.LambdaInsightsVersion.from_insight_version_arn(arn)))
+        assert [v["Layers"] for v in functions(Template.from_stack(stack)).values()] == [[arn], [arn]]
 
     @pytest.mark.parametrize("version", ["1.0", "9.9.9.9", 1])
     def test_unknown_version(self, version):
