@@ -199,7 +199,7 @@ class EventRouting(Construct):
             SIEM or a ticketing integration. Default: True.
         :param archive_retention_days: days the archive keeps events for replay; 0 keeps them
             forever. Default: 365.
-        :param removal_policy: of the key, log group and queues. Default: RETAIN.
+        :param removal_policy: of the key, log group, queues and archive. Default: RETAIN.
         """
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -291,6 +291,8 @@ class EventRouting(Construct):
             description=f"Every event of bus {bus_name}, for replay",
             retention_days=archive_retention_days,
         )
+        # The archive holds the events kept for replay: stateful, retained like the log group.
+        self.archive.apply_removal_policy(removal_policy)
 
         self.log_group = logs.LogGroup(
             self,

@@ -99,11 +99,13 @@ class TestEveryEventTargets:
         assert group["Properties"]["LogGroupName"] == "/aws/events/security-events"
         assert group["Properties"]["RetentionInDays"] == 365
         assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["RoutingKey81DC27B4", "Arn"]}
+        assert resources["RoutingArchiveDADED32E"]["Type"] == "AWS::Events::Archive"
         for logical_id in (
             "RoutingLogGroup7AB5F62F",
             "RoutingKey81DC27B4",
             "RoutingQueue24DCF826",
             "RoutingDeadLetterQueue03385CD9",
+            "RoutingArchiveDADED32E",
         ):
             assert resources[logical_id]["DeletionPolicy"] == "Retain", logical_id
             assert resources[logical_id]["UpdateReplacePolicy"] == "Retain", logical_id
@@ -280,6 +282,7 @@ class TestOptions:
         template.resource_count_is("AWS::SQS::Queue", 1)  # the dead-letter queue only
         template.resource_count_is("AWS::KMS::Key", 1)
         template.has_resource("AWS::Logs::LogGroup", {"DeletionPolicy": "Delete"})
+        template.has_resource("AWS::Events::Archive", {"DeletionPolicy": "Delete"})
 
 
 class TestForwarding:

@@ -57,6 +57,7 @@ class TestOrganization:
             "SecurityEventsLogGroup787C3956": "AWS::Logs::LogGroup",
             "SecurityEventsQueue12451FD3": "AWS::SQS::Queue",
             "SecurityEventsDeadLetterQueueD27F0DE3": "AWS::SQS::Queue",
+            "SecurityEventsArchive4C69E635": "AWS::Events::Archive",
         }.items():
             assert audit[logical_id]["Type"] == resource_type
             assert audit[logical_id]["DeletionPolicy"] == audit[logical_id]["UpdateReplacePolicy"] == "Retain"
