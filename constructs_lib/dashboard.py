@@ -53,7 +53,7 @@ CONFIG_COMPLIANCE_QUERY = (
     "| stats latest(detail.newEvaluationResult.complianceType) as compliance"
     " by account, detail.awsRegion, detail.configRuleName, detail.resourceType, detail.resourceId\n"
     '| filter compliance = "NON_COMPLIANT"\n'
-    "| sort account, detail.configRuleName"
+    "| sort detail.configRuleName asc"
 )
 
 
