@@ -11,7 +11,12 @@ from stacks.config import AccountRole, BaselineConfig
 from stacks.log_archive import LogArchiveStack
 from stacks.management import ManagementStack
 from stacks.naming import Names
-from stacks.observability import add_audit_observability, add_workload_observability, wants_audit_stack
+from stacks.observability import (
+    add_audit_observability,
+    add_workload_observability,
+    central_account_id,
+    wants_audit_stack,
+)
 from stacks.single_account import SingleAccountStack
 
 
@@ -37,8 +42,6 @@ def build_stacks(scope: Construct, config: BaselineConfig) -> dict[str, cdk.Stac
             env=env(account.id),
             description=f"Monitoring baseline for account {account.name}: trail, log buckets, key, topic, log group",
         )
-        add_audit_observability(stacks[name], config)
-        add_workload_observability(stacks[name], config)
     else:
         archive_name = names.stack_name("log-archive")
         archive = LogArchiveStack(
@@ -59,7 +62,9 @@ def build_stacks(scope: Construct, config: BaselineConfig) -> dict[str, cdk.Stac
         )
         management.add_stack_dependency(archive, "the trail writes into the log-archive bucket and key")
         stacks[management_name] = management
-        _add_observability(scope, config, names, stacks, env)
+
+    # Last, so every stack built above (whoever added it) gets forwarding rules and the OAM link.
+    _add_observability(scope, config, names, stacks, env)
 
     for stack in stacks.values():
         for key, value in config.tags.items():
@@ -74,25 +79,27 @@ def _add_observability(
     stacks: dict[str, cdk.Stack],
     env: Callable[[str], cdk.Environment],
 ) -> None:
-    """Audit-account observability (in the audit account's stack, created here only if none exists yet),
-    then forwarding rules and OAM links in every other stack."""
-    if not wants_audit_stack(config):
+    """Audit-account observability in the central account's home-region stack (created here only if
+    none exists yet), then forwarding rules and OAM links in every stack."""
+    central = central_account_id(config)
+    if central is None:
         return
-    audit_id = config.account_with_role(AccountRole.AUDIT).id
-    others = [stack for stack in stacks.values() if stack.account != audit_id]
-    audit = next((stack for stack in stacks.values() if stack.account == audit_id), None)
-    if audit is None:
-        audit_name = names.stack_name("audit")
-        audit = cdk.Stack(
-            scope,
-            audit_name,
-            env=env(audit_id),
-            description="Monitoring baseline: central security event bus, dashboard and OAM sink in the audit account",
+    if config.single_account or wants_audit_stack(config):
+        audit = next(
+            (s for s in stacks.values() if s.account == central and s.region == config.home_region),
+            None,
         )
-        stacks[audit_name] = audit
-    add_audit_observability(audit, config)
-    add_workload_observability(audit, config)
+        if audit is None:
+            audit_name = names.stack_name("audit")
+            audit = cdk.Stack(
+                scope,
+                audit_name,
+                env=env(central),
+                description="Monitoring baseline: central security event bus, dashboard and OAM sink in the audit account",
+            )
+            stacks[audit_name] = audit
+        add_audit_observability(audit, config)
     # No stack dependency on the audit stack: EventBridge accepts a target bus that does not exist
     # yet, and the OAM link takes the sink ARN from the config, known only after the audit deploy.
-    for stack in others:
+    for stack in stacks.values():
         add_workload_observability(stack, config)

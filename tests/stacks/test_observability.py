@@ -121,6 +121,32 @@ class TestOrganization:
             Template.from_stack(stacks[name]).has_resource_properties("AWS::Oam::Link", {"SinkIdentifier": SINK_ARN})
         Template.from_stack(stacks["acme-audit"]).resource_count_is("AWS::Oam::Link", 0)
 
+    def test_any_further_stack_gets_forwarding_and_the_link(self):
+        from stacks.observability import add_workload_observability
+
+        data = example_data()
+        data["observability"] = {"oam_sink_arn": SINK_ARN}
+        config = parse_config(data)
+        stack = cdk.Stack(cdk.App(), "ShopProdUsEast1", env=cdk.Environment(account="444444444444", region="us-east-1"))
+        add_workload_observability(stack, config)
+        template = Template.from_stack(stack)
+        template.resource_count_is("AWS::Events::Rule", 7)
+        template.has_resource_properties(
+            "AWS::Events::Rule",
+            {
+                "Targets": [
+                    {
+                        "Arn": f"arn:aws:events:eu-west-1:{AUDIT}:event-bus/security-events",
+                        "Id": "Target0",
+                        "RoleArn": {
+                            "Fn::GetAtt": [cdk.assertions.Match.string_like_regexp("^ForwardSecurityEventsRole"), "Arn"]
+                        },
+                    }
+                ]
+            },
+        )
+        template.has_resource_properties("AWS::Oam::Link", {"SinkIdentifier": SINK_ARN})
+
     def test_switches_turn_each_piece_off(self):
         data = example_data()
         data["observability"] = {
