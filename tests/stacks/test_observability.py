@@ -127,7 +127,8 @@ class TestOrganization:
         data = example_data()
         data["observability"] = {"oam_sink_arn": SINK_ARN}
         config = parse_config(data)
-        stack = cdk.Stack(cdk.App(), "ShopProdUsEast1", env=cdk.Environment(account="444444444444", region="us-east-1"))
+        app = cdk.App(context=copy.deepcopy(CDK_CONTEXT))
+        stack = cdk.Stack(app, "ShopProdUsEast1", env=cdk.Environment(account="444444444444", region="us-east-1"))
         add_workload_observability(stack, config)
         template = Template.from_stack(stack)
         template.resource_count_is("AWS::Events::Rule", 7)
