@@ -274,14 +274,22 @@ class EventRouting(Construct):
             iam.AccountPrincipal(stack.account) if organization_id is None else iam.AnyPrincipal()
         )
         conditions = {} if organization_id is None else {"StringEquals": {"aws:PrincipalOrgID": organization_id}}
-        self.bus.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowOrganizationToPutEvents" if organization_id else "AllowAccountToPutEvents",
-                principals=[principal],
-                actions=["events:PutEvents"],
-                resources=[self.bus.event_bus_arn],
-                conditions=conditions or None,
-            )
+        sid = "AllowOrganizationToPutEvents" if organization_id else "AllowAccountToPutEvents"
+        statement = iam.PolicyStatement(
+            sid=sid,
+            principals=[principal],
+            actions=["events:PutEvents"],
+            resources=[self.bus.event_bus_arn],
+            conditions=conditions or None,
+        )
+        # The L1 directly: EventBus.add_to_resource_policy builds the same resource but makes jsii
+        # print a deprecation warning (of CfnEventBusPolicy's old principal/action props) on every synth.
+        self.bus_policy = events.CfnEventBusPolicy(
+            self,
+            "BusPolicy",
+            event_bus_name=self.bus.event_bus_name,
+            statement_id=sid,
+            statement=statement.to_statement_json(),
         )
 
         self.archive = events.CfnArchive(
