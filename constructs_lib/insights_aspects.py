@@ -15,6 +15,7 @@ For EKS, ``CloudWatchObservabilityAddon`` installs the ``amazon-cloudwatch-obser
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -121,6 +122,8 @@ class LambdaInsights:
             return
         self._done.add(node.node.path)
         stack = cdk.Stack.of(node)
+        if _has_insights_layer(stack, node):
+            return  # built with insights_version=...: aws-cdk added the layer and the policy already
         architecture = node.architecture.name
         if architecture not in _ARCHITECTURES:
             cdk.Annotations.of(node).add_error(
@@ -167,6 +170,12 @@ class LambdaInsights:
             if found:
                 mapping.set_value(region.name, key, found)
         return mapping.find_in_map(cdk.Aws.REGION, key)
+
+
+def _has_insights_layer(stack: cdk.Stack, function: lambda_.Function) -> bool:
+    resource = function.node.default_child
+    layers = stack.resolve(resource.layers) if isinstance(resource, lambda_.CfnFunction) else None
+    return "lambdainsights" in json.dumps(layers).lower()
 
 
 def _from_insights_version(version: lambda_.LambdaInsightsVersion) -> tuple[str | None, str | None]:

@@ -155,6 +155,23 @@ class TestLambdaInsights:
         assert arm == [region_info.RegionInfo.get("eu-west-1").cloudwatch_lambda_insights_arn("1.0.333.0", "arm64")]
         assert "Arm64" in arm[0]
 
+    def test_a_function_built_with_insights_keeps_its_one_layer(self):
+        stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="444444444444", region="eu-west-1"))
+        lambda_.Function(
+            stack,
+            "Fn",
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            handler="index.handler",
+            code=lambda_.Code.from_inline("x=1"),
+            insights_version=lambda_.LambdaInsightsVersion.VERSION_1_0_333_0,
+        )
+        cdk.Aspects.of(stack).add(LambdaInsights())
+        template = Template.from_stack(stack)
+        (props,) = functions(template).values()
+        assert len(props["Layers"]) == 1
+        (role,) = template.find_resources("AWS::IAM::Role").values()
+        assert role["Properties"]["ManagedPolicyArns"].count(INSIGHTS_POLICY) == 1
+
     def test_a_version_from_an_arn_is_used_for_every_function(self):
         arn = "arn:aws:lambda:eu-west-1:580247275435:layer:LambdaInsightsExtension:60"
         stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="444444444444", region="eu-west-1"))
