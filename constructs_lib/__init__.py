@@ -5,7 +5,7 @@ Import what you need into your own CDK app::
     from constructs_lib import AuditTrail, LogBucket
 """
 
-from constructs_lib import scp, scp_evaluator
+from constructs_lib import event_patterns, scp, scp_evaluator
 from constructs_lib.audit_trail import (
     DEFAULT_ROLE_NAME,
     AuditTrail,
@@ -52,8 +52,34 @@ from constructs_lib.config_rules import (
     CustomManagedRule,
     ManagedRuleSpec,
 )
+from constructs_lib.dashboard import (
+    DashboardSections,
+    HostMetricNames,
+    Location,
+    LogGroupLocation,
+    MonitoringDashboard,
+    OamResourceType,
+    ObservabilityLink,
+    ObservabilitySink,
+)
 from constructs_lib.detections import CIS_DETECTIONS, EXTRA_DETECTIONS, Detection, Severity
+from constructs_lib.event_patterns import FindingSeverity, SecurityEventPattern, WorkflowStatus
+from constructs_lib.event_routing import (
+    DEFAULT_BUS_NAME,
+    EventForwarding,
+    EventRouting,
+    NotificationRoute,
+    central_bus_arn,
+    routes_by_severity,
+)
 from constructs_lib.filter_pattern import FilterPattern, FilterPatternError, matches
+from constructs_lib.insights_aspects import (
+    DEFAULT_LAMBDA_INSIGHTS_VERSION,
+    CloudWatchObservabilityAddon,
+    ContainerInsights,
+    LambdaInsights,
+)
+from constructs_lib.insights_queries import FLOW_LOG_QUERIES, TRAIL_QUERIES, InsightsQueries, SavedQuery
 from constructs_lib.log_bucket import LifecycleOptions, LogBucket, ObjectLockMode, ObjectLockOptions
 from constructs_lib.organization import (
     AccountSpec,
@@ -155,4 +181,34 @@ __all__ += [
     "WindowsEventLog",
     "enable_standard_logging",
     "flow_logs_bucket_statements",
+]
+
+# CloudWatch observability (issue 7)
+__all__ += [
+    "DEFAULT_BUS_NAME",
+    "DEFAULT_LAMBDA_INSIGHTS_VERSION",
+    "FLOW_LOG_QUERIES",
+    "TRAIL_QUERIES",
+    "CloudWatchObservabilityAddon",
+    "ContainerInsights",
+    "DashboardSections",
+    "EventForwarding",
+    "EventRouting",
+    "FindingSeverity",
+    "HostMetricNames",
+    "InsightsQueries",
+    "LambdaInsights",
+    "Location",
+    "LogGroupLocation",
+    "MonitoringDashboard",
+    "NotificationRoute",
+    "OamResourceType",
+    "ObservabilityLink",
+    "ObservabilitySink",
+    "SavedQuery",
+    "SecurityEventPattern",
+    "WorkflowStatus",
+    "central_bus_arn",
+    "event_patterns",
+    "routes_by_severity",
 ]

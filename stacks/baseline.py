@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import aws_cdk as cdk
 from constructs import Construct
 
@@ -10,6 +12,7 @@ from stacks.example_workload import ExampleWorkloadStack
 from stacks.log_archive import LogArchiveStack
 from stacks.management import ManagementStack
 from stacks.naming import Names
+from stacks.observability import add_audit_observability, central_account_id, wants_audit_stack
 from stacks.single_account import SingleAccountStack
 from stacks.workload import build_config_stacks
 
@@ -77,7 +80,34 @@ def build_stacks(scope: Construct, config: BaselineConfig) -> dict[str, cdk.Stac
             description=f"Example workload in {workload.name}: VPC flow logs, CloudWatch agent, CloudFront access logs",
         )
 
+    _add_central_observability(scope, config, stacks, env)
+
     for stack in stacks.values():
         for key, value in config.tags.items():
             cdk.Tags.of(stack).add(key, value)
     return stacks
+
+
+def _add_central_observability(
+    scope: Construct, config: BaselineConfig, stacks: dict[str, cdk.Stack], env: Callable[[str], cdk.Environment]
+) -> None:
+    """The central bus, dashboard and OAM sink in the audit account's home-region stack (the single
+    account's in single-account mode), created here only if no such stack exists yet.
+
+    Forwarding rules and OAM links go elsewhere, once per account and region: into the baseline
+    stacks (single account, the management account's per-region stacks) and the StackSet template.
+    """
+    central = central_account_id(config)
+    if central is None or not (config.single_account or wants_audit_stack(config)):
+        return
+    audit = next((s for s in stacks.values() if s.account == central and s.region == config.home_region), None)
+    if audit is None:
+        name = Names(config).stack_name("audit")
+        audit = cdk.Stack(
+            scope,
+            name,
+            env=env(central),
+            description="Monitoring baseline: central security event bus, dashboard and OAM sink in the audit account",
+        )
+        stacks[name] = audit
+    add_audit_observability(audit, config)

@@ -605,6 +605,73 @@ class TelemetrySettings(Model):
     )
 
 
+class CustomQuery(Model):
+    """A saved Logs Insights query of your own."""
+
+    name: str = Field(description="display name (saved under <folder>/Custom/)")
+    query: str = Field(description="the Logs Insights query string")
+    log_groups: list[str] = Field(default_factory=list, description="log group names preselected with the query")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.match(r"^[^\s/][^\n]{0,254}$", value):
+            raise ValueError("is not a query name (1-255 characters on one line, not starting with a space or '/')")
+        return value
+
+    @field_validator("query")
+    @classmethod
+    def _query(cls, value: str) -> str:
+        if not value.strip() or len(value) > 10_000:
+            raise ValueError("is not a Logs Insights query (1-10,000 characters)")
+        return value
+
+
+class ObservabilitySettings(Model):
+    """CloudWatch observability: central event bus, dashboard, cross-account observability, saved queries."""
+
+    central_bus: bool = Field(default=True, description="central security event bus in the audit account")
+    forwarding: bool = Field(default=True, description="forward security events of the other stacks to the bus")
+    bus_name: str = Field(default="security-events", description="fixed name of the central bus")
+    archive_retention_days: int = Field(default=365, ge=0, le=36500, description="0 keeps archived events forever")
+    event_log_retention_days: int = Field(default=365, description="retention of the log group keeping every event")
+    dashboard: bool = Field(default=True, description="security dashboard in the audit account")
+    dashboard_name: str = Field(default="security-overview")
+    oam: bool = Field(default=True, description="OAM sink in the audit account (organization mode)")
+    oam_sink_arn: str | None = Field(
+        default=None,
+        description="ARN of the audit account's sink (a stack output after its first deploy); links need it",
+    )
+    queries: bool = Field(default=True, description="saved Logs Insights queries on the trail log group")
+    custom_queries: list[CustomQuery] = Field(default_factory=list)
+
+    @field_validator("event_log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        return _retention_days(value)
+
+    @field_validator("bus_name")
+    @classmethod
+    def _bus_name(cls, value: str) -> str:
+        if value == "default" or not re.match(r"^[A-Za-z0-9._-]{1,256}$", value):
+            raise ValueError("is not a custom event bus name (1-256 letters, digits, '.', '_', '-'; not 'default')")
+        return value
+
+    @field_validator("dashboard_name")
+    @classmethod
+    def _dashboard_name(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z0-9_-]{1,255}$", value):
+            raise ValueError("is not a dashboard name (1-255 letters, digits, '-' or '_')")
+        return value
+
+    @field_validator("oam_sink_arn")
+    @classmethod
+    def _sink_arn(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^arn:[a-z-]+:oam:[a-z0-9-]+:\d{12}:sink/[A-Za-z0-9-]+$", value):
+            raise ValueError("is not an OAM sink ARN like 'arn:aws:oam:eu-west-1:333333333333:sink/<id>'")
+        return value
+
+
 class StackSetSettings(Model):
     """Organization mode: how the workload baseline rolls out as a service-managed StackSet."""
 
@@ -645,6 +712,7 @@ class BaselineConfig(Model):
     aws_config: AwsConfigSettings = Field(default_factory=AwsConfigSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     stacksets: StackSetSettings = Field(default_factory=StackSetSettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
 
     @property
     def single_account(self) -> bool:
@@ -749,6 +817,7 @@ def _semantic_problems(config: BaselineConfig) -> list[str]:
     problems.extend(_aws_config_problems(config.aws_config))
     problems.extend(_telemetry_problems(config))
     problems.extend(_stackset_problems(config))
+    problems.extend(_observability_problems(config))
     problems.extend(_scp_problems(config, check_documents=not problems))
     return problems
 
@@ -864,6 +933,32 @@ def _telemetry_problems(config: BaselineConfig) -> list[str]:
         )
     if telemetry.example_workload and not (config.single_account or config.accounts_with_role(AccountRole.WORKLOAD)):
         problems.append("telemetry.example_workload: needs an account with role 'workload' to deploy into")
+    return problems
+
+
+def _observability_problems(config: BaselineConfig) -> list[str]:
+    settings = config.observability
+    problems: list[str] = []
+    if config.single_account:
+        if settings.oam_sink_arn is not None:
+            problems.append(
+                f"observability.oam_sink_arn: {settings.oam_sink_arn!r} is for cross-account observability, "
+                "but single-account mode has one account; remove it"
+            )
+    elif not config.accounts_with_role(AccountRole.AUDIT):
+        # Switched on explicitly without an account to hold them: say so rather than skip silently.
+        for field in ("central_bus", "dashboard", "oam"):
+            if field in settings.model_fields_set and getattr(settings, field):
+                problems.append(
+                    f"observability.{field}: true needs an account with role 'audit' to hold it; "
+                    "add one or set it false"
+                )
+    names = [query.name for query in settings.custom_queries]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            problems.append(f"observability.custom_queries[{index}].name: {name!r} is used twice; names must be unique")
+    if settings.custom_queries and not settings.queries:
+        problems.append("observability.custom_queries: given, but observability.queries is false; set it true")
     return problems
 
 

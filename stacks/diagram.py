@@ -90,7 +90,7 @@ def _flows(config: BaselineConfig) -> list[str]:
     stack_set = _stack_set_name(config)
     if stack_set is not None:
         flows.append(
-            f'  {management} -- "StackSet {stack_set}: Config recorder and rules, new accounts included" --> every_account'
+            f'  {management} -- "StackSet {stack_set}: AWS Config, event forwarding, new accounts included" --> every_account'
         )
     if config.aws_config.enabled:
         audits = config.accounts_with_role(AccountRole.AUDIT)
@@ -104,7 +104,9 @@ def _flows(config: BaselineConfig) -> list[str]:
 
 def _stack_set_name(config: BaselineConfig) -> str | None:
     """The workload-baseline StackSet (organization mode with AWS Config), as stacks/stackset.py names it."""
-    if config.organization is None or not config.aws_config.enabled:
+    from stacks.workload import wants_workload_baseline
+
+    if config.organization is None or not wants_workload_baseline(config):
         return None
     return Names(config).stack_name("workload-baseline")
 

@@ -14,9 +14,11 @@ from constructs_lib import AuditTrail, Organization
 from constructs_lib.security_alarms import SecurityAlarms
 from stacks.config import BaselineConfig
 from stacks.naming import Names
+from stacks.observability import add_trail_queries
 from stacks.org_settings import organization_options
 from stacks.settings import security_alarm_options, trail_options
 from stacks.stackset import WorkloadBaselineStackSet
+from stacks.workload import wants_workload_baseline
 
 
 class ManagementStack(cdk.Stack):
@@ -49,9 +51,11 @@ class ManagementStack(cdk.Stack):
             self.security_alarms = SecurityAlarms(
                 self, "SecurityAlarms", log_group=self.trail.log_group, **security_alarm_options(config)
             )
-        # AWS Config in every other account and governed region, now and as accounts join.
+        add_trail_queries(self, config, self.trail.log_group)
+        # AWS Config, forwarding and OAM links in every other account and governed region, now
+        # and as accounts join.
         self.workload_baseline: WorkloadBaselineStackSet | None = None
-        if config.aws_config.enabled:
+        if wants_workload_baseline(config):
             self.workload_baseline = WorkloadBaselineStackSet(
                 self, "WorkloadBaseline", config=config, organization=self.organization
             )

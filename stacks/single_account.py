@@ -22,6 +22,7 @@ from constructs_lib import (
 from constructs_lib.security_alarms import SecurityAlarms
 from stacks.config import BaselineConfig
 from stacks.naming import Names
+from stacks.observability import add_trail_queries, add_workload_observability
 from stacks.settings import (
     agent_options,
     flow_log_options,
@@ -95,6 +96,8 @@ class SingleAccountStack(cdk.Stack):
             self.security_alarms = SecurityAlarms(
                 self, "SecurityAlarms", log_group=self.trail.log_group, **security_alarm_options(config)
             )
+        add_trail_queries(self, config, self.trail.log_group)
+        add_workload_observability(self, config)
         cdk.CfnOutput(self, "TrailArn", value=self.trail.trail_arn)
         cdk.CfnOutput(self, "TrailBucketName", value=self.trail.bucket.bucket_name)
         cdk.CfnOutput(self, "TrailLogGroupName", value=self.trail.log_group.log_group_name)

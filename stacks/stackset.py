@@ -14,14 +14,16 @@ import cdk_stacksets as stacksets
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib import Organization
+from constructs_lib import ConfigRecorder, Organization
 from stacks.config import BaselineConfig
 from stacks.naming import Names
+from stacks.observability import add_workload_observability
 from stacks.workload import add_config_baseline
 
 
 class WorkloadBaselineTemplate(stacksets.StackSetStack):
-    """The account- and region-agnostic template: AWS Config recorder, rules and alerts."""
+    """The account- and region-agnostic template: AWS Config recorder, rules and alerts, security
+    event forwarding to the central bus and the CloudWatch OAM link."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: BaselineConfig) -> None:
         super().__init__(scope, construct_id)
@@ -31,12 +33,15 @@ class WorkloadBaselineTemplate(stacksets.StackSetStack):
         self.home_region = cdk.CfnCondition(
             self, "IsHomeRegion", expression=cdk.Fn.condition_equals(cdk.Aws.REGION, config.home_region)
         )
-        bucket = (
-            s3.Bucket.from_bucket_name(self, "ConfigBucket", names.config_bucket)
-            if config.aws_config.existing_recorder_name is None
-            else None
-        )
-        self.recorder = add_config_baseline(self, config, bucket=bucket, home_region_condition=self.home_region)
+        self.recorder: ConfigRecorder | None = None
+        if config.aws_config.enabled:
+            bucket = (
+                s3.Bucket.from_bucket_name(self, "ConfigBucket", names.config_bucket)
+                if config.aws_config.existing_recorder_name is None
+                else None
+            )
+            self.recorder = add_config_baseline(self, config, bucket=bucket, home_region_condition=self.home_region)
+        add_workload_observability(self, config, home_region_condition=self.home_region)
 
 
 class WorkloadBaselineStackSet(Construct):
@@ -56,7 +61,7 @@ class WorkloadBaselineStackSet(Construct):
             self,
             "Resource",
             stack_set_name=names.stack_name("workload-baseline"),
-            description="Monitoring baseline (AWS Config) for every account of the target OUs and governed region",
+            description="Monitoring baseline for every account of the target OUs and governed region",
             template=stacksets.StackSetTemplate.from_stack_set_stack(self.template),
             target=stacksets.StackSetTarget.from_organizational_units(
                 regions=config.regions, organizational_units=targets

@@ -20,6 +20,7 @@ from constructs import Construct
 from constructs_lib import ConfigRecorder, ConfigRules, _nag, policies
 from stacks.config import Account, AccountRole, BaselineConfig
 from stacks.naming import Names
+from stacks.observability import add_workload_observability, wants_workload_observability
 from stacks.settings import config_recorder_options, config_rules_options
 
 
@@ -115,7 +116,8 @@ def add_config_baseline(
 
 
 class WorkloadBaselineStack(cdk.Stack):
-    """AWS Config for one account in one governed region, delivering to the central Config bucket."""
+    """One account in one governed region: AWS Config delivering to the central Config bucket,
+    security event forwarding and the OAM link, as the config switches them."""
 
     def __init__(
         self,
@@ -131,11 +133,19 @@ class WorkloadBaselineStack(cdk.Stack):
         self.account_config = account
         bucket = (
             s3.Bucket.from_bucket_name(self, "ConfigBucket", names.config_bucket)
-            if config.aws_config.existing_recorder_name is None
+            if config.aws_config.enabled and config.aws_config.existing_recorder_name is None
             else None
         )
-        self.recorder = add_config_baseline(self, config, bucket=bucket)
-        cdk.CfnOutput(self, "ConfigRecorderName", value=self.recorder.recorder_name)
+        self.recorder: ConfigRecorder | None = None
+        if config.aws_config.enabled:
+            self.recorder = add_config_baseline(self, config, bucket=bucket)
+            cdk.CfnOutput(self, "ConfigRecorderName", value=self.recorder.recorder_name)
+        add_workload_observability(self, config)
+
+
+def wants_workload_baseline(config: BaselineConfig) -> bool:
+    """Whether every account and governed region gets baseline content (AWS Config, forwarding, OAM)."""
+    return config.aws_config.enabled or wants_workload_observability(config)
 
 
 def build_config_stacks(scope: Construct, config: BaselineConfig, *, depends_on: cdk.Stack) -> dict[str, cdk.Stack]:
@@ -149,7 +159,7 @@ def build_config_stacks(scope: Construct, config: BaselineConfig, *, depends_on:
     """
     from stacks.audit import AuditStack
 
-    if not config.aws_config.enabled:
+    if not wants_workload_baseline(config):
         return {}
     names = Names(config)
     stacks: dict[str, cdk.Stack] = {}
@@ -172,7 +182,7 @@ def build_config_stacks(scope: Construct, config: BaselineConfig, *, depends_on:
             )
             stack.add_stack_dependency(depends_on, "AWS Config delivers to the Config bucket of that stack")
             stacks[name] = stack
-    if not config.single_account and config.aws_config.aggregator:
+    if not config.single_account and config.aws_config.enabled and config.aws_config.aggregator:
         audit = config.accounts_with_role(AccountRole.AUDIT) or config.accounts_with_role(AccountRole.MANAGEMENT)
         name = names.stack_name("audit")
         stacks[name] = AuditStack(

@@ -13,7 +13,10 @@ def rows() -> list[Row]:
     if not CDK.exists():
         pytest.fail("the CDK CLI is not installed: run `make test`, which runs `npm ci` first")
     result, notes = deploy_and_verify(ROOT / "config" / "single-account.yaml")
-    assert notes == ["config tags dropped: moto 5.2.5 cannot create a KMS key with tags through CloudFormation"]
+    assert notes == [
+        "config tags dropped: moto 5.2.5 cannot create a KMS key with tags through CloudFormation",
+        "observability.central_bus switched off: moto 5.2.5 cannot create a rule on an event bus of the same template",
+    ]
     return result
 
 
@@ -62,4 +65,9 @@ def test_every_template_resource_has_a_row(rows: list[Row], synthesized: dict[st
         for logical_id, r in single.template_json(stack)["Resources"].items()
         if r["Type"] != "AWS::CDK::Metadata"
     }
-    assert {r.logical_id for r in rows} == expected
+    # Everything of the bundled config but the central bus the emulator cannot take.
+    central_bus = {
+        logical_id for logical_id in expected if logical_id.startswith(("SecurityEvents", "ForwardSecurityEvents"))
+    }
+    assert central_bus
+    assert {r.logical_id for r in rows} == expected - central_bus

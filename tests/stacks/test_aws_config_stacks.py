@@ -106,7 +106,9 @@ class TestOrganization:
         assert channel["Properties"]["S3BucketName"] == "acme-config-222222222222-eu-west-1"
         subscription = only(template, "AWS::SNS::Subscription")
         assert subscription["Properties"]["Endpoint"] == "security@acme.example"  # notifications.high
-        rule = only(template, "AWS::Events::Rule")
+        (rule,) = [
+            r for k, r in of_type(template, "AWS::Events::Rule").items() if k.startswith("ConfigRulesNonCompliant")
+        ]
         assert rule["Properties"]["EventPattern"]["detail"]["newEvaluationResult"] == {
             "complianceType": ["NON_COMPLIANT"]
         }
@@ -275,7 +277,8 @@ class TestConfigSection:
         data["governed_regions"] = ["eu-west-1"]
         data["aws_config"] = {"existing_recorder_name": "aws-controltower-BaselineConfigRecorder", "aggregator": False}
         synth = synthesize(parse_config(data), tmp_path, compliance=False)
-        assert "acme-audit" not in synth.stacks
+        # The audit stack still holds the central event bus and dashboard, but no aggregator.
+        assert resources(synth, "acme-audit", "AWS::Config::ConfigurationAggregator") == {}
         template = synth.stackset_template()
         assert of_type(template, "AWS::Config::ConfigurationRecorder") == {}
         assert of_type(template, "AWS::Config::DeliveryChannel") == {}
@@ -289,7 +292,17 @@ class TestConfigSection:
         data = example_data()
         data["aws_config"] = {"enabled": False}
         synth = synthesize(parse_config(data), tmp_path, compliance=False)
-        assert set(synth.stacks) == {"acme-log-archive", "acme-management", "acme-example-workload"}
+        assert resources(synth, "acme-audit", "AWS::Config::ConfigurationAggregator") == {}
+        assert "acme-config-222222222222-eu-west-1" not in json.dumps(synth.template_json("acme-log-archive"))
+        # Event forwarding still needs every account and region: the StackSet and the management
+        # account's per-region stacks stay, without any AWS Config resource.
+        templates = [synth.stackset_template()] + [
+            synth.template_json(name) for name in synth.stacks if name.startswith("acme-baseline-")
+        ]
+        assert len(templates) == 4
+        for template in templates:
+            assert not [r for r in template["Resources"].values() if r["Type"].startswith("AWS::Config::")]
+            assert [r for r in template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
 
     def test_config_errors_are_reported_together(self, tmp_path):
         data = example_data()

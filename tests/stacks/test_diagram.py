@@ -26,7 +26,7 @@ def test_diagram_shows_ous_accounts_stacks_and_the_trail_flow(synthesized: dict[
     assert 'subgraph ou_Production["OU Production"]' in text
     assert "<i>acme-log-archive<br/>StackSet acme-workload-baseline (3 regions)</i>" in text
     assert "<i>acme-management<br/>acme-baseline-management-eu-west-1<br/>" in text
-    assert 'acct_management -- "StackSet acme-workload-baseline: Config recorder and rules' in text
+    assert 'acct_management -- "StackSet acme-workload-baseline: AWS Config, event forwarding' in text
     assert (
         'acct_management -- "organization trail acme-organization-trail: log files of every account" --> acct_log_archive'
         in text

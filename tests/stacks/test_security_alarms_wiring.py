@@ -155,5 +155,12 @@ class TestStacks:
     def test_alarms_can_be_switched_off(self, tmp_path: Path):
         synthesized = synthesize(parse_config(example(enabled=False)), tmp_path, compliance=False)
         template = synthesized.template_json("solo-single-account")
-        assert not [r for r in template["Resources"].values() if r["Type"].startswith("AWS::CloudWatch::")]
+        # The observability dashboard stays; no alarm, anomaly detector or metric filter does.
+        types = {r["Type"] for r in template["Resources"].values()}
+        assert not types & {
+            "AWS::CloudWatch::Alarm",
+            "AWS::CloudWatch::CompositeAlarm",
+            "AWS::CloudWatch::AnomalyDetector",
+            "AWS::Logs::MetricFilter",
+        }
         assert synthesized.stacks["solo-single-account"].security_alarms is None
