@@ -80,12 +80,6 @@ class DataEventSelection:
         )
 
 
-def _log_group_arn(stack: cdk.Stack, resource_name: str) -> str:
-    return stack.format_arn(
-        service="logs", resource="log-group", resource_name=resource_name, arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME
-    )
-
-
 class AuditTrail(Construct):
     """Multi-region CloudTrail trail with encrypted, retained storage and CloudWatch Logs delivery.
 
@@ -361,7 +355,9 @@ class AuditTrail(Construct):
             ):
                 key.add_to_resource_policy(statement)
         key.add_to_resource_policy(
-            policies.logs_key_statement(log_group_arns=[_log_group_arn(stack, log_group_name)], region=stack.region)
+            policies.logs_key_statement(
+                log_group_arns=[policies.log_group_arn(stack, log_group_name)], region=stack.region
+            )
         )
         key.add_to_resource_policy(
             policies.service_publish_key_statement(
@@ -389,7 +385,7 @@ class AuditTrail(Construct):
             description=f"Lets CloudTrail trail {self.trail_name} deliver events to CloudWatch Logs",
         )
         stream_resources = [
-            _log_group_arn(stack, f"{log_group_name}:log-stream:{prefix}") for prefix in stream_prefixes
+            policies.log_group_arn(stack, f"{log_group_name}:log-stream:{prefix}") for prefix in stream_prefixes
         ]
         # A customer-managed policy rather than an inline one (NIST/HIPAA/PCI IAMNoInlinePolicy).
         policy = iam.ManagedPolicy(

@@ -321,14 +321,7 @@ class CloudFrontStandardLoggingV2(Construct):
             )
             key.add_to_resource_policy(
                 policies.logs_key_statement(
-                    log_group_arns=[
-                        stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name=group_name,
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    ],
+                    log_group_arns=[policies.log_group_arn(stack, group_name)],
                     region=stack.region,
                 )
             )

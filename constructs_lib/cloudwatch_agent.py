@@ -24,7 +24,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from constructs_lib import _nag
+from constructs_lib import _nag, policies
 from constructs_lib._errors import Problems
 from constructs_lib.vpc_flow_logs import logs_key_statement
 
@@ -645,15 +645,7 @@ class CloudWatchAgent(Construct):
                 logs_key_statement(
                     self,
                     shared_key=shared_key,
-                    log_group_arns=[
-                        stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name=group,
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                        for group in group_names
-                    ],
+                    log_group_arns=[policies.log_group_arn(stack, group) for group in group_names],
                 )
             )
             self.key = key

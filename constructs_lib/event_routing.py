@@ -241,12 +241,7 @@ class EventRouting(Construct):
 
         self.bus_name = bus_name
         log_group_name = log_group_name if log_group_name is not None else f"/aws/events/{bus_name}"
-        log_group_arn = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=log_group_name,
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
+        log_group_arn = policies.log_group_arn(stack, log_group_name)
 
         if key is None:
             new_key = kms.Key(
@@ -384,12 +379,7 @@ class EventRouting(Construct):
 
     def _log_group_target_arn(self, log_group_name: str) -> str:
         # EventBridge wants the log group ARN without the trailing ':*' that LogGroup.log_group_arn has.
-        return cdk.Stack.of(self).format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=log_group_name,
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
+        return policies.log_group_arn(self, log_group_name)
 
     @property
     def event_bus_arn(self) -> str:

@@ -132,11 +132,29 @@ def cloudtrail_key_statements(
     ]
 
 
-def logs_key_statement(*, log_group_arns: Sequence[str], region: str | None = None) -> iam.PolicyStatement:
-    """Key-policy statement that lets CloudWatch Logs encrypt the given log groups with a key."""
+def log_group_arn(scope: IConstruct, log_group_name: str) -> str:
+    """ARN of a log group (or, with ``name:log-stream:...``, of its streams) in ``scope``'s stack,
+    without the ``:*`` that ``LogGroup.log_group_arn`` ends in (key policies and EventBridge
+    targets want it bare)."""
+    return cdk.Stack.of(scope).format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name=log_group_name,
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
+def logs_key_statement(
+    *, log_group_arns: Sequence[str], region: str | None = None, sid: str = "AllowCloudWatchLogsToUseKey"
+) -> iam.PolicyStatement:
+    """Key-policy statement that lets CloudWatch Logs encrypt the given log groups with a key.
+
+    :param sid: give each statement its own on a key several constructs share (Sids are unique
+        within a policy).
+    """
     region = region if region is not None else cdk.Aws.REGION
     return iam.PolicyStatement(
-        sid="AllowCloudWatchLogsToUseKey",
+        sid=sid,
         principals=[iam.ServicePrincipal(f"logs.{region}.amazonaws.com")],
         actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
         resources=["*"],

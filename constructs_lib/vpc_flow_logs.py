@@ -275,15 +275,11 @@ def logs_key_statement(scope: Construct, *, log_group_arns: Sequence[str], share
     Two constructs adding the same Sid with different log groups to one key policy would make an
     invalid policy (Sids are unique within a policy).
     """
-    statement = policies.logs_key_statement(log_group_arns=log_group_arns, region=cdk.Stack.of(scope).region)
+    region = cdk.Stack.of(scope).region
     if not shared_key:
-        return statement
-    return iam.PolicyStatement(
-        sid=f"AllowCloudWatchLogs{cdk.Names.unique_id(scope)}"[:100],
-        principals=statement.principals,
-        actions=statement.actions,
-        resources=statement.resources,
-        conditions=statement.conditions,
+        return policies.logs_key_statement(log_group_arns=log_group_arns, region=region)
+    return policies.logs_key_statement(
+        log_group_arns=log_group_arns, region=region, sid=f"AllowCloudWatchLogs{cdk.Names.unique_id(scope)}"[:100]
     )
 
 
@@ -466,12 +462,7 @@ class VpcFlowLogs(Construct):
                 else f"/aws/vpc-flow-logs/{self.resource.resource_id}"
             )
             key = destination.key
-            log_group_arn = stack.format_arn(
-                service="logs",
-                resource="log-group",
-                resource_name=name,
-                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-            )
+            log_group_arn = policies.log_group_arn(stack, name)
             if key is None:
                 key = kms.Key(
                     self,
