@@ -908,15 +908,14 @@ def _telemetry_problems(config: BaselineConfig) -> list[str]:
             problems.append(
                 f"telemetry.flow_logs.vpc_ids: {account!r} is not an account name; declared: {', '.join(names)}"
             )
-    if not config.single_account and any(telemetry.flow_logs.vpc_ids.values()):
+    if (
+        not config.single_account
+        and any(telemetry.flow_logs.vpc_ids.values())
+        and telemetry.flow_logs.destination != "cloudwatch-logs"
+    ):
         problems.append(
-            "telemetry.flow_logs.vpc_ids: flow logs for existing VPCs are deployed in single-account mode only so "
-            "far; apply constructs_lib.FlowLogsForEveryVpc or VpcFlowLogs in the workload accounts' apps"
-        )
-    if not config.single_account and telemetry.cloudwatch_agent.enabled:
-        problems.append(
-            "telemetry.cloudwatch_agent.enabled: deployed in single-account mode only so far; use "
-            "constructs_lib.CloudWatchAgent in the workload accounts' apps"
+            f"telemetry.flow_logs.destination: {telemetry.flow_logs.destination!r} needs a bucket in each account; "
+            "organization mode delivers flow logs of listed VPCs to 'cloudwatch-logs' only"
         )
     agent = telemetry.cloudwatch_agent
     if not re.match(r"^[\w.:/=+\-@ ]{1,128}$", agent.tag_key) or agent.tag_key.startswith("aws:"):

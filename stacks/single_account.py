@@ -11,12 +11,9 @@ from constructs import Construct
 
 from constructs_lib import (
     AuditTrail,
-    CloudWatchAgent,
     ConfigAggregator,
     ConfigRecorder,
-    FlowLogResource,
     LogBucket,
-    VpcFlowLogs,
     policies,
 )
 from constructs_lib.security_alarms import SecurityAlarms
@@ -24,13 +21,12 @@ from stacks.config import BaselineConfig
 from stacks.naming import Names
 from stacks.observability import add_trail_queries, add_workload_observability
 from stacks.settings import (
-    agent_options,
-    flow_log_options,
     lifecycle_options,
     object_lock_options,
     security_alarm_options,
     trail_options,
 )
+from stacks.telemetry import add_agent, add_flow_logs
 from stacks.workload import add_config_baseline
 
 
@@ -107,21 +103,5 @@ class SingleAccountStack(cdk.Stack):
 
     def _add_telemetry(self, config: BaselineConfig) -> None:
         """Flow logs for the configured existing VPCs and the CloudWatch agent, from ``telemetry``."""
-        telemetry = config.telemetry
-        vpc_ids = telemetry.flow_logs.vpc_ids.get(config.accounts[0].name, [])
-        self.flow_logs: dict[str, VpcFlowLogs] = {}
-        if vpc_ids:
-            options = flow_log_options(config, self.trail.bucket)
-            for vpc_id in vpc_ids:
-                # The id comes from the VPC id, so adding or removing a VPC never replaces another's flow logs.
-                self.flow_logs[vpc_id] = VpcFlowLogs(
-                    self, f"FlowLogs-{vpc_id}", resource=FlowLogResource.vpc(vpc_id), **options
-                )
-        self.agent: CloudWatchAgent | None = None
-        if telemetry.cloudwatch_agent.enabled:
-            self.agent = CloudWatchAgent(self, "CloudWatchAgent", **agent_options(config))
-            cdk.CfnOutput(self, "CloudWatchAgentParameterName", value=self.agent.parameter_name)
-            if self.agent.instance_profile is not None:
-                cdk.CfnOutput(
-                    self, "CloudWatchAgentInstanceProfileName", value=self.agent.instance_profile.instance_profile_name
-                )
+        self.flow_logs = add_flow_logs(self, config, account_name=config.accounts[0].name, bucket=self.trail.bucket)
+        self.agent = add_agent(self, config)

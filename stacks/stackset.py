@@ -15,15 +15,17 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib import ConfigRecorder, Organization
-from stacks.config import BaselineConfig
+from stacks.config import AccountRole, BaselineConfig
 from stacks.naming import Names
 from stacks.observability import add_workload_observability
+from stacks.telemetry import add_agent, add_flow_logs
 from stacks.workload import add_config_baseline
 
 
 class WorkloadBaselineTemplate(stacksets.StackSetStack):
     """The account- and region-agnostic template: AWS Config recorder, rules and alerts, security
-    event forwarding to the central bus and the CloudWatch OAM link."""
+    event forwarding to the central bus, the CloudWatch OAM link, the CloudWatch agent and the flow
+    logs of the VPCs the config lists."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: BaselineConfig) -> None:
         super().__init__(scope, construct_id)
@@ -42,6 +44,19 @@ class WorkloadBaselineTemplate(stacksets.StackSetStack):
             )
             self.recorder = add_config_baseline(self, config, bucket=bucket, home_region_condition=self.home_region)
         add_workload_observability(self, config, home_region_condition=self.home_region)
+        self.agent = add_agent(self, config)
+        # Flow logs of the VPCs listed per account (home region): each gated to its own account.
+        for account in config.accounts:
+            if account.role is AccountRole.MANAGEMENT or not config.telemetry.flow_logs.vpc_ids.get(account.name):
+                continue
+            in_account = cdk.CfnCondition(
+                self,
+                f"IsAccount-{account.name}",
+                expression=cdk.Fn.condition_and(
+                    self.home_region, cdk.Fn.condition_equals(cdk.Aws.ACCOUNT_ID, account.id)
+                ),
+            )
+            add_flow_logs(self, config, account_name=account.name, condition=in_account)
 
 
 class WorkloadBaselineStackSet(Construct):

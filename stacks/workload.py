@@ -22,6 +22,7 @@ from stacks.config import Account, AccountRole, BaselineConfig
 from stacks.naming import Names
 from stacks.observability import add_workload_observability, wants_workload_observability
 from stacks.settings import config_recorder_options, config_rules_options
+from stacks.telemetry import add_agent, add_flow_logs
 
 
 def add_config_baseline(
@@ -141,11 +142,22 @@ class WorkloadBaselineStack(cdk.Stack):
             self.recorder = add_config_baseline(self, config, bucket=bucket)
             cdk.CfnOutput(self, "ConfigRecorderName", value=self.recorder.recorder_name)
         add_workload_observability(self, config)
+        # The agent in every governed region; flow logs for the listed VPCs, which are in the home region.
+        self.agent = add_agent(self, config)
+        if self.region == config.home_region:
+            self.flow_logs = add_flow_logs(self, config, account_name=account.name)
 
 
 def wants_workload_baseline(config: BaselineConfig) -> bool:
-    """Whether every account and governed region gets baseline content (AWS Config, forwarding, OAM)."""
-    return config.aws_config.enabled or wants_workload_observability(config)
+    """Whether every account and governed region gets baseline content (AWS Config, forwarding, OAM,
+    the CloudWatch agent, flow logs of listed VPCs)."""
+    telemetry = config.telemetry
+    return (
+        config.aws_config.enabled
+        or wants_workload_observability(config)
+        or telemetry.cloudwatch_agent.enabled
+        or any(telemetry.flow_logs.vpc_ids.values())
+    )
 
 
 def build_config_stacks(scope: Construct, config: BaselineConfig, *, depends_on: cdk.Stack) -> dict[str, cdk.Stack]:

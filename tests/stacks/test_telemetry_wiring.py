@@ -62,16 +62,57 @@ class TestConfig:
         with pytest.raises(ConfigError, match=message):
             parse_config(single_account(**telemetry))
 
-    def test_organization_mode_refuses_vpc_ids_and_agent_for_now(self):
+    def test_organization_mode_delivers_listed_vpcs_to_cloudwatch_logs_only(self):
         data = yaml.safe_load(EXAMPLE_CONFIGS["example"].read_text())
-        data["telemetry"] = {
-            "flow_logs": {"vpc_ids": {"shop-prod": [VPC_A]}},
-            "cloudwatch_agent": {"enabled": True},
-        }
-        with pytest.raises(ConfigError) as error:
+        data["telemetry"] = {"flow_logs": {"vpc_ids": {"shop-prod": [VPC_A]}, "destination": "s3"}}
+        with pytest.raises(
+            ConfigError, match=r"telemetry\.flow_logs\.destination: 's3' needs a bucket in each account"
+        ):
             parse_config(data)
-        assert len(error.value.problems) == 2
-        assert "single-account mode only" in str(error.value)
+
+
+@pytest.fixture(scope="module")
+def organization(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """Organization mode with the agent on and VPCs listed for a member and the management account;
+    synthesized with the four cdk-nag packs."""
+    data = yaml.safe_load(EXAMPLE_CONFIGS["example"].read_text())
+    data["telemetry"] = {
+        "flow_logs": {"vpc_ids": {"shop-prod": [VPC_A], "management": [VPC_B]}},
+        "cloudwatch_agent": {"enabled": True},
+    }
+    return synthesize(parse_config(data), tmp_path_factory.mktemp("telemetry-organization"))
+
+
+class TestOrganization:
+    def test_the_stackset_template_carries_the_agent_to_every_account_and_region(self, organization):
+        template = organization.stackset_template()
+        types = [r["Type"] for r in template["Resources"].values()]
+        assert types.count("AWS::SSM::Association") == 2
+        assert "AWS::SSM::Parameter" in types and "AWS::IAM::InstanceProfile" in types
+
+    def test_a_member_accounts_vpc_gets_flow_logs_only_in_that_account_and_the_home_region(self, organization):
+        template = organization.stackset_template()
+        (flow_log,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::EC2::FlowLog"]
+        assert flow_log["Properties"]["ResourceId"] == VPC_A
+        assert flow_log["Condition"] == "IsAccountshopprod"
+        assert template["Conditions"]["IsAccountshopprod"] == {
+            "Fn::And": [{"Condition": "IsHomeRegion"}, {"Fn::Equals": [{"Ref": "AWS::AccountId"}, "444444444444"]}]
+        }
+        # Every resource of that VPC's flow logs (log group, key, role) is gated alike.
+        gated = [r for r in template["Resources"].values() if r.get("Condition") == "IsAccountshopprod"]
+        assert {r["Type"] for r in gated} >= {"AWS::EC2::FlowLog", "AWS::Logs::LogGroup", "AWS::IAM::Role"}
+
+    def test_the_management_account_gets_its_own_in_its_home_region_stack(self, organization):
+        home = organization.template_json("acme-baseline-management-eu-west-1")["Resources"].values()
+        assert [r["Properties"]["ResourceId"] for r in home if r["Type"] == "AWS::EC2::FlowLog"] == [VPC_B]
+        other = organization.template_json("acme-baseline-management-us-east-1")["Resources"].values()
+        assert not [r for r in other if r["Type"] == "AWS::EC2::FlowLog"]
+        assert [r for r in other if r["Type"] == "AWS::SSM::Association"]
+
+    def test_cfn_lint_clean(self, organization):
+        templates = sorted(str(p) for p in organization.outdir.glob("*.template.json"))
+        result = subprocess.run([str(CFN_LINT), *templates], capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 class TestSingleAccountStack:
