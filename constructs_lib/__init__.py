@@ -90,7 +90,7 @@ from constructs_lib.organization import (
     ServiceControlPolicy,
 )
 from constructs_lib.retention import RETENTION_DAYS, retention_from_days
-from constructs_lib.security_alarms import SecurityAlarms
+from constructs_lib.security_alarms import NotificationTopics, SecurityAlarms
 from constructs_lib.vpc_flow_logs import (
     AggregationInterval,
     FlowLogDestination,
@@ -131,6 +131,7 @@ __all__ += [
     "Detection",
     "FilterPattern",
     "FilterPatternError",
+    "NotificationTopics",
     "SecurityAlarms",
     "Severity",
     "matches",

@@ -110,7 +110,6 @@ class SecurityAlarms(Construct):
         :param removal_policy: of the key created here. Default: RETAIN.
         """
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
         thresholds = dict(thresholds or {})
         emails = dict(emails or {})
         removal_policy = removal_policy if removal_policy is not None else cdk.RemovalPolicy.RETAIN
@@ -187,74 +186,9 @@ class SecurityAlarms(Construct):
             key: _with_threshold(detection, thresholds.get(key)) for key, detection in detections.items()
         }
 
-        # Key: the AWS-managed aws/sns key cannot grant CloudWatch or EventBridge anything.
-        if encryption_key is None:
-            new_key = kms.Key(
-                self,
-                "Key",
-                description="Encrypts the security alarm topics; CloudWatch and EventBridge may publish through it",
-                enable_key_rotation=True,
-                removal_policy=removal_policy,
-            )
-            new_key.add_to_resource_policy(
-                policies.service_publish_key_statement(
-                    sid="AllowCloudWatchAlarmsToPublishToEncryptedTopics",
-                    services=["cloudwatch.amazonaws.com"],
-                    account_id=stack.account,
-                    source_arns=[
-                        stack.format_arn(
-                            service="cloudwatch",
-                            resource="alarm",
-                            resource_name="*",
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    ],
-                )
-            )
-            # No aws:SourceAccount / aws:SourceArn here: the KMS request EventBridge makes to
-            # deliver to an encrypted topic does not carry them, so such a condition would drop
-            # every event silently (SNS "Key management" docs). The topic policy still limits
-            # sns:Publish to this account's rules.
-            new_key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowEventBridgeToPublishToEncryptedTopics",
-                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                    resources=["*"],
-                )
-            )
-            encryption_key = new_key
-        self.encryption_key: kms.IKey = encryption_key
-
-        #: One topic per severity.
-        self.topics: dict[Severity, sns.Topic] = {}
-        for severity in Severity:
-            title = severity.value.capitalize()
-            topic = sns.Topic(
-                self,
-                f"{title}Topic",
-                display_name=f"Security alarms: {severity.value}",
-                master_key=encryption_key,
-                enforce_ssl=True,
-            )
-            topic.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowThisAccountsAlarmsAndRulesToPublish",
-                    principals=[iam.ServicePrincipal(service) for service in _PUBLISHERS],
-                    actions=["sns:Publish"],
-                    resources=[topic.topic_arn],
-                    conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-                )
-            )
-            for address in emails.get(severity, ()):
-                sns.Subscription(
-                    topic,
-                    f"Email{address}",
-                    topic=topic,
-                    protocol=sns.SubscriptionProtocol.EMAIL,
-                    endpoint=address,
-                )
-            self.topics[severity] = topic
+        self.encryption_key, self.topics = _severity_topics(
+            self, emails=emails, encryption_key=encryption_key, removal_policy=removal_policy
+        )
 
         #: Metric filter and alarm per detection key.
         self.metric_filters: dict[str, logs.MetricFilter] = {}
@@ -377,3 +311,131 @@ def _describe(detection: Detection) -> str:
     minutes = int(detection.period.to_minutes())
     text += f". ALARM at {detection.threshold} or more matching events in {minutes} minutes."
     return text[:1024]
+
+
+def _severity_topics(
+    scope: Construct,
+    *,
+    emails: Mapping[Severity, Sequence[str]],
+    encryption_key: kms.IKey | None,
+    removal_policy: cdk.RemovalPolicy,
+) -> tuple[kms.IKey, dict[Severity, sns.Topic]]:
+    """One KMS-encrypted, TLS-only topic per severity, children of ``scope`` (their ids are pinned by
+    the templates that already hold them), with a key CloudWatch alarms and EventBridge rules of this
+    account may publish through, and the email subscriptions."""
+    stack = cdk.Stack.of(scope)
+    # Key: the AWS-managed aws/sns key cannot grant CloudWatch or EventBridge anything.
+    if encryption_key is None:
+        new_key = kms.Key(
+            scope,
+            "Key",
+            description="Encrypts the security alarm topics; CloudWatch and EventBridge may publish through it",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+        )
+        new_key.add_to_resource_policy(
+            policies.service_publish_key_statement(
+                sid="AllowCloudWatchAlarmsToPublishToEncryptedTopics",
+                services=["cloudwatch.amazonaws.com"],
+                account_id=stack.account,
+                source_arns=[
+                    stack.format_arn(
+                        service="cloudwatch",
+                        resource="alarm",
+                        resource_name="*",
+                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            )
+        )
+        # No aws:SourceAccount / aws:SourceArn here: the KMS request EventBridge makes to
+        # deliver to an encrypted topic does not carry them, so such a condition would drop
+        # every event silently (SNS "Key management" docs). The topic policy still limits
+        # sns:Publish to this account's rules.
+        new_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowEventBridgeToPublishToEncryptedTopics",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+            )
+        )
+        encryption_key = new_key
+
+    topics: dict[Severity, sns.Topic] = {}
+    for severity in Severity:
+        title = severity.value.capitalize()
+        topic = sns.Topic(
+            scope,
+            f"{title}Topic",
+            display_name=f"Security alarms: {severity.value}",
+            master_key=encryption_key,
+            enforce_ssl=True,
+        )
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowThisAccountsAlarmsAndRulesToPublish",
+                principals=[iam.ServicePrincipal(service) for service in _PUBLISHERS],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
+        )
+        for address in emails.get(severity, ()):
+            sns.Subscription(
+                topic,
+                f"Email{address}",
+                topic=topic,
+                protocol=sns.SubscriptionProtocol.EMAIL,
+                endpoint=address,
+            )
+        topics[severity] = topic
+
+    return encryption_key, topics
+
+
+class NotificationTopics(Construct):
+    """Topics per severity that CloudWatch alarms and EventBridge rules can really publish to.
+
+    The same topics ``SecurityAlarms`` creates, for a stack that has no alarms of its own, such as
+    the audit account's central event bus (``routes_by_severity(critical=topics.topics[...])``).
+
+    Example::
+
+        topics = NotificationTopics(stack, "Notifications", emails={Severity.CRITICAL: ["soc@example.com"]})
+        EventRouting(stack, "Events", notification_routes=routes_by_severity(
+            critical=topics.topics[Severity.CRITICAL], high=topics.topics[Severity.HIGH]))
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        emails: Mapping[Severity, Sequence[str]] | None = None,
+        encryption_key: kms.IKey | None = None,
+        removal_policy: cdk.RemovalPolicy | None = None,
+    ) -> None:
+        """
+        :param emails: recipients per severity. Default: none (subscribe later).
+        :param encryption_key: Default: a new key with rotation that CloudWatch and EventBridge may use.
+        :param removal_policy: of the key created here. Default: RETAIN.
+        """
+        super().__init__(scope, construct_id)
+        emails = dict(emails or {})
+        problems = Problems(f"NotificationTopics({self.node.path})")
+        for severity, addresses in emails.items():
+            if not isinstance(severity, Severity):
+                problems.add(f"emails: key {severity!r} is not a Severity")
+                continue
+            for address in addresses:
+                problems.check(
+                    bool(_EMAIL.match(address)), f"emails[{severity.name}]: {address!r} is not an email address"
+                )
+        problems.raise_if_any()
+        self.encryption_key, self.topics = _severity_topics(
+            self,
+            emails=emails,
+            encryption_key=encryption_key,
+            removal_policy=removal_policy if removal_policy is not None else cdk.RemovalPolicy.RETAIN,
+        )

@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
+from constructs_lib import NotificationRoute, NotificationTopics, SecurityAlarms, Severity, routes_by_severity
 from stacks.config import AccountRole, BaselineConfig
 from stacks.example_workload import ExampleWorkloadStack
 from stacks.log_archive import LogArchiveStack
 from stacks.management import ManagementStack
 from stacks.naming import Names
 from stacks.observability import add_audit_observability, central_account_id, wants_audit_stack
+from stacks.settings import severity_emails
 from stacks.single_account import SingleAccountStack
 from stacks.workload import build_config_stacks
 
@@ -94,8 +97,11 @@ def _add_central_observability(
     """The central bus, dashboard and OAM sink in the audit account's home-region stack (the single
     account's in single-account mode), created here only if no such stack exists yet.
 
-    Forwarding rules and OAM links go elsewhere, once per account and region: into the baseline
-    stacks (single account, the management account's per-region stacks) and the StackSet template.
+    The central bus routes to notification topics per severity (the security alarms' own topics
+    where they live in the same stack, new ones otherwise); the dashboard shows the security alarms
+    and detection counts, across accounts through the OAM sink in organization mode. Forwarding
+    rules and OAM links go elsewhere, once per account and region: into the baseline stacks and the
+    StackSet template.
     """
     central = central_account_id(config)
     if central is None or not (config.single_account or wants_audit_stack(config)):
@@ -110,4 +116,50 @@ def _add_central_observability(
             description="Monitoring baseline: central security event bus, dashboard and OAM sink in the audit account",
         )
         stacks[name] = audit
-    add_audit_observability(audit, config)
+    security = next(
+        (s.security_alarms for s in stacks.values() if getattr(s, "security_alarms", None) is not None), None
+    )
+    routes: list[NotificationRoute] = []
+    if config.observability.central_bus:
+        if security is not None and cdk.Stack.of(security) is audit:
+            topics = security.topics
+        else:
+            topics = NotificationTopics(audit, "NotificationTopics", emails=severity_emails(config)).topics
+        routes = routes_by_severity(
+            critical=topics[Severity.CRITICAL], high=topics[Severity.HIGH], medium=topics[Severity.MEDIUM]
+        )
+    alarms, metrics = _security_alarms_seen_from(audit, security)
+    add_audit_observability(audit, config, notification_routes=routes, alarms=alarms, detection_metrics=metrics)
+
+
+def _security_alarms_seen_from(
+    stack: cdk.Stack, security: SecurityAlarms | None
+) -> tuple[list[cloudwatch.IAlarm], dict[str, cloudwatch.IMetric]]:
+    """The security alarms and detection metrics for a dashboard in ``stack``; from another account
+    (the management account's trail alarms), by ARN and account, which the dashboard reads through
+    cross-account observability."""
+    if security is None:
+        return [], {}
+    source = cdk.Stack.of(security)
+    if source is stack:
+        return list(security.alarms.values()), {d.name: security.metric(key) for key, d in security.detections.items()}
+    alarms: list[cloudwatch.IAlarm] = [
+        cloudwatch.Alarm.from_alarm_arn(
+            stack,
+            f"SecurityAlarm-{key}",
+            f"arn:{stack.partition}:cloudwatch:{source.region}:{source.account}:alarm:{security.alarm_name_prefix}-{key}",
+        )
+        for key in security.alarms
+    ]
+    metrics: dict[str, cloudwatch.IMetric] = {
+        detection.name: cloudwatch.Metric(
+            namespace=security.metric_namespace,
+            metric_name=detection.construct_id,
+            statistic="Sum",
+            period=detection.period,
+            account=source.account,
+            region=source.region,
+        )
+        for detection in security.detections.values()
+    }
+    return alarms, metrics

@@ -64,10 +64,20 @@ def trail_options(config: BaselineConfig) -> dict[str, Any]:
     }
 
 
+def severity_emails(config: BaselineConfig) -> dict[Severity, list[str]]:
+    """The ``notifications`` section: recipients per severity."""
+    recipients = config.notifications
+    return {
+        Severity.CRITICAL: list(recipients.critical),
+        Severity.HIGH: list(recipients.high),
+        Severity.MEDIUM: list(recipients.medium),
+        Severity.LOW: list(recipients.low),
+    }
+
+
 def security_alarm_options(config: BaselineConfig) -> dict[str, Any]:
     """Keyword arguments of ``SecurityAlarms`` from the ``alarms`` and ``notifications`` sections."""
     alarms = config.alarms
-    recipients = config.notifications
     anomaly = alarms.anomaly_detection
     return {
         "disabled": list(alarms.disabled),
@@ -82,12 +92,7 @@ def security_alarm_options(config: BaselineConfig) -> dict[str, Any]:
             )
             for custom in alarms.custom
         ],
-        "emails": {
-            Severity.CRITICAL: list(recipients.critical),
-            Severity.HIGH: list(recipients.high),
-            Severity.MEDIUM: list(recipients.medium),
-            Severity.LOW: list(recipients.low),
-        },
+        "emails": severity_emails(config),
         "alarm_name_prefix": f"{config.naming.prefix}-security",
         "insufficient_data_actions": alarms.insufficient_data_notifications,
         "composite_alarm": alarms.composite_alarm,

@@ -287,3 +287,44 @@ class TestConfig:
         data["observability"] = {"oam_sink_arn": SINK_ARN}
         with pytest.raises(ConfigError, match=r"observability.oam_sink_arn: .* single-account mode"):
             parse_config(data)
+
+
+def _ref(value: Any) -> str | None:
+    return value.get("Ref") if isinstance(value, dict) else None
+
+
+class TestNotificationsAndDashboardWiring:
+    def test_the_central_bus_routes_by_severity_to_topics_of_the_audit_account(self, synthesized):
+        audit = synthesized["example"].template_json("acme-audit")["Resources"]
+        topics = {k for k, r in audit.items() if r["Type"] == "AWS::SNS::Topic"}
+        assert {k for k in topics if k.startswith("NotificationTopics")} == topics and len(topics) == 4
+        routed = [
+            r
+            for r in audit.values()
+            if r["Type"] == "AWS::Events::Rule"
+            and any(_ref(t["Arn"]) in topics for t in r["Properties"].get("Targets", []))
+        ]
+        assert len(routed) == 8  # critical 3, high 3, medium 2 patterns
+        subscriptions = {r["Properties"]["Endpoint"] for r in audit.values() if r["Type"] == "AWS::SNS::Subscription"}
+        assert subscriptions == {"security-oncall@acme.example", "security@acme.example", "platform@acme.example"}
+
+    def test_the_audit_dashboard_shows_the_management_accounts_alarms_and_detections(self, synthesized):
+        audit = synthesized["example"].template_json("acme-audit")
+        (dashboard,) = resources(audit, "AWS::CloudWatch::Dashboard")
+        body = json.dumps(dashboard["Properties"]["DashboardBody"])
+        assert "arn:aws:cloudwatch:eu-west-1:111111111111:alarm:acme-security-root-account-usage" in body
+        assert "CloudTrailMetrics" in body
+
+    def test_in_single_account_mode_the_bus_reuses_the_alarm_topics(self, synthesized):
+        template = synthesized["single-account"].template_json("solo-single-account")["Resources"]
+        alarm_topics = {
+            k for k, r in template.items() if r["Type"] == "AWS::SNS::Topic" and k.startswith("SecurityAlarms")
+        }
+        routed = [
+            r
+            for r in template.values()
+            if r["Type"] == "AWS::Events::Rule"
+            and any(_ref(t["Arn"]) in alarm_topics for t in r["Properties"].get("Targets", []))
+        ]
+        assert len(routed) == 8
+        assert not [k for k in template if k.startswith("NotificationTopics")]
