@@ -29,6 +29,17 @@ def summarize(outdir: Path) -> tuple[list[dict[str, Any]], str]:
                 "template": str(outdir / artifact["properties"]["templateFile"]),
             }
         )
+    for template_file in sorted(outdir.glob("*.stackset.template.json")):
+        template = json.loads(template_file.read_text())
+        rows.append(
+            {
+                "stack": "StackSet template",
+                "account": "every target account",
+                "region": "every governed region",
+                "resources": len(template.get("Resources", {})),
+                "template": str(template_file),
+            }
+        )
     report_file = outdir / "validation-report.json"
     if not report_file.exists():
         validation = "not run (compliance=false)"
