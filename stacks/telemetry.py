@@ -12,7 +12,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
-from constructs_lib import CloudWatchAgent, FlowLogResource, VpcFlowLogs
+from constructs_lib import CloudWatchAgent, FlowLogResource, InsightsQueries, VpcFlowLogs
 from stacks.config import BaselineConfig
 from stacks.settings import agent_options, flow_log_options
 
@@ -57,4 +57,10 @@ def add_flow_logs(
         created[vpc_id] = VpcFlowLogs(stack, f"FlowLogs-{vpc_id}", resource=FlowLogResource.vpc(vpc_id), **options)
         if condition is not None:
             gate(created[vpc_id], condition)
+    log_groups = [flow.log_group for flow in created.values() if flow.log_group is not None]
+    if config.observability.queries and log_groups:
+        # Saved Logs Insights queries over these flow logs: top talkers, rejected traffic by port.
+        queries = InsightsQueries(stack, f"FlowLogQueries-{account_name}", flow_log_groups=log_groups)
+        if condition is not None:
+            gate(queries, condition)
     return created

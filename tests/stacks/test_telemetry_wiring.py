@@ -100,7 +100,14 @@ class TestOrganization:
         }
         # Every resource of that VPC's flow logs (log group, key, role) is gated alike.
         gated = [r for r in template["Resources"].values() if r.get("Condition") == "IsAccountshopprod"]
-        assert {r["Type"] for r in gated} >= {"AWS::EC2::FlowLog", "AWS::Logs::LogGroup", "AWS::IAM::Role"}
+        assert {r["Type"] for r in gated} >= {
+            "AWS::EC2::FlowLog",
+            "AWS::Logs::LogGroup",
+            "AWS::IAM::Role",
+            "AWS::Logs::QueryDefinition",
+        }
+        queries = [r["Properties"]["Name"] for r in gated if r["Type"] == "AWS::Logs::QueryDefinition"]
+        assert len(queries) == 2 and all("/Flow logs/" in name for name in queries)
 
     def test_the_management_account_gets_its_own_in_its_home_region_stack(self, organization):
         home = organization.template_json("acme-baseline-management-eu-west-1")["Resources"].values()
