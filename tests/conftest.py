@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +68,21 @@ def synthesize(config: BaselineConfig, outdir: Path, *, compliance: bool = True)
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Synthesized]]:
     """Both bundled configs, synthesized with the four cdk-nag packs (a finding fails the fixture)."""
     yield {name: synthesize(load_config(path), tmp_path_factory.mktemp(name)) for name, path in EXAMPLE_CONFIGS.items()}
+
+
+#: cfn-lint of the virtualenv the tests run in.
+CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+
+
+def cfn_lint(*arguments: str | Path) -> subprocess.CompletedProcess[str]:
+    """cfn-lint over templates (and any options); return code 0 means no error and no warning."""
+    return subprocess.run(
+        [str(CFN_LINT), "--format", "parseable", *map(str, arguments)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def stack_template(stack: cdk.Stack) -> assertions.Template:

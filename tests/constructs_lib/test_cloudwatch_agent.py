@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +30,9 @@ from constructs_lib.cloudwatch_agent import (
     WindowsEventLog,
 )
 from stacks.compliance import add_compliance_checks
-from tests.conftest import new_stack
+from tests.conftest import cfn_lint, new_stack
 
 ACCOUNT = "111111111111"
-CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 
 
 def only(template: Template, resource_type: str) -> tuple[str, dict[str, Any]]:
@@ -412,7 +409,7 @@ class TestGates:
 
     def test_cfn_lint_clean(self, gated_outdir):
         templates = sorted(str(p) for p in gated_outdir.glob("*.template.json"))
-        result = subprocess.run([str(CFN_LINT), *templates], capture_output=True, text=True, check=False)
+        result = cfn_lint(*templates)
         assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ from constructs_lib import (
     policies,
 )
 from stacks.compliance import add_compliance_checks
-from tests.conftest import new_stack
+from tests.conftest import cfn_lint, new_stack
 
 ACCOUNT = "111111111111"
 ARCHIVE_BUCKET = "acme-config-222222222222-eu-west-1"
@@ -490,7 +488,5 @@ def test_cdk_nag_packs_pass(compliant_assembly):
 
 def test_cfn_lint_clean(compliant_assembly):
     templates = sorted(str(p) for p in compliant_assembly.glob("*.template.json"))
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), *templates], capture_output=True, text=True, check=False
-    )
+    result = cfn_lint(*templates)
     assert result.returncode == 0, result.stdout + result.stderr

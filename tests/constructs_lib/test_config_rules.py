@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,7 @@ from constructs_lib import (
 )
 from constructs_lib.config_rules import MAX_TEMPLATE_BODY_BYTES
 from stacks.compliance import add_compliance_checks
-from tests.conftest import new_stack
+from tests.conftest import cfn_lint, new_stack
 
 ACCOUNT = "111111111111"
 HOME_ONLY = {name for name, spec in CURATED_RULES.items() if spec.home_region_only}
@@ -428,7 +426,5 @@ def test_cdk_nag_packs_pass(compliant_assembly):
 
 def test_cfn_lint_clean(compliant_assembly):
     templates = sorted(str(p) for p in compliant_assembly.glob("*.template.json"))
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), *templates], capture_output=True, text=True, check=False
-    )
+    result = cfn_lint(*templates)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -28,6 +26,7 @@ from constructs_lib.event_routing import EventForwarding, EventRouting, Notifica
 from constructs_lib.insights_aspects import CloudWatchObservabilityAddon, ContainerInsights, LambdaInsights
 from constructs_lib.insights_queries import InsightsQueries, SavedQuery
 from stacks.compliance import add_compliance_checks
+from tests.conftest import cfn_lint
 from tests.constructs_lib.test_insights_aspects import SampleWorkload
 
 AUDIT = "333333333333"
@@ -119,12 +118,7 @@ def test_compliance_packs_report_nothing(outdir: Path):
 def test_cfn_lint_reports_no_error_and_no_warning(outdir: Path, stack: str, ignored: list[str]):
     template = outdir / f"{stack}.template.json"
     assert template.exists()
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable", str(template), *ignored],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = cfn_lint(str(template), *ignored)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,7 @@ from constructs_lib.organization import (
     ServiceControlPolicy,
 )
 from stacks.compliance import add_compliance_checks
-from tests.conftest import CDK_CONTEXT, new_stack
+from tests.conftest import CDK_CONTEXT, cfn_lint, new_stack
 
 EXEMPT = ["BreakGlass"]
 GUARDRAILS = scp.guardrails_policy(exempt_role_names=EXEMPT)
@@ -389,10 +387,5 @@ def test_compliance_packs_and_cfn_lint_pass(tmp_path: Path, context: dict[str, A
     build(stack)
     add_compliance_checks(app)
     app.synth()  # raises on any unacknowledged cdk-nag finding
-    lint = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), str(tmp_path / "OrgStack.template.json")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    lint = cfn_lint(str(tmp_path / "OrgStack.template.json"))
     assert lint.returncode == 0, lint.stdout + lint.stderr

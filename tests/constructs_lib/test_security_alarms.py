@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +25,7 @@ from constructs_lib import (
 )
 from constructs_lib.detections import builtin_detections
 from stacks.compliance import add_compliance_checks
-from tests.conftest import new_stack
+from tests.conftest import cfn_lint, new_stack
 from tests.constructs_lib.cloudtrail_events import ACCOUNT, CASES, Case, api_call
 
 #: The CIS patterns as Security Hub documents them (CloudWatch.1-14, CIS 4.15). A copy on
@@ -582,12 +580,7 @@ def test_cdk_nag_and_cfn_lint_clean(tmp_path: Path):
     app.synth()  # a finding of any pack raises ValidationFailed
     report = json.loads((tmp_path / "validation-report.json").read_text())
     assert all(not plugin.get("violations") for plugin in report.get("pluginReports", []))
-    lint = subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), str(tmp_path / "SecurityAlarmsGate.template.json")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    lint = cfn_lint(str(tmp_path / "SecurityAlarmsGate.template.json"))
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,7 @@ import yaml
 
 from constructs_lib import CURATED_RULES, GLOBAL_IAM_RESOURCE_TYPES
 from stacks.config import ConfigError, parse_config
-from tests.conftest import EXAMPLE_CONFIGS, Synthesized, synthesize
+from tests.conftest import EXAMPLE_CONFIGS, Synthesized, cfn_lint, synthesize
 
 HOME_ONLY = {name for name, spec in CURATED_RULES.items() if spec.home_region_only}
 
@@ -208,9 +206,7 @@ class TestSingleAccount:
 
 def test_cfn_lint_clean(example, single):
     templates = sorted(str(p) for s in (example, single) for p in s.outdir.glob("*.template.json"))
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), *templates], capture_output=True, text=True, check=False
-    )
+    result = cfn_lint(*templates)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from stacks.config import parse_config
-from tests.conftest import EXAMPLE_CONFIGS, Synthesized, synthesize
+from tests.conftest import EXAMPLE_CONFIGS, Synthesized, cfn_lint, synthesize
 
-CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 STACK = "acme-example-workload"
 
 
@@ -98,5 +94,5 @@ def test_no_unacknowledged_nag_findings(example):
 
 def test_cfn_lint_clean(example):
     templates = sorted(str(p) for p in example.outdir.glob("*.template.json"))
-    result = subprocess.run([str(CFN_LINT), *templates], capture_output=True, text=True, check=False)
+    result = cfn_lint(*templates)
     assert result.returncode == 0, result.stdout + result.stderr

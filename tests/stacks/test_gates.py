@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -12,7 +10,7 @@ from aws_cdk import aws_s3 as s3
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from stacks.compliance import PACKS, add_compliance_checks
-from tests.conftest import EXAMPLE_CONFIGS, Synthesized
+from tests.conftest import EXAMPLE_CONFIGS, Synthesized, cfn_lint
 
 STACKS = {
     "example": [
@@ -76,10 +74,5 @@ def test_cfn_lint_reports_no_error_and_no_warning(synthesized: dict[str, Synthes
     # Stack templates and StackSet templates (*.stackset.template.json) alike.
     templates = sorted(str(p) for p in synthesized[config].outdir.glob("*.template.json"))
     assert len(templates) == len(STACKS[config]) + len(STACKSET_TEMPLATES[config])
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable", *templates],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = cfn_lint(*templates)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import copy
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +13,7 @@ from constructs_lib.scp_evaluator import FULL_AWS_ACCESS, Request, evaluate_path
 from stacks.config import ConfigError, load_config, parse_config
 from stacks.org_doc import render, section
 from stacks.org_settings import organization_options, scp_documents
-from tests.conftest import EXAMPLE_CONFIGS, ROOT
+from tests.conftest import EXAMPLE_CONFIGS, ROOT, cfn_lint
 
 EXAMPLE: dict[str, Any] = yaml.safe_load(EXAMPLE_CONFIGS["example"].read_text())
 
@@ -225,9 +222,7 @@ class TestManagementStack:
 
     def test_cfn_lint_is_clean(self, synthesized):
         templates = sorted(str(p) for p in synthesized["example"].outdir.glob("*.template.json"))
-        lint = subprocess.run(
-            [str(Path(sys.executable).parent / "cfn-lint"), *templates], capture_output=True, text=True, check=False
-        )
+        lint = cfn_lint(*templates)
         assert lint.returncode == 0, lint.stdout + lint.stderr
 
 

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from stacks.config import ConfigError, parse_config
-from tests.conftest import EXAMPLE_CONFIGS, Synthesized, synthesize
+from tests.conftest import EXAMPLE_CONFIGS, Synthesized, cfn_lint, synthesize
 
-CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 VPC_A = "vpc-0123456789abcdef0"
 VPC_B = "vpc-0aaaaaaa"
 
@@ -118,7 +114,7 @@ class TestOrganization:
 
     def test_cfn_lint_clean(self, organization):
         templates = sorted(str(p) for p in organization.outdir.glob("*.template.json"))
-        result = subprocess.run([str(CFN_LINT), *templates], capture_output=True, text=True, check=False)
+        result = cfn_lint(*templates)
         assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -165,5 +161,5 @@ class TestSingleAccountStack:
 
     def test_cfn_lint_clean(self, wired):
         templates = sorted(str(p) for p in wired.outdir.glob("*.template.json"))
-        result = subprocess.run([str(CFN_LINT), *templates], capture_output=True, text=True, check=False)
+        result = cfn_lint(*templates)
         assert result.returncode == 0, result.stdout + result.stderr
