@@ -253,11 +253,7 @@ class EventRouting(Construct):
             )
             new_key.add_to_resource_policy(policies.logs_key_statement(log_group_arns=[log_group_arn]))
             new_key.add_to_resource_policy(
-                policies.service_publish_key_statement(
-                    sid="AllowEventBridgeToUseEncryptedQueues",
-                    services=["events.amazonaws.com"],
-                    account_id=stack.account,
-                )
+                policies.eventbridge_publish_key_statement(sid="AllowEventBridgeToUseEncryptedQueues")
             )
             key = new_key
         self.key: kms.IKey = key

@@ -162,13 +162,32 @@ def logs_key_statement(
     )
 
 
+def eventbridge_publish_key_statement(
+    *, sid: str = "AllowEventBridgeToPublishToEncryptedTopics"
+) -> iam.PolicyStatement:
+    """Key-policy statement letting EventBridge rules deliver to SNS topics and SQS queues encrypted
+    with this key.
+
+    Deliberately without ``aws:SourceAccount`` / ``aws:SourceArn``: the KMS request EventBridge
+    makes to deliver to an encrypted topic does not carry them, so such a condition drops every
+    event silently. Limit publishers in the topic policy instead.
+    """
+    return iam.PolicyStatement(
+        sid=sid,
+        principals=[iam.ServicePrincipal("events.amazonaws.com")],
+        actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources=["*"],
+    )
+
+
 def service_publish_key_statement(
     *, sid: str, services: Sequence[str], account_id: str, source_arns: Sequence[str] | None = None
 ) -> iam.PolicyStatement:
     """Key-policy statement letting AWS services publish to SNS topics encrypted with this key.
 
-    Without it an encrypted topic silently drops what CloudWatch alarms, EventBridge or CloudTrail
-    send it (the AWS-managed ``aws/sns`` key cannot grant this).
+    Without it an encrypted topic silently drops what CloudWatch alarms or CloudTrail send it (the
+    AWS-managed ``aws/sns`` key cannot grant this). Not for EventBridge: its delivery requests carry
+    no ``aws:SourceAccount``; use ``eventbridge_publish_key_statement``.
     """
     conditions: dict[str, dict[str, object]] = {"StringEquals": {"aws:SourceAccount": account_id}}
     if source_arns:

@@ -348,18 +348,7 @@ def _severity_topics(
                 ],
             )
         )
-        # No aws:SourceAccount / aws:SourceArn here: the KMS request EventBridge makes to
-        # deliver to an encrypted topic does not carry them, so such a condition would drop
-        # every event silently (SNS "Key management" docs). The topic policy still limits
-        # sns:Publish to this account's rules.
-        new_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowEventBridgeToPublishToEncryptedTopics",
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-            )
-        )
+        new_key.add_to_resource_policy(policies.eventbridge_publish_key_statement())
         encryption_key = new_key
 
     topics: dict[Severity, sns.Topic] = {}

@@ -91,9 +91,7 @@ def add_config_baseline(
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
     key.add_to_resource_policy(
-        policies.service_publish_key_statement(
-            sid="AllowEventBridgeToPublishToEncryptedTopic", services=["events.amazonaws.com"], account_id=stack.account
-        )
+        policies.eventbridge_publish_key_statement(sid="AllowEventBridgeToPublishToEncryptedTopic")
     )
     topic = sns.Topic(
         scope,

@@ -171,9 +171,12 @@ class TestEveryEventTargets:
         )
         events_statement = statements["AllowEventBridgeToUseEncryptedQueues"]
         assert events_statement["Principal"] == {"Service": "events.amazonaws.com"}
-        assert events_statement["Condition"] == {"StringEquals": {"aws:SourceAccount": AUDIT}}
-        # No statement grants a service the key without a condition.
-        assert all("Condition" in s for s in key["KeyPolicy"]["Statement"] if "Service" in s["Principal"])
+        assert events_statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+        # EventBridge's delivery requests carry no aws:SourceAccount: a condition would drop every
+        # event; the queue policies limit who may send instead. Every other service is conditioned.
+        assert "Condition" not in events_statement
+        others = [s for s in key["KeyPolicy"]["Statement"] if "Service" in s["Principal"] and s is not events_statement]
+        assert others and all("Condition" in s for s in others)
 
 
 class TestNotificationRoutes:
