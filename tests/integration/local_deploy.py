@@ -96,10 +96,20 @@ def emulator_env(endpoint: str, account: str, region: str) -> dict[str, str]:
     return env
 
 
-def emulator_config(config_path: Path, directory: Path) -> tuple[Path, list[str]]:
-    """The config as the emulator can take it, and a note for each change made."""
+def emulator_config(config_path: Path, directory: Path, *, vpc_id: str | None = None) -> tuple[Path, list[str]]:
+    """The config as the emulator can take it, and a note for each change made.
+
+    :param vpc_id: a VPC made in the emulator beforehand: the run also turns on the CloudWatch
+        agent and lists this VPC for flow logs, so SSM parameters and flow logs are exercised.
+    """
     data = yaml.safe_load(config_path.read_text())
     notes = []
+    if vpc_id is not None:
+        account = data["accounts"][0]["name"]
+        telemetry = data.setdefault("telemetry", {})
+        telemetry.setdefault("flow_logs", {}).setdefault("vpc_ids", {}).setdefault(account, []).append(vpc_id)
+        telemetry.setdefault("cloudwatch_agent", {})["enabled"] = True
+        notes.append(f"telemetry: CloudWatch agent on and flow logs for {vpc_id}, a VPC made in the emulator first")
     if data.get("tags"):
         # moto 5.2.5 crashes on AWS::KMS::Key with Tags (KeyError 'TagKey' in its tagging service)
         # and leaves the rest of the stack uncreated while CloudFormation says CREATE_COMPLETE.
@@ -264,27 +274,33 @@ def verify(session: Emulator, stack_name: str, template: dict[str, Any]) -> list
     return rows
 
 
-def deploy_and_verify(config_path: Path) -> tuple[list[Row], list[str]]:
+def deploy_and_verify(config_path: Path) -> tuple[list[Row], list[str], dict[str, dict[str, Any]]]:
+    """Deploy into a fresh emulator; the rows, the notes on what was adapted for it, and the
+    templates that were deployed (by stack name)."""
     config = load_config(config_path)
     if not config.single_account:
         raise SystemExit(f"{config_path}: deploy-local takes a single-account config (one account, no organization)")
     account, region = config.accounts[0].id, config.home_region
     with tempfile.TemporaryDirectory() as tmp, moto_server(account) as endpoint:
         directory = Path(tmp)
-        emulator_cfg, notes = emulator_config(config_path, directory)
+        # An existing VPC to give flow logs to, as a platform team lists theirs in the config.
+        vpc_id = Emulator(endpoint, region).client("ec2").create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+        emulator_cfg, notes = emulator_config(config_path, directory, vpc_id=vpc_id)
         env = emulator_env(endpoint, account, region)
         outdir = directory / "cdk.out"
         cdk(["bootstrap", *(f"aws://{account}/{r}" for r in config.regions)], env, emulator_cfg, outdir)
         cdk(["deploy", "--all", "--require-approval", "never"], env, emulator_cfg, outdir)
         manifest = json.loads((outdir / "manifest.json").read_text())
         rows: list[Row] = []
+        templates: dict[str, dict[str, Any]] = {}
         for artifact_id, artifact in manifest["artifacts"].items():
             if artifact.get("type") != "aws:cloudformation:stack":
                 continue
             template = json.loads((outdir / artifact["properties"]["templateFile"]).read_text())
+            templates[artifact_id] = template
             stack_region = artifact["environment"].rsplit("/", 1)[-1]
             rows.extend(verify(Emulator(endpoint, stack_region), artifact_id, template))
-    return rows, notes
+    return rows, notes, templates
 
 
 def table(rows: list[Row]) -> str:
@@ -303,7 +319,7 @@ def table(rows: list[Row]) -> str:
 
 def main(argv: list[str]) -> int:
     config_path = Path(argv[1] if len(argv) > 1 else "config/single-account.yaml")
-    rows, notes = deploy_and_verify(config_path)
+    rows, notes, _ = deploy_and_verify(config_path)
     print(f"local deploy of {config_path} into moto (the emulator, not AWS)\n")
     print(table(rows))
     for note in notes:

@@ -2,23 +2,45 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from typing import Any
+
 import pytest
 
-from tests.conftest import ROOT, Synthesized
+from tests.conftest import ROOT
 from tests.integration.local_deploy import CDK, Row, deploy_and_verify, table
 
 
+@dataclass
+class Deployed:
+    rows: list[Row]
+    notes: list[str]
+    templates: dict[str, dict[str, Any]]
+
+
 @pytest.fixture(scope="module")
-def rows() -> list[Row]:
+def deployed() -> Deployed:
     if not CDK.exists():
         pytest.fail("the CDK CLI is not installed: run `make test`, which runs `npm ci` first")
-    result, notes = deploy_and_verify(ROOT / "config" / "single-account.yaml")
-    assert notes == [
+    return Deployed(*deploy_and_verify(ROOT / "config" / "single-account.yaml"))
+
+
+@pytest.fixture(scope="module")
+def rows(deployed: Deployed) -> list[Row]:
+    return deployed.rows
+
+
+def test_what_was_adapted_for_the_emulator_is_said(deployed: Deployed):
+    telemetry, *rest = deployed.notes
+    assert re.fullmatch(
+        r"telemetry: CloudWatch agent on and flow logs for vpc-[0-9a-f]+, a VPC made in the emulator first", telemetry
+    )
+    assert rest == [
         "config tags dropped: moto 5.2.5 cannot create a KMS key with tags through CloudFormation",
         "observability.central_bus switched off: moto 5.2.5 cannot create a rule on an event bus of the same template",
         "observability.dashboard switched off: moto 5.2.5 cannot resolve the ARN of an alarm it skips",
     ]
-    return result
 
 
 def by_type(rows: list[Row], resource_type: str) -> list[Row]:
@@ -58,19 +80,20 @@ def test_types_the_emulator_skips_are_reported_as_not_created(rows: list[Row]):
     assert "AWS::CloudTrail::Trail" in report and "accepted by the emulator's CloudFormation, not created" in report
 
 
-def test_every_template_resource_has_a_row(rows: list[Row], synthesized: dict[str, Synthesized]):
-    single = synthesized["single-account"]
+def test_ssm_parameters_and_flow_logs_exist(rows: list[Row]):
+    parameters = by_type(rows, "AWS::SSM::Parameter")
+    assert parameters and all(r.created and r.detail.startswith("String") for r in parameters)
+    (flow_log,) = by_type(rows, "AWS::EC2::FlowLog")
+    assert flow_log.created and flow_log.detail == "ALL to cloud-watch-logs"
+    assert any("vpc-flow-logs.amazonaws.com" in r.detail for r in by_type(rows, "AWS::IAM::Role"))
+
+
+def test_every_deployed_resource_has_a_row(deployed: Deployed):
     expected = {
         logical_id
-        for stack in single.stacks
-        for logical_id, r in single.template_json(stack)["Resources"].items()
-        if r["Type"] != "AWS::CDK::Metadata"
+        for template in deployed.templates.values()
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] != "AWS::CDK::Metadata"
     }
-    # Everything of the bundled config but the central bus and dashboard the emulator cannot take.
-    central_bus = {
-        logical_id
-        for logical_id in expected
-        if logical_id.startswith(("SecurityEvents", "ForwardSecurityEvents", "SecurityDashboard"))
-    }
-    assert central_bus
-    assert {r.logical_id for r in rows} == expected - central_bus
+    assert {r.logical_id for r in deployed.rows} == expected
+    assert set(deployed.templates) == {"solo-single-account", "solo-baseline-sandbox-us-west-2"}
