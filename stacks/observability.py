@@ -60,6 +60,12 @@ def wants_audit_stack(config: BaselineConfig) -> bool:
     )
 
 
+def forwards_to_central_bus(config: BaselineConfig) -> bool:
+    """Whether every account and region forwards its security events to the central bus."""
+    settings = config.observability
+    return central_account_id(config) is not None and settings.central_bus and settings.forwarding
+
+
 def wants_workload_observability(config: BaselineConfig) -> bool:
     """Whether every account and region needs forwarding rules or an OAM link."""
     settings = config.observability

@@ -20,7 +20,7 @@ from constructs import Construct
 from constructs_lib import ConfigRecorder, ConfigRules, _nag, policies
 from stacks.config import Account, AccountRole, BaselineConfig
 from stacks.naming import Names
-from stacks.observability import add_workload_observability, wants_workload_observability
+from stacks.observability import add_workload_observability, forwards_to_central_bus, wants_workload_observability
 from stacks.settings import config_recorder_options, config_rules_options
 from stacks.telemetry import add_agent, add_flow_logs
 
@@ -100,8 +100,12 @@ def add_config_baseline(
         master_key=key,
         enforce_ssl=True,
     )
-    for address in getattr(config.notifications, config.aws_config.alert_severity):
-        topic.add_subscription(subscriptions.EmailSubscription(address))
+    # With forwarding on, NON_COMPLIANT results reach the central bus, which routes them to the
+    # aws_config.alert_severity topic of the audit account: subscribing the recipients here too
+    # would send each of them a confirmation per account and region, and every alert twice.
+    if not forwards_to_central_bus(config):
+        for address in getattr(config.notifications, config.aws_config.alert_severity):
+            topic.add_subscription(subscriptions.EmailSubscription(address))
 
     ConfigRules(
         scope,

@@ -52,6 +52,28 @@ def only(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
     return next(iter(found.values()))
 
 
+def _config_route_target(synth: Synthesized) -> Any:
+    """Target of the central bus's rule for NON_COMPLIANT results, in the audit stack."""
+    (rule,) = [
+        r
+        for k, r in resources(synth, "acme-audit", "AWS::Events::Rule").items()
+        if k.startswith("SecurityEventsRouteconfigcompliance")
+    ]
+    assert rule["Properties"]["EventPattern"]["source"] == ["aws.config"]
+    (target,) = rule["Properties"]["Targets"]
+    return target["Arn"]
+
+
+def test_without_forwarding_the_alert_recipients_subscribe_in_each_account(tmp_path):
+    data = example_data()
+    data["observability"] = {"forwarding": False}
+    synth = synthesize(parse_config(data), tmp_path, compliance=False)
+    subscription = only(synth.stackset_template(), "AWS::SNS::Subscription")
+    assert subscription["Properties"]["Endpoint"] == "security@acme.example"  # notifications.high
+    # The central bus keeps its route for whatever NON_COMPLIANT results are sent to it.
+    assert _config_route_target(synth) == {"Ref": "NotificationTopicsHighTopic321C7B98"}
+
+
 class TestOrganization:
     def test_management_account_per_region_and_a_stackset_for_every_other_account(self, example):
         management = {f"acme-baseline-management-{region}" for region in example.config.regions}
@@ -102,8 +124,10 @@ class TestOrganization:
         template = example.stackset_template()
         channel = only(template, "AWS::Config::DeliveryChannel")
         assert channel["Properties"]["S3BucketName"] == "acme-config-222222222222-eu-west-1"
-        subscription = only(template, "AWS::SNS::Subscription")
-        assert subscription["Properties"]["Endpoint"] == "security@acme.example"  # notifications.high
+        # Forwarded to the central bus, which routes them to the alert_severity (high) topic of the
+        # audit account: no per-account subscription, no confirmation mail per account and region.
+        assert of_type(template, "AWS::SNS::Subscription") == {}
+        assert _config_route_target(example) == {"Ref": "NotificationTopicsHighTopic321C7B98"}
         (rule,) = [
             r for k, r in of_type(template, "AWS::Events::Rule").items() if k.startswith("ConfigRulesNonCompliant")
         ]
@@ -265,8 +289,8 @@ class TestConfigSection:
         )
         pack = only(template, "AWS::Config::ConformancePack")
         assert pack["Properties"]["ConformancePackName"] == "logging"
-        subscription = only(template, "AWS::SNS::Subscription")
-        assert subscription["Properties"]["Endpoint"] == "security-oncall@acme.example"
+        assert of_type(template, "AWS::SNS::Subscription") == {}
+        assert _config_route_target(cost_controlled) == {"Ref": "NotificationTopicsCriticalTopic609EE50D"}
 
     def test_adopting_an_existing_recorder(self, tmp_path):
         data = example_data()
