@@ -121,12 +121,16 @@ def routes_by_severity(
     critical: sns.ITopic | None = None,
     high: sns.ITopic | None = None,
     medium: sns.ITopic | None = None,
+    config_compliance: sns.ITopic | None = None,
 ) -> list[NotificationRoute]:
     """The default patterns routed to one topic per severity (a topic left out drops its patterns).
 
     critical: root sign-in, CloudTrail/Config tampering, GuardDuty findings >= 7 (High).
     high: IAM changes, Security Hub CRITICAL and HIGH findings, GuardDuty 4.0-6.9 (Medium).
     medium: security-group changes, Config rules turning NON_COMPLIANT.
+
+    :param config_compliance: route Config NON_COMPLIANT results here (a ``config-compliance``
+        route) instead of with the medium ones. Default: with the medium ones.
     """
     guardduty_high = event_patterns.guardduty_findings(min_severity=7.0)
     guardduty_medium = event_patterns.SecurityEventPattern(
@@ -136,10 +140,12 @@ def routes_by_severity(
         detail_type=["GuardDuty Finding"],
         detail={"severity": [{"numeric": [">=", 4, "<", 7]}]},
     )
+    compliance = [event_patterns.config_non_compliant()]
     plan = (
         ("critical", critical, [event_patterns.root_sign_in(), event_patterns.audit_tampering(), guardduty_high]),
         ("high", high, [event_patterns.iam_changes(), event_patterns.security_hub_findings(), guardduty_medium]),
-        ("medium", medium, [event_patterns.security_group_changes(), event_patterns.config_non_compliant()]),
+        ("medium", medium, [event_patterns.security_group_changes(), *([] if config_compliance else compliance)]),
+        ("config-compliance", config_compliance, compliance),
     )
     return [NotificationRoute(name=name, topic=topic, patterns=patterns) for name, topic, patterns in plan if topic]
 

@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib import (
@@ -14,7 +13,6 @@ from constructs_lib import (
     NotificationTopics,
     SecurityAlarms,
     Severity,
-    event_patterns,
     routes_by_severity,
 )
 from stacks.config import AccountRole, BaselineConfig
@@ -133,31 +131,15 @@ def _add_central_observability(
             topics = security.topics
         else:
             topics = NotificationTopics(audit, "NotificationTopics", emails=severity_emails(config)).topics
-        routes = _with_config_alerts_at(
-            routes_by_severity(
-                critical=topics[Severity.CRITICAL], high=topics[Severity.HIGH], medium=topics[Severity.MEDIUM]
-            ),
-            topics[Severity(config.aws_config.alert_severity)] if config.aws_config.enabled else None,
+        # Config NON_COMPLIANT results go to the topic of aws_config.alert_severity.
+        routes = routes_by_severity(
+            critical=topics[Severity.CRITICAL],
+            high=topics[Severity.HIGH],
+            medium=topics[Severity.MEDIUM],
+            config_compliance=topics[Severity(config.aws_config.alert_severity)] if config.aws_config.enabled else None,
         )
     alarms, metrics = _security_alarms_seen_from(audit, security)
     add_audit_observability(audit, config, notification_routes=routes, alarms=alarms, detection_metrics=metrics)
-
-
-def _with_config_alerts_at(routes: list[NotificationRoute], topic: sns.ITopic | None) -> list[NotificationRoute]:
-    """``routes`` with AWS Config NON_COMPLIANT results going to ``topic`` (the configured
-    ``aws_config.alert_severity``) rather than to the default medium route."""
-    if topic is None:
-        return routes
-    pattern = event_patterns.config_non_compliant()
-    kept = [
-        NotificationRoute(
-            name=route.name, topic=route.topic, patterns=[p for p in route.patterns if p.name != pattern.name]
-        )
-        for route in routes
-    ]
-    return [route for route in kept if route.patterns] + [
-        NotificationRoute(name="config-compliance", topic=topic, patterns=[pattern])
-    ]
 
 
 def _security_alarms_seen_from(

@@ -255,6 +255,16 @@ class TestRoutesBySeverity:
         assert [r.name for r in routes_by_severity(medium=sns.Topic(stack, "M"))] == ["medium"]
         assert routes_by_severity() == []
 
+    def test_config_compliance_can_have_a_topic_of_its_own(self):
+        stack = new_stack()
+        medium, own = sns.Topic(stack, "M"), sns.Topic(stack, "Own")
+        routes = {r.name: r for r in routes_by_severity(medium=medium, config_compliance=own)}
+        assert [p.name for p in routes["medium"].patterns] == ["security-group-changes"]
+        assert routes["config-compliance"].topic is own
+        assert [p.name for p in routes["config-compliance"].patterns] == ["config-non-compliant"]
+        default = {r.name: r for r in routes_by_severity(medium=medium)}
+        assert [p.name for p in default["medium"].patterns] == ["security-group-changes", "config-non-compliant"]
+
 
 class TestOptions:
     def test_bus_name_log_group_retention_archive_and_no_queue(self):
