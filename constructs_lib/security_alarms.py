@@ -168,14 +168,7 @@ class SecurityAlarms(Construct):
             bool(_PREFIX.match(alarm_name_prefix)),
             f"alarm_name_prefix {alarm_name_prefix!r} is not a name prefix (1-64 letters, digits, '_' or '-')",
         )
-        for severity, addresses in emails.items():
-            if not isinstance(severity, Severity):
-                problems.add(f"emails: key {severity!r} is not a Severity")
-                continue
-            for address in addresses:
-                problems.check(
-                    bool(_EMAIL.match(address)), f"emails[{severity.name}]: {address!r} is not an email address"
-                )
+        _check_emails(problems, emails)
         problems.raise_if_any()
 
         self.log_group = log_group
@@ -313,6 +306,15 @@ def _describe(detection: Detection) -> str:
     return text[:1024]
 
 
+def _check_emails(problems: Problems, emails: Mapping[Severity, Sequence[str]]) -> None:
+    for severity, addresses in emails.items():
+        if not isinstance(severity, Severity):
+            problems.add(f"emails: key {severity!r} is not a Severity")
+            continue
+        for address in addresses:
+            problems.check(bool(_EMAIL.match(address)), f"emails[{severity.name}]: {address!r} is not an email address")
+
+
 def _severity_topics(
     scope: Construct,
     *,
@@ -413,14 +415,7 @@ class NotificationTopics(Construct):
         super().__init__(scope, construct_id)
         emails = dict(emails or {})
         problems = Problems(f"NotificationTopics({self.node.path})")
-        for severity, addresses in emails.items():
-            if not isinstance(severity, Severity):
-                problems.add(f"emails: key {severity!r} is not a Severity")
-                continue
-            for address in addresses:
-                problems.check(
-                    bool(_EMAIL.match(address)), f"emails[{severity.name}]: {address!r} is not an email address"
-                )
+        _check_emails(problems, emails)
         problems.raise_if_any()
         self.encryption_key, self.topics = _severity_topics(
             self,

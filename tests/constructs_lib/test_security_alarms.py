@@ -19,6 +19,7 @@ from constructs_lib import (
     AuditTrail,
     Detection,
     FilterPatternError,
+    NotificationTopics,
     SecurityAlarms,
     Severity,
     matches,
@@ -593,3 +594,26 @@ def test_readme_lists_every_detection_and_its_examples_run():
     assert len(examples) == 2
     for example in examples:
         exec(compile(example, "README.md", "exec"), {})
+
+
+# NotificationTopics: the alarm topics for stacks without alarms of their own
+def test_notification_topics_are_encrypted_with_a_key_cloudwatch_and_eventbridge_can_use():
+    stack = new_stack()
+    topics = NotificationTopics(stack, "Topics", emails={Severity.CRITICAL: ["soc@example.com"]})
+    template = Template.from_stack(stack)
+    assert set(topics.topics) == set(Severity)
+    template.resource_count_is("AWS::SNS::Topic", len(Severity))
+    template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "soc@example.com"})
+    (key,) = template.find_resources("AWS::KMS::Key").values()
+    assert key["DeletionPolicy"] == "Retain"
+    sids = {s.get("Sid") for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    assert {"AllowCloudWatchAlarmsToPublishToEncryptedTopics", "AllowEventBridgeToPublishToEncryptedTopics"} <= sids
+
+
+def test_notification_topics_report_bad_recipients_together():
+    with pytest.raises(ValueError) as raised:
+        NotificationTopics(new_stack(), "Topics", emails={Severity.HIGH: ["nobody"], "urgent": ["a@b.example"]})
+    text = str(raised.value)
+    assert "2 problems" in text
+    assert "emails[HIGH]: 'nobody' is not an email address" in text
+    assert "emails: key 'urgent' is not a Severity" in text
