@@ -89,6 +89,20 @@ def stack_template(stack: cdk.Stack) -> assertions.Template:
     return assertions.Template.from_stack(stack)
 
 
+def only(template: assertions.Template, resource_type: str) -> tuple[str, dict[str, Any]]:
+    """The one resource of ``resource_type`` in ``template``, as (logical id, resource)."""
+    found = template.find_resources(resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {list(found)}"
+    return next(iter(found.items()))
+
+
+def by_sid(items: list[dict[str, Any]], sid: str) -> dict[str, Any]:
+    """The one policy statement with Sid ``sid``."""
+    matches = [s for s in items if s.get("Sid") == sid]
+    assert len(matches) == 1, f"no single statement {sid}: {[s.get('Sid') for s in items]}"
+    return matches[0]
+
+
 def new_stack(account: str = "111111111111", region: str = "eu-west-1") -> cdk.Stack:
     """A stack in a plain App: constructs must work without our cdk.json feature flags."""
     app = cdk.App()

@@ -23,7 +23,7 @@ from constructs_lib import (
     ObjectLockMode,
     ObjectLockOptions,
 )
-from tests.conftest import new_stack
+from tests.conftest import by_sid, new_stack, only
 
 ACCOUNT = "111111111111"
 TRAIL_ARN = {
@@ -31,20 +31,8 @@ TRAIL_ARN = {
 }
 
 
-def only(template: Template, resource_type: str) -> tuple[str, dict[str, Any]]:
-    found = template.find_resources(resource_type)
-    assert len(found) == 1, f"expected one {resource_type}, found {list(found)}"
-    return next(iter(found.items()))
-
-
 def statements(resource: dict[str, Any], key: str = "PolicyDocument") -> list[dict[str, Any]]:
     return resource["Properties"][key]["Statement"]
-
-
-def by_sid(items: list[dict[str, Any]], sid: str) -> dict[str, Any]:
-    matches = [s for s in items if s.get("Sid") == sid]
-    assert len(matches) == 1, f"no single statement {sid}: {[s.get('Sid') for s in items]}"
-    return matches[0]
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from constructs_lib.cloudfront_logs import (
 )
 from constructs_lib.log_bucket import LifecycleOptions
 from stacks.compliance import add_compliance_checks
-from tests.conftest import cfn_lint, new_stack
+from tests.conftest import by_sid, cfn_lint, new_stack
 
 ACCOUNT = "111111111111"
 
@@ -45,12 +45,6 @@ def logging_of(template: Template, logical_prefix: str) -> Any:
     }
     assert len(found) == 1, list(found)
     return next(iter(found.values()))["Properties"]["DistributionConfig"].get("Logging")
-
-
-def by_sid(items: list[dict[str, Any]], sid: str) -> dict[str, Any]:
-    matches = [s for s in items if s.get("Sid") == sid]
-    assert len(matches) == 1, f"no single statement {sid}: {[s.get('Sid') for s in items]}"
-    return matches[0]
 
 
 @pytest.fixture(scope="module")

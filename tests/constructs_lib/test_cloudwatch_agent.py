@@ -30,15 +30,9 @@ from constructs_lib.cloudwatch_agent import (
     WindowsEventLog,
 )
 from stacks.compliance import add_compliance_checks
-from tests.conftest import cfn_lint, new_stack
+from tests.conftest import cfn_lint, new_stack, only
 
 ACCOUNT = "111111111111"
-
-
-def only(template: Template, resource_type: str) -> tuple[str, dict[str, Any]]:
-    found = template.find_resources(resource_type)
-    assert len(found) == 1, f"expected one {resource_type}, found {list(found)}"
-    return next(iter(found.items()))
 
 
 def association(template: Template, document: str) -> dict[str, Any]:

@@ -22,23 +22,11 @@ from constructs_lib import (
     policies,
 )
 from stacks.compliance import add_compliance_checks
-from tests.conftest import cfn_lint, new_stack
+from tests.conftest import by_sid, cfn_lint, new_stack, only
 
 ACCOUNT = "111111111111"
 ARCHIVE_BUCKET = "acme-config-222222222222-eu-west-1"
 ARCHIVE_BUCKET_ARN = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":s3:::{ARCHIVE_BUCKET}"]]}
-
-
-def only(template: Template, resource_type: str) -> tuple[str, dict[str, Any]]:
-    found = template.find_resources(resource_type)
-    assert len(found) == 1, f"expected one {resource_type}, found {list(found)}"
-    return next(iter(found.items()))
-
-
-def by_sid(items: list[dict[str, Any]], sid: str) -> dict[str, Any]:
-    matches = [s for s in items if s.get("Sid") == sid]
-    assert len(matches) == 1, f"no single statement {sid}: {[s.get('Sid') for s in items]}"
-    return matches[0]
 
 
 def archive(stack: cdk.Stack) -> s3.IBucket:

@@ -31,21 +31,9 @@ from constructs_lib.vpc_flow_logs import (
     flow_logs_bucket_statements,
 )
 from stacks.compliance import add_compliance_checks
-from tests.conftest import cfn_lint, new_stack
+from tests.conftest import by_sid, cfn_lint, new_stack, only
 
 ACCOUNT = "111111111111"
-
-
-def only(template: Template, resource_type: str) -> tuple[str, dict[str, Any]]:
-    found = template.find_resources(resource_type)
-    assert len(found) == 1, f"expected one {resource_type}, found {list(found)}"
-    return next(iter(found.items()))
-
-
-def by_sid(items: list[dict[str, Any]], sid: str) -> dict[str, Any]:
-    matches = [s for s in items if s.get("Sid") == sid]
-    assert len(matches) == 1, f"no single statement {sid}: {[s.get('Sid') for s in items]}"
-    return matches[0]
 
 
 def acknowledge_test_vpc(vpc: cdk.IConstruct) -> None:
