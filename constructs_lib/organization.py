@@ -23,6 +23,9 @@ _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ACCOUNT_NAME = re.compile(r"^[\u0020-\u007E]{1,50}$")
 _SCP_NAME = re.compile(r"^[\s\S]{1,128}$")
+_ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+_ROOT_ID = re.compile(r"^r-[0-9a-z]{4,32}$")
+_OU_ID = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,10 +33,13 @@ class OrganizationalUnitSpec:
     """An organizational unit and the OUs nested in it.
 
     :param name: OU name, unique in the whole tree (SCP targets and accounts name it).
+    :param ou_id: id of an OU that exists already (``ou-xxxx-xxxxxxxx``): it is referenced, not
+        created, and OUs nested in it without an id are created under it. Default: None (create it).
     :param children: nested OUs. Default: none.
     """
 
     name: str
+    ou_id: str | None = None
     children: Sequence[OrganizationalUnitSpec] = ()
 
     def walk(self, parent: str | None = None) -> Iterator[tuple[OrganizationalUnitSpec, str | None]]:
@@ -132,7 +138,9 @@ class DelegatedService(enum.Enum):
 class Organization(Construct):
     """An AWS Organizations organization with all features, its OU tree, accounts and SCPs.
 
-    Deploy it in the management account. CloudFormation has no resource for enabling the SCP
+    Deploy it in the management account. With ``organization_id`` it manages the organization that
+    exists (the usual case: an organization is created once, outside any stack); without, it creates
+    one. OUs with an ``ou_id`` are referenced, the others created. CloudFormation has no resource for enabling the SCP
     policy type, trusted access or delegated administrators, so each is one narrowly scoped
     ``AwsCustomResource``: idempotent ("already enabled" is success), never undone on delete (a
     removed resource must not silently drop guardrails). SCPs wait for the policy type, so the
@@ -149,7 +157,8 @@ class Organization(Construct):
         org = Organization(
             stack,
             "Organization",
-            organizational_units=[OrganizationalUnitSpec(name="Workloads",
+            organization_id="o-a1b2c3d4e5",  # the existing organization; its root id is read at deploy time
+            organizational_units=[OrganizationalUnitSpec(name="Workloads", ou_id="ou-ab12-cd34ef56",
                                                          children=[OrganizationalUnitSpec(name="Prod")])],
             accounts=[AccountSpec(name="audit", account_id="333333333333")],
             service_control_policies=[
@@ -169,6 +178,8 @@ class Organization(Construct):
         scope: Construct,
         construct_id: str,
         *,
+        organization_id: str | None = None,
+        root_id: str | None = None,
         organizational_units: Sequence[OrganizationalUnitSpec] = (),
         accounts: Sequence[AccountSpec] = (),
         service_control_policies: Sequence[ServiceControlPolicy] = (),
@@ -178,6 +189,11 @@ class Organization(Construct):
         partition: str = scp.DEFAULT_PARTITION,
     ) -> None:
         """
+        :param organization_id: id of the existing organization to manage (``o-…``); deploy in its
+            management account. Default: None (create a new organization, retained on delete).
+        :param root_id: id of that organization's root (``r-…``). Default: read at deploy time with
+            ``organizations:ListRoots`` (only with ``organization_id``; a created organization's
+            root id comes from the resource).
         :param organizational_units: the OU tree below the root. Default: none.
         :param accounts: member accounts, created or referenced by id. Default: none.
         :param service_control_policies: SCPs and their targets; each is validated (grammar, 5,120
@@ -194,24 +210,38 @@ class Organization(Construct):
         super().__init__(scope, construct_id)
         delegated = dict(delegated_administrators or {})
         units = [pair for top in organizational_units for pair in top.walk()]
-        self._validate(units, accounts, service_control_policies, exempt_role_names, delegated, partition)
+        self._validate(
+            units, accounts, service_control_policies, exempt_role_names, delegated, partition, organization_id, root_id
+        )
 
-        self.organization = organizations.CfnOrganization(self, "Resource", feature_set="ALL")
-        self.organization.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-        self.organization_id = self.organization.attr_id
-        self.root_id = self.organization.attr_root_id
+        #: The organization created here; None when ``organization_id`` references an existing one.
+        self.organization: organizations.CfnOrganization | None = None
+        if organization_id is None:
+            self.organization = organizations.CfnOrganization(self, "Resource", feature_set="ALL")
+            self.organization.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+            self.organization_id: str = self.organization.attr_id
+            self.root_id: str = self.organization.attr_root_id
+        else:
+            self.organization_id = organization_id
+            self.root_id = root_id if root_id is not None else self._read_root_id()
 
-        #: OU name -> its resource (stateful: retained).
+        #: OU name -> its resource, for the OUs created here (stateful: retained).
         self.organizational_units: dict[str, organizations.CfnOrganizationalUnit] = {}
+        #: OU name -> its id, for every OU (a token for the OUs created here).
+        self.organizational_unit_ids: dict[str, str] = {}
         for unit, parent in units:
+            if unit.ou_id is not None:
+                self.organizational_unit_ids[unit.name] = unit.ou_id
+                continue
             resource = organizations.CfnOrganizationalUnit(
                 self,
                 f"Ou{_pascal(unit.name)}",
                 name=unit.name,
-                parent_id=self.root_id if parent is None else self.organizational_units[parent].attr_id,
+                parent_id=self.root_id if parent is None else self.organizational_unit_ids[parent],
             )
             resource.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
             self.organizational_units[unit.name] = resource
+            self.organizational_unit_ids[unit.name] = resource.attr_id
 
         #: account name -> account id (a token for accounts created here).
         self.account_ids: dict[str, str] = {}
@@ -307,11 +337,27 @@ class Organization(Construct):
         if target.kind == "root":
             return self.root_id
         if target.kind == "ou":
-            return self.organizational_units[str(target.name)].attr_id
+            return self.organizational_unit_ids[str(target.name)]
         return self.account_ids[str(target.name)]
 
     def _parent_id(self, ou: str | None) -> str:
-        return self.root_id if ou is None else self.organizational_units[ou].attr_id
+        return self.root_id if ou is None else self.organizational_unit_ids[ou]
+
+    def _read_root_id(self) -> str:
+        """The root id of the existing organization, read once at deploy time."""
+        # An organization has exactly one root; ListRoots is read-only and has no resource type.
+        call = cr.AwsSdkCall(
+            service="Organizations",
+            action="listRoots",
+            parameters={},
+            physical_resource_id=cr.PhysicalResourceId.of(f"{self.organization_id}/root"),
+            output_paths=["Roots.0.Id"],
+            region="us-east-1",
+        )
+        reader = self._custom_resource(
+            "RootId", call, [iam.PolicyStatement(actions=["organizations:ListRoots"], resources=["*"])]
+        )
+        return reader.get_response_field("Roots.0.Id")
 
     def _arn(self, resource: str) -> str:
         stack = cdk.Stack.of(self)
@@ -344,16 +390,20 @@ class Organization(Construct):
                 "Resource '*'; where the service offers one, a condition key narrows it to the one service principal",
                 "AwsSolutions-IAM5[Resource::*]",
             )
-        self._acknowledge_provider()
+        log_group = self._acknowledge_provider()
+        if log_group is not None:
+            # Lambda creates /aws/lambda/<fn> itself when the function first logs; the stack's log
+            # group of that name must exist before any call, or its creation fails ("already exists").
+            resource.node.add_dependency(log_group)
         return resource
 
-    def _acknowledge_provider(self) -> None:
+    def _acknowledge_provider(self) -> Construct | None:
         """Findings on the provider Lambda that ``AwsCustomResource`` shares across the stack."""
         provider = cdk.Stack.of(self).node.try_find_child(
             "AWS" + cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace("-", "")
         )
         if provider is None:
-            return
+            return None
         # aws-cdk renders a DependsOn on the role that the function's GetAtt of the role already
         # enforces; cfn-lint reports it (W3005), so drop the redundant copy.
         provider.node.find_child("Resource").add_deletion_override("DependsOn")
@@ -390,6 +440,7 @@ class Organization(Construct):
             "function write its own CloudWatch Logs",
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
         )
+        return log_group
 
     def _enable_service_control_policies(self) -> cr.AwsCustomResource:
         # CloudFormation has no resource or property that enables a policy type in a root.
@@ -505,6 +556,42 @@ class Organization(Construct):
             )
         return resource
 
+    @staticmethod
+    def _validate_existing(
+        problems: Problems,
+        organization_id: str | None,
+        root_id: str | None,
+        units: list[tuple[OrganizationalUnitSpec, str | None]],
+    ) -> None:
+        if organization_id is not None:
+            problems.check(
+                bool(_ORGANIZATION_ID.match(organization_id)),
+                f"organization_id: {organization_id!r} is not an organization id like 'o-a1b2c3d4e5'",
+            )
+        if root_id is not None:
+            problems.check(
+                organization_id is not None,
+                f"root_id: {root_id!r} needs organization_id (a created organization's root id comes from the resource)",
+            )
+            problems.check(bool(_ROOT_ID.match(root_id)), f"root_id: {root_id!r} is not a root id like 'r-ab12'")
+        seen: dict[str, str] = {}
+        for unit, _ in units:
+            if unit.ou_id is None:
+                continue
+            where = f"organizational_units[{unit.name!r}].ou_id"
+            problems.check(
+                bool(_OU_ID.match(unit.ou_id)), f"{where}: {unit.ou_id!r} is not an OU id like 'ou-ab12-cd34ef56'"
+            )
+            problems.check(
+                organization_id is not None,
+                f"{where}: {unit.ou_id!r} references an existing OU, but the organization is created here; "
+                "pass organization_id or drop ou_id",
+            )
+            problems.check(
+                unit.ou_id not in seen, f"{where}: {unit.ou_id!r} is already the id of OU {seen.get(unit.ou_id)!r}"
+            )
+            seen.setdefault(unit.ou_id, unit.name)
+
     def _validate(
         self,
         units: list[tuple[OrganizationalUnitSpec, str | None]],
@@ -513,8 +600,11 @@ class Organization(Construct):
         exempt_role_names: Sequence[str],
         delegated: Mapping[DelegatedService, str],
         partition: str,
+        organization_id: str | None,
+        root_id: str | None,
     ) -> None:
         problems = Problems("Organization")
+        self._validate_existing(problems, organization_id, root_id, units)
         unit_names = Counter(unit.name for unit, _ in units)
         for name, count in unit_names.items():
             problems.check(

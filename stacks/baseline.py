@@ -48,6 +48,18 @@ def build_stacks(scope: Construct, config: BaselineConfig) -> dict[str, cdk.Stac
             env=env(account.id),
             description=f"Monitoring baseline for account {account.name}: trail, log buckets, key, topic, log group",
         )
+    elif config.organization is not None and config.organization.pending_creation:
+        # organization.create without an id: only the organization can be deployed yet (README
+        # "A new organization"); every other stack's policies name the organization id.
+        name = names.stack_name("management")
+        stacks[name] = ManagementStack(
+            scope,
+            name,
+            config=config,
+            env=env(config.account_with_role(AccountRole.MANAGEMENT).id),
+            description="Monitoring baseline: a new organization (first deploy; then set organization.id)",
+        )
+        return _tagged(stacks, config)
     else:
         archive_name = names.stack_name("log-archive")
         archive = LogArchiveStack(
@@ -90,7 +102,10 @@ def build_stacks(scope: Construct, config: BaselineConfig) -> dict[str, cdk.Stac
         )
 
     _add_central_observability(scope, config, stacks, env)
+    return _tagged(stacks, config)
 
+
+def _tagged(stacks: dict[str, cdk.Stack], config: BaselineConfig) -> dict[str, cdk.Stack]:
     for stack in stacks.values():
         for key, value in config.tags.items():
             cdk.Tags.of(stack).add(key, value)

@@ -65,6 +65,11 @@ AWS_REGIONS = (
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+OU_ID = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
+ROOT_ID = re.compile(r"^r-[0-9a-z]{4,32}$")
+#: OUs nest at most five levels below the root (AWS Organizations quota).
+MAX_OU_DEPTH = 5
 OU_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,127}$")
 DETECTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9 -]{1,62}[A-Za-z0-9]$")
 
@@ -118,9 +123,12 @@ class AccountRole(enum.StrEnum):
 
 
 class OrganizationalUnit(Model):
-    """An OU; ``children`` nest."""
+    """An OU; ``children`` nest. With ``id`` it exists already and is referenced, else it is created."""
 
     name: str = Field(description="OU name, unique in the whole tree")
+    id: str | None = Field(
+        default=None, description="id of an existing OU (ou-xxxx-xxxxxxxx): referenced, not created; absent: created"
+    )
     children: list[OrganizationalUnit] = Field(default_factory=list)
 
     @field_validator("name")
@@ -130,6 +138,15 @@ class OrganizationalUnit(Model):
             raise ValueError("is not an OU name (1-128 letters, digits, space, '_', '.', '-')")
         return value
 
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str | None) -> str | None:
+        if value is not None and not OU_ID.match(value):
+            raise ValueError(
+                "is not an OU id like 'ou-ab12-cd34ef56' (Organizations: ^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$)"
+            )
+        return value
+
     def walk(self) -> Iterator[OrganizationalUnit]:
         yield self
         for child in self.children:
@@ -137,17 +154,46 @@ class OrganizationalUnit(Model):
 
 
 class Organization(Model):
-    """AWS Organizations settings; absent means single-account mode."""
+    """AWS Organizations settings; absent means single-account mode.
 
-    id: str = Field(description="organization id, o-xxxxxxxxxx (used in trail and bucket policies)")
+    The organization exists (the management account runs it): the stacks reference it by ``id``.
+    ``create: true`` makes the management stack create it instead (see README "A new organization").
+    """
+
+    id: str | None = Field(
+        default=None,
+        description="organization id, o-xxxxxxxxxx (used in trail, bucket and key policies); "
+        "required unless create is true and the organization is yet to be created",
+    )
+    create: bool = Field(
+        default=False,
+        description="create the organization in the management stack (only for an account that has none yet); "
+        "default: reference the existing organization by id",
+    )
+    root_id: str | None = Field(
+        default=None,
+        description="id of the organization's root (r-xxxx); absent: read at deploy time (organizations:ListRoots)",
+    )
     organizational_units: list[OrganizationalUnit] = Field(default_factory=list)
 
     @field_validator("id")
     @classmethod
-    def _id(cls, value: str) -> str:
-        if not re.match(r"^o-[a-z0-9]{10,32}$", value):
+    def _id(cls, value: str | None) -> str | None:
+        if value is not None and not ORGANIZATION_ID.match(value):
             raise ValueError("is not an organization id like 'o-a1b2c3d4e5'")
         return value
+
+    @field_validator("root_id")
+    @classmethod
+    def _root_id(cls, value: str | None) -> str | None:
+        if value is not None and not ROOT_ID.match(value):
+            raise ValueError("is not a root id like 'r-ab12' (Organizations: ^r-[0-9a-z]{4,32}$)")
+        return value
+
+    @property
+    def pending_creation(self) -> bool:
+        """``create: true`` without an id yet: only the organization itself can be deployed."""
+        return self.id is None
 
     def all_units(self) -> list[OrganizationalUnit]:
         return [unit for top in self.organizational_units for unit in top.walk()]
@@ -403,9 +449,11 @@ class AwsConfigSettings(Model):
 
 #: SCPs the baseline builds (stacks/org_settings.py); attachments name them.
 SCP_NAMES = ("protect-audit-logging", "protect-monitoring", "guardrails")
-#: Roles exempt from every SCP statement unless the config says otherwise: the CDK deployment role
-#: (any bootstrap qualifier) and the role Organizations creates for the management account.
-DEFAULT_SCP_EXEMPT_ROLES = ("cdk-*-cfn-exec-role-*", "OrganizationAccountAccessRole")
+#: Roles exempt from every SCP statement unless the config says otherwise: the CDK execution role
+#: (any bootstrap qualifier: `cdk deploy` of the log-archive, audit and example stacks), the role
+#: service-managed StackSets create in every target account (the workload baseline), and the role
+#: Organizations creates for the management account (break-glass).
+DEFAULT_SCP_EXEMPT_ROLES = ("cdk-*-cfn-exec-role-*", "stacksets-exec-*", "OrganizationAccountAccessRole")
 
 
 class ScpAttachments(Model):
@@ -768,6 +816,7 @@ def _semantic_problems(config: BaselineConfig) -> list[str]:
                     f"accounts[{index}].ou: {account.ou!r} needs an 'organization' section (single-account mode has no OUs)"
                 )
     else:
+        problems.extend(_organization_problems(config.organization))
         units = config.organization.all_units()
         names = Counter(u.name for u in units)
         for name, count in names.items():
@@ -819,6 +868,45 @@ def _semantic_problems(config: BaselineConfig) -> list[str]:
     problems.extend(_stackset_problems(config))
     problems.extend(_observability_problems(config))
     problems.extend(_scp_problems(config, check_documents=not problems))
+    return problems
+
+
+def _organization_problems(organization: Organization) -> list[str]:
+    """The organization exists unless ``create`` says otherwise; OU ids are unique; the tree fits AWS's depth."""
+    problems: list[str] = []
+    if organization.id is None and not organization.create:
+        problems.append(
+            "organization.id: required key is missing: the stacks reference your existing organization by its id "
+            "(`aws organizations describe-organization --query Organization.Id`); for an account without an "
+            "organization, set organization.create: true"
+        )
+    if organization.create and organization.root_id is not None:
+        problems.append(
+            f"organization.root_id: {organization.root_id!r} names the root of an existing organization, "
+            "but organization.create is true; drop one of them"
+        )
+    ids: dict[str, str] = {}
+
+    def walk(units: list[OrganizationalUnit], depth: int, path: str) -> None:
+        for index, unit in enumerate(units):
+            where = f"{path}[{index}]"
+            if depth > MAX_OU_DEPTH:
+                problems.append(
+                    f"{where}: OU {unit.name!r} sits {depth} levels below the root; AWS Organizations allows "
+                    f"{MAX_OU_DEPTH}"
+                )
+            if unit.id is not None:
+                if organization.create:
+                    problems.append(
+                        f"{where}.id: {unit.id!r} references an existing OU, but organization.create is true "
+                        "(a new organization has no OUs yet); drop the id"
+                    )
+                if unit.id in ids:
+                    problems.append(f"{where}.id: {unit.id!r} is already the id of OU {ids[unit.id]!r}")
+                ids.setdefault(unit.id, unit.name)
+            walk(unit.children, depth + 1, f"{where}.children")
+
+    walk(organization.organizational_units, 1, "organization.organizational_units")
     return problems
 
 
@@ -1038,9 +1126,14 @@ def _scp_problems(config: BaselineConfig, *, check_documents: bool) -> list[str]
 
         if canonical.BaselineConfig is not BaselineConfig:  # run as `python -m stacks.config`: two module copies
             config = canonical.BaselineConfig.model_validate(config.model_dump(mode="json"))
-        for name, document in scp_documents(config).items():
+        from stacks import deployers
+
+        documents = scp_documents(config)
+        for name, document in documents.items():
             for problem in scp.policy_problems(document, exempt_role_names=section.exempt_role_names):
                 problems.append(f"{path}: SCP {name!r} {problem}")
+        # Every role that deploys into a member account may do what CloudFormation's handlers need.
+        problems.extend(deployers.problems(config, documents))
     return problems
 
 

@@ -59,7 +59,7 @@ def render(config: BaselineConfig, stacks_by_account: Mapping[str, Sequence[str]
         account_node(config.accounts[0], "    ")
         lines.append("  end")
     else:
-        lines.append(f'  subgraph root["Organization {config.organization.id} (root)"]')
+        lines.append(f'  subgraph root["Organization {config.organization.id or "(to be created)"} (root)"]')
         for account in config.accounts:
             if account.ou is None:
                 account_node(account, "    ")

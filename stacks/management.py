@@ -28,6 +28,20 @@ class ManagementStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
         names = Names(config)
         assert config.organization is not None, "the management stack exists only in organization mode"
+        if config.organization.pending_creation:
+            # organization.create without an id yet: the policies of every other resource need the id,
+            # so the first deploy creates the organization alone; its id goes into the config next.
+            self.organization = Organization(self, "Organization", **organization_options(config))
+            self.trail = None
+            self.security_alarms = None
+            self.workload_baseline = None
+            cdk.CfnOutput(
+                self,
+                "OrganizationId",
+                value=self.organization.organization_id,
+                description="Put this into organization.id of the config, then deploy the whole baseline",
+            )
+            return
 
         # The log-archive account owns the bucket and key; they are named, not looked up.
         archive_bucket = s3.Bucket.from_bucket_name(self, "LogArchiveBucket", names.cloudtrail_bucket)
@@ -45,6 +59,7 @@ class ManagementStack(cdk.Stack):
         self.organization = Organization(self, "Organization", **organization_options(config))
         # An organization trail needs CloudTrail's trusted access before it can be created.
         self.trail.trail.node.add_dependency(self.organization.trusted_access["cloudtrail.amazonaws.com"])
+        cdk.CfnOutput(self, "OrganizationId", value=self.organization.organization_id)
         # Metric filter alarms evaluate only in the account that owns the trail's log group.
         self.security_alarms: SecurityAlarms | None = None
         if config.alarms.enabled:

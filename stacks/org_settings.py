@@ -81,16 +81,21 @@ def scp_targets(config: BaselineConfig) -> dict[str, list[PolicyTarget]]:
 
 
 def _unit_spec(unit: OrganizationalUnit) -> OrganizationalUnitSpec:
-    return OrganizationalUnitSpec(name=unit.name, children=[_unit_spec(child) for child in unit.children])
+    return OrganizationalUnitSpec(
+        name=unit.name, ou_id=unit.id, children=[_unit_spec(child) for child in unit.children]
+    )
 
 
 def organization_options(config: BaselineConfig) -> dict[str, Any]:
     """Keyword arguments of ``Organization`` for the management stack.
 
-    Accounts of the config exist already (they have ids), so they are referenced, never created;
-    the management account is left out: SCPs never restrict it.
+    The organization exists and is referenced by id, unless ``organization.create`` asks for a new
+    one; OUs with an id are referenced, the others created. Accounts of the config exist already
+    (they have ids), so they are referenced, never created; the management account is left out:
+    SCPs never restrict it.
     """
     assert config.organization is not None, "organization mode only"
+    organization = config.organization
     section = scp_section(config)
     documents = scp_documents(config)
     targets = scp_targets(config)
@@ -103,7 +108,9 @@ def organization_options(config: BaselineConfig) -> dict[str, Any]:
     if audit and section.delegated_administrators.cloudtrail:
         delegated[DelegatedService.CLOUDTRAIL] = audit[0].name
     return {
-        "organizational_units": [_unit_spec(unit) for unit in config.organization.organizational_units],
+        "organization_id": None if organization.create else organization.id,
+        "root_id": organization.root_id,
+        "organizational_units": [_unit_spec(unit) for unit in organization.organizational_units],
         "accounts": [
             AccountSpec(name=a.name, account_id=a.id) for a in config.accounts if a.role is not AccountRole.MANAGEMENT
         ],

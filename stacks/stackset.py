@@ -69,9 +69,9 @@ class WorkloadBaselineStackSet(Construct):
         names = Names(config)
         settings = config.stacksets
         self.template = WorkloadBaselineTemplate(self, "Template", config=config)
-        targets = [
-            organization.organizational_units[name].attr_id for name in settings.target_organizational_units
-        ] or [organization.root_id]
+        targets = [organization.organizational_unit_ids[name] for name in settings.target_organizational_units] or [
+            organization.root_id
+        ]
         self.stack_set = stacksets.StackSet(
             self,
             "Resource",

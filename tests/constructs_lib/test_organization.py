@@ -380,6 +380,133 @@ class TestErrors:
             )
 
 
+EXISTING_TREE = [
+    OrganizationalUnitSpec(name="Security", ou_id="ou-a1b2-c3d4e5f6"),
+    OrganizationalUnitSpec(name="Workloads", ou_id="ou-a1b2-99887766", children=[OrganizationalUnitSpec(name="Prod")]),
+    OrganizationalUnitSpec(name="Sandbox"),
+]
+
+
+@pytest.fixture(scope="module")
+def existing() -> tuple[Organization, Template]:
+    stack = new_stack()
+    org = build(stack, organization_id="o-a1b2c3d4e5", organizational_units=EXISTING_TREE)
+    return org, Template.from_stack(stack)
+
+
+class TestExistingOrganization:
+    """The usual case: the organization (and some OUs) exist; nothing of them is created again."""
+
+    def test_no_organization_resource(self, existing):
+        org, template = existing
+        template.resource_count_is("AWS::Organizations::Organization", 0)
+        assert org.organization is None
+        assert org.organization_id == "o-a1b2c3d4e5"
+
+    def test_root_id_is_read_at_deploy_time_with_list_roots_only(self, existing):
+        org, template = existing
+        reader = custom(template, "OrganizationRootId")
+        create = json.loads(reader["Properties"]["Create"])
+        assert create["action"] == "listRoots"
+        assert create["outputPaths"] == ["Roots.0.Id"]
+        assert "Delete" not in reader["Properties"]
+        (logical_id,) = [k for k in resources(template, "Custom::AWS") if k.startswith("OrganizationRootId")]
+        assert cdk.Stack.of(org).resolve(org.root_id) == {"Fn::GetAtt": [logical_id, "Roots.0.Id"]}
+        (policy,) = [
+            r for k, r in resources(template, "AWS::IAM::Policy").items() if k.startswith("OrganizationRootId")
+        ]
+        assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+            {"Action": "organizations:ListRoots", "Effect": "Allow", "Resource": "*"}
+        ]
+
+    def test_given_root_id_needs_no_read(self):
+        stack = new_stack()
+        org = build(stack, organization_id="o-a1b2c3d4e5", root_id="r-ab12", organizational_units=EXISTING_TREE)
+        template = Template.from_stack(stack)
+        assert not [k for k in resources(template, "Custom::AWS") if k.startswith("OrganizationRootId")]
+        assert org.root_id == "r-ab12"
+        (guardrails,) = resources(template, "AWS::Organizations::Policy").values()
+        assert guardrails["Properties"]["TargetIds"][0] == "r-ab12"
+
+    def test_ous_with_ids_are_referenced_and_their_children_created_under_them(self, existing):
+        org, template = existing
+        units = {
+            r["Properties"]["Name"]: r for r in resources(template, "AWS::Organizations::OrganizationalUnit").values()
+        }
+        assert sorted(units) == ["Prod", "Sandbox"]
+        assert units["Prod"]["Properties"]["ParentId"] == "ou-a1b2-99887766"
+        assert org.organizational_unit_ids["Security"] == "ou-a1b2-c3d4e5f6"
+        assert set(org.organizational_units) == {"Prod", "Sandbox"}
+        # A created account placed in a created OU under a referenced one.
+        (account,) = resources(template, "AWS::Organizations::Account").values()
+        (parent,) = account["Properties"]["ParentIds"]
+        assert parent["Fn::GetAtt"][0].startswith("OrganizationOuProd") and parent["Fn::GetAtt"][1] == "Id"
+
+    def test_sandbox_sits_in_the_read_root(self, existing):
+        _, template = existing
+        (reader,) = [k for k in resources(template, "Custom::AWS") if k.startswith("OrganizationRootId")]
+        (sandbox,) = [
+            r for r in resources(template, "AWS::Organizations::OrganizationalUnit").values()
+            if r["Properties"]["Name"] == "Sandbox"
+        ]  # fmt: skip
+        assert sandbox["Properties"]["ParentId"] == {"Fn::GetAtt": [reader, "Roots.0.Id"]}
+
+    @pytest.mark.parametrize("organization_id", [None, "o-a1b2c3d4e5"], ids=["created", "existing"])
+    def test_every_custom_resource_waits_for_the_provider_log_group(self, organization_id):
+        """Lambda creates /aws/lambda/<fn> on the function's first log line; the stack's log group of
+        that name (aws-lambda:useCdkManagedLogGroup) must exist before any custom resource invokes it."""
+        app = cdk.App(context=dict(CDK_CONTEXT))
+        stack = cdk.Stack(app, "OrgStack", env=cdk.Environment(account="111111111111", region="eu-west-1"))
+        build(stack, organization_id=organization_id, organizational_units=TREE)
+        template = Template.from_stack(stack)
+        (log_group,) = [
+            k for k in resources(template, "AWS::Logs::LogGroup") if k.startswith("AWS679f53fac002430cb0da5b7982bd2287")
+        ]
+        for logical_id, resource in resources(template, "Custom::AWS").items():
+            assert log_group in resource.get("DependsOn", []), logical_id
+
+    @pytest.mark.parametrize(
+        ("overrides", "message"),
+        [
+            ({"organization_id": "org-1"}, r"organization_id: 'org-1' is not an organization id"),
+            ({"root_id": "r-ab12"}, r"root_id: 'r-ab12' needs organization_id"),
+            ({"organization_id": "o-a1b2c3d4e5", "root_id": "root"}, r"root_id: 'root' is not a root id"),
+            (
+                {"organizational_units": [OrganizationalUnitSpec(name="Security", ou_id="ou-a1b2-c3d4e5f6")]},
+                r"organizational_units\['Security'\].ou_id: 'ou-a1b2-c3d4e5f6' references an existing OU, but the "
+                r"organization is created here",
+            ),
+            (
+                {
+                    "organization_id": "o-a1b2c3d4e5",
+                    "organizational_units": [OrganizationalUnitSpec(name="Security", ou_id="security")],
+                },
+                r"'security' is not an OU id",
+            ),
+            (
+                {
+                    "organization_id": "o-a1b2c3d4e5",
+                    "organizational_units": [
+                        OrganizationalUnitSpec(name="A", ou_id="ou-a1b2-c3d4e5f6"),
+                        OrganizationalUnitSpec(name="B", ou_id="ou-a1b2-c3d4e5f6"),
+                    ],
+                },
+                r"'ou-a1b2-c3d4e5f6' is already the id of OU 'A'",
+            ),
+        ],
+    )
+    def test_error(self, overrides, message):
+        props = {
+            "organizational_units": [],
+            "accounts": [],
+            "service_control_policies": [],
+            "delegated_administrators": {},
+            **overrides,
+        }
+        with pytest.raises(ValueError, match=message):
+            build(new_stack(), **props)
+
+
 @pytest.mark.parametrize("context", [{}, CDK_CONTEXT], ids=["plain-app", "cdk-json-flags"])
 def test_compliance_packs_and_cfn_lint_pass(tmp_path: Path, context: dict[str, Any]):
     app = cdk.App(outdir=str(tmp_path), context=dict(context))

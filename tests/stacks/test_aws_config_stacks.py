@@ -86,7 +86,7 @@ class TestOrganization:
         (group,) = stack_set["StackInstancesGroup"]
         assert group["Regions"] == ["eu-west-1", "eu-central-1", "us-east-1"]
         assert group["DeploymentTargets"]["OrganizationalUnitIds"] == [
-            {"Fn::GetAtt": ["Organization29A5FC3F", "RootId"]}
+            {"Fn::GetAtt": ["OrganizationRootIdC958FC7D", "Roots.0.Id"]}
         ]
         assert stack_set["OperationPreferences"] == {
             "FailureTolerancePercentage": 10,

@@ -41,7 +41,11 @@ class TestConfig:
             "guardrails",
         ]
         assert all(p.targets == [PolicyTarget.root()] for p in options["service_control_policies"])
-        assert options["exempt_role_names"] == ["cdk-*-cfn-exec-role-*", "OrganizationAccountAccessRole"]
+        assert options["exempt_role_names"] == [
+            "cdk-*-cfn-exec-role-*",
+            "stacksets-exec-*",
+            "OrganizationAccountAccessRole",
+        ]
         assert options["delegated_administrators"] == {}
         assert "management" not in [a.name for a in options["accounts"]]
 
@@ -207,13 +211,23 @@ class TestManagementStack:
         by_type: dict[str, list[str]] = {}
         for logical_id, resource in management.items():
             by_type.setdefault(resource["Type"], []).append(logical_id)
-        assert by_type["AWS::Organizations::Organization"] == ["Organization29A5FC3F"]
-        assert len(by_type["AWS::Organizations::OrganizationalUnit"]) == 5
+        # The organization exists: referenced by id, its root id read at deploy time, never created.
+        assert "AWS::Organizations::Organization" not in by_type
+        root = {"Fn::GetAtt": ["OrganizationRootIdC958FC7D", "Roots.0.Id"]}
+        assert management["OrganizationRootIdC958FC7D"]["Type"] == "Custom::AWS"
+        # Security carries an OU id (referenced); the other four OUs are created.
+        units = {
+            management[k]["Properties"]["Name"]: management[k]
+            for k in by_type["AWS::Organizations::OrganizationalUnit"]
+        }
+        assert sorted(units) == ["Infrastructure", "NonProduction", "Production", "Workloads"]
+        assert units["Workloads"]["Properties"]["ParentId"] == root
         assert "AWS::Organizations::Account" not in by_type  # config accounts exist: referenced
         policies = {management[k]["Properties"]["Name"]: management[k] for k in by_type["AWS::Organizations::Policy"]}
         assert set(policies) == {"protect-audit-logging", "protect-monitoring", "guardrails"}
         for policy in policies.values():
-            assert policy["Properties"]["TargetIds"] == [{"Fn::GetAtt": ["Organization29A5FC3F", "RootId"]}]
+            assert policy["Properties"]["TargetIds"] == [root]
+        assert management["OrganizationEnableServiceControlPolicies6AC0F7DB"]["Properties"]["Create"]
         trail = management["OrganizationTrail7F291DBA"]
         assert any(d.startswith("OrganizationTrustedAccessCloudtrail") for d in trail["DependsOn"])
         assert any(k.startswith("OrganizationDelegatedAdminConfig") for k in by_type["Custom::AWS"])

@@ -33,7 +33,7 @@ def test_targets_named_ous_with_the_configured_preferences(tmp_path):
     (group,) = stack_set["StackInstancesGroup"]
     assert group["DeploymentTargets"]["OrganizationalUnitIds"] == [
         {"Fn::GetAtt": ["OrganizationOuWorkloads16BCFA20", "Id"]},
-        {"Fn::GetAtt": ["OrganizationOuSecurity3C5DA53C", "Id"]},
+        "ou-a1b2-c3d4e5f6",  # Security exists: referenced by its id
     ]
     assert stack_set["OperationPreferences"] == {
         "FailureTolerancePercentage": 0,
