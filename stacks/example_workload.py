@@ -46,10 +46,23 @@ ENDPOINT_SERVICES = {
 class ExampleWorkloadStack(cdk.Stack):
     """VPC with flow logs, an EC2 instance with the CloudWatch agent, a CloudFront distribution with access logs."""
 
+    @property
+    def availability_zones(self) -> list[str]:
+        """The first two AZs of the region as ``Fn::GetAZs`` picks them at deploy time.
+
+        A stack with a concrete account and region otherwise asks AWS for its AZs during synth (a
+        context lookup), which needs credentials as soon as the config names an account that
+        ``cdk.json`` does not; AZ names also differ between accounts (``ap-northeast-1b`` exists in
+        few), so no fixed list fits every user.
+        """
+        return [cdk.Fn.select(index, cdk.Fn.get_azs()) for index in range(2)]
+
     def __init__(self, scope: Construct, construct_id: str, *, config: BaselineConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         telemetry = config.telemetry
 
+        # The AZs are resolved by CloudFormation at deploy time (see availability_zones below), so
+        # synth never looks them up: no credentials, whatever the account and region.
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
