@@ -41,13 +41,21 @@ def render(config: BaselineConfig) -> str:
                 )
         return lines
 
-    lines = ["**Root** — SCPs: " + scps(attachments.root)]
+    organization = config.organization
+    origin = (
+        f"organization `{organization.id}`, referenced"
+        if not organization.create
+        else "a new organization, created by the management stack"
+    )
+    lines = [f"**Root** ({origin}) — SCPs: " + scps(attachments.root)]
     lines += [f"  - {line}" for line in accounts_in(None)]
 
     def unit(node: OrganizationalUnit, depth: int) -> None:
         indent = "  " * depth
+        origin = f"exists, `{node.id}`" if node.id is not None else "created by the management stack"
         lines.append(
-            f"{indent}- OU **{node.name}** — SCPs: {scps(attachments.organizational_units.get(node.name, []))}"
+            f"{indent}- OU **{node.name}** ({origin}) — SCPs: "
+            f"{scps(attachments.organizational_units.get(node.name, []))}"
         )
         lines.extend(f"{indent}  - {line}" for line in accounts_in(node.name))
         for child in node.children:

@@ -77,7 +77,7 @@ class TestConfig:
             DelegatedService.CLOUDTRAIL: "audit",
         }
         text = render(config)
-        assert "- OU **Workloads** — SCPs: `protect-monitoring`" in text
+        assert "- OU **Workloads** (created by the management stack) — SCPs: `protect-monitoring`" in text
         assert "account `shop-dev` (555555555555, workload) — SCPs: `protect-audit-logging`" in text
         assert "| `protect-audit-logging` |" in text and "| OU Security, account shop-dev |" in text
 
