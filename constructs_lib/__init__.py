@@ -44,6 +44,7 @@ from constructs_lib.config_recorder import (
     RecordingFrequencyOverride,
     SnapshotDeliveryFrequency,
 )
+from constructs_lib.config_rule_tags import ConfigRuleTags
 from constructs_lib.config_rules import (
     CURATED_RULES,
     ConfigRules,
@@ -107,6 +108,7 @@ __all__ = [
     "RETENTION_DAYS",
     "AccountSpec",
     "AuditTrail",
+    "ConfigRuleTags",
     "DataEventSelection",
     "DelegatedService",
     "InsightType",

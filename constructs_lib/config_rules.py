@@ -21,6 +21,7 @@ from constructs import Construct, IDependable
 
 from constructs_lib._errors import Problems
 from constructs_lib.config_recorder import RESOURCE_TYPE_PATTERN, ConfigRecorder
+from constructs_lib.config_rule_tags import ConfigRuleTags
 
 RULE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 IDENTIFIER_PATTERN = re.compile(r"^[A-Z0-9_]{3,128}$")
@@ -351,6 +352,7 @@ class ConfigRules(Construct):
         custom_rules: Sequence[CustomManagedRule] = (),
         conformance_packs: Sequence[ConformancePack] = (),
         notification_topic: sns.ITopic | None = None,
+        protection_tag: tuple[str, str] | None = None,
     ) -> None:
         """
         :param recorder: the recorder the rules wait for. Default: none (the account already
@@ -369,6 +371,9 @@ class ConfigRules(Construct):
         :param notification_topic: receives an EventBridge event whenever a rule result turns
             NON_COMPLIANT (a KMS-encrypted topic's key must admit ``events.amazonaws.com``).
             Default: no alert.
+        :param protection_tag: ``(key, value)`` put on every rule created here (``ConfigRuleTags``),
+            so an SCP built with ``MonitoringResources(config_rule_tag=...)`` protects these rules
+            and no others. Default: rules untagged.
         """
         super().__init__(scope, construct_id)
         parameter_overrides = dict(parameter_overrides or {})
@@ -463,6 +468,11 @@ class ConfigRules(Construct):
             for dependable in dependables:
                 resource.node.add_dependency(dependable)
             self.conformance_packs[pack.name] = resource
+
+        #: The custom resource tagging the rules, with ``protection_tag``.
+        self.rule_tags: ConfigRuleTags | None = None
+        if protection_tag is not None and self.rules:
+            self.rule_tags = ConfigRuleTags(self, "RuleTags", rules=self.rules.values(), tag=protection_tag)
 
         self.alert_rule: events.Rule | None = None
         if notification_topic is not None:

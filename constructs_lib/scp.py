@@ -130,18 +130,28 @@ CLOUDTRAIL_ACTIONS = (
     "cloudtrail:StopLogging",
     "cloudtrail:UpdateTrail",
 )
-CONFIG_ACTIONS = (
+#: The account's one recorder, delivery channel, retention and aggregation authorizations.
+CONFIG_RECORDING_ACTIONS = (
     "config:DeleteAggregationAuthorization",
-    "config:DeleteConfigRule",
     "config:DeleteConfigurationRecorder",
     "config:DeleteDeliveryChannel",
-    "config:DeleteEvaluationResults",
     "config:DeleteRetentionConfiguration",
     "config:PutConfigurationRecorder",
     "config:PutDeliveryChannel",
     "config:PutRetentionConfiguration",
     "config:StopConfigurationRecorder",
 )
+#: Changes to a Config rule (all accept ``aws:ResourceTag``); tagging is included so the tag that
+#: protects a rule cannot be changed or removed.
+CONFIG_RULE_ACTIONS = (
+    "config:DeleteConfigRule",
+    "config:DeleteEvaluationResults",
+    "config:PutConfigRule",
+    "config:TagResource",
+    "config:UntagResource",
+)
+#: Everything ``protect_config`` denies when the rules carry no protection tag.
+CONFIG_ACTIONS = tuple(sorted((*CONFIG_RECORDING_ACTIONS, "config:DeleteConfigRule", "config:DeleteEvaluationResults")))
 LOG_GROUP_ACTIONS = (
     "logs:DeleteLogGroup",
     "logs:DeleteMetricFilter",
@@ -217,8 +227,12 @@ class MonitoringResources:
     :param role_names: IAM roles of the baseline (changes denied, reads allowed). Default: none.
     :param bucket_names: log archive buckets. Default: none.
     :param protect_config: deny stopping or deleting the AWS Config recorder, delivery channel,
-        retention, aggregation authorizations and rules. Config rule ARNs carry generated ids and
-        the recorder is one per region, so these cover the whole account. Default: True.
+        retention, aggregation authorizations and rules. The recorder is one per region, so these
+        cover the whole account; so do the rules unless ``config_rule_tag`` narrows them. Default: True.
+    :param config_rule_tag: ``(key, value)`` of the tag on the baseline's Config rules (see
+        ``ConfigRuleTags``): only rules carrying it are protected (changes, deletion, re-tagging),
+        so teams keep managing their own rules. Config rule ARNs carry generated ids, so a tag is
+        the narrowest thing AWS supports. Default: None (every rule of the account is protected).
     :param flow_log_tag: ``(key, value)`` of the tag on the baseline's flow logs; deleting tagged flow
         logs is denied. Default: None (flow logs not protected).
     """
@@ -231,6 +245,7 @@ class MonitoringResources:
     role_names: Sequence[str] = ()
     bucket_names: Sequence[str] = ()
     protect_config: bool = True
+    config_rule_tag: tuple[str, str] | None = None
     flow_log_tag: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
@@ -265,11 +280,13 @@ class MonitoringResources:
                 isinstance(role, str) and bool(_ROLE_NAME.match(role)),
                 f"role_names: {role!r} is not a role name (1-64 of letters, digits, '+=,.@_-', wildcards)",
             )
-        if self.flow_log_tag is not None:
-            problems.check(
-                len(self.flow_log_tag) == 2 and all(isinstance(p, str) and p for p in self.flow_log_tag),
-                f"flow_log_tag: expected (key, value), got {self.flow_log_tag!r}",
-            )
+        for field_name in ("flow_log_tag", "config_rule_tag"):
+            tag = getattr(self, field_name)
+            if tag is not None:
+                problems.check(
+                    len(tag) == 2 and all(isinstance(p, str) and p for p in tag),
+                    f"{field_name}: expected (key, value), got {tag!r}",
+                )
         problems.raise_if_any()
 
 
@@ -307,8 +324,13 @@ def protect_audit_logging_policy(
             CLOUDTRAIL_ACTIONS,
             [f"{arn}:cloudtrail:*:*:trail/{name}" for name in resources.trail_names],
         )
-    if resources.protect_config:
+    if resources.protect_config and resources.config_rule_tag is None:
         deny("ProtectConfig", CONFIG_ACTIONS, "*")
+    elif resources.protect_config:
+        assert resources.config_rule_tag is not None
+        deny("ProtectConfig", CONFIG_RECORDING_ACTIONS, "*")
+        key, value = resources.config_rule_tag
+        deny("ProtectConfigRules", CONFIG_RULE_ACTIONS, "*", StringEquals={f"aws:ResourceTag/{key}": value})
     if resources.bucket_names:
         deny("ProtectLogArchiveBuckets", BUCKET_ACTIONS, [f"{arn}:s3:::{name}" for name in resources.bucket_names])
     return deny.policy("protect_audit_logging_policy", "trail_names, bucket_names or protect_config")

@@ -60,7 +60,17 @@ _FLOW_LOGS = ("AWS::EC2::FlowLog", "AWS::Logs::LogGroup", "AWS::Logs::QueryDefin
 
 #: Deployment -> every resource type its template may hold (whatever the config switches on).
 RESOURCE_TYPES: dict[str, frozenset[str]] = {
-    "stackset": frozenset((*_CONFIG_AND_ALERTS, *_FORWARDING_AND_OAM, *_AGENT, *_FLOW_LOGS)),
+    "stackset": frozenset(
+        (
+            *_CONFIG_AND_ALERTS,
+            *_FORWARDING_AND_OAM,
+            *_AGENT,
+            *_FLOW_LOGS,
+            # ConfigRuleTags: the function that tags the baseline's rules, and its custom resource.
+            "AWS::Lambda::Function",
+            "Custom::ConfigRuleTags",
+        )
+    ),
     "log-archive": frozenset(("AWS::KMS::Alias", "AWS::KMS::Key", "AWS::S3::Bucket", "AWS::S3::BucketPolicy")),
     "audit": frozenset(
         (
@@ -290,6 +300,9 @@ def _ou_path(config: BaselineConfig, account: Account) -> list[str]:
 @cache
 def handler_actions(resource_type: str) -> tuple[str, ...]:
     """IAM actions CloudFormation's create, update and delete handlers of ``resource_type`` call."""
+    if resource_type.startswith("Custom::") or resource_type == "AWS::CloudFormation::CustomResource":
+        # CloudFormation invokes the custom resource's function with the deployer's credentials.
+        return ("lambda:InvokeFunction",)
     schema = _schema(resource_type)
     handlers = schema.get("handlers", {})
     actions: list[str] = []

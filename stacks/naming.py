@@ -50,6 +50,11 @@ class Names:
     def log_archive_key_alias_arn(self, partition: str) -> str:
         return f"arn:{partition}:kms:{self.home_region}:{self.archive_account}:{self.log_archive_key_alias}"
 
+    @property
+    def baseline_tag(self) -> tuple[str, str]:
+        """The tag on the baseline's AWS Config rules in member accounts, which the SCPs protect."""
+        return ("monitoring-baseline", self.prefix)
+
     def stack_name(self, role: str) -> str:
         return f"{self.prefix}-{role}"
 

@@ -40,6 +40,8 @@ def monitoring_resources(config: BaselineConfig) -> scp.MonitoringResources:
         key_aliases=[f"alias/{prefix}/*"],
         role_names=[config.cloudtrail.cloudwatch_logs_role_name, f"{prefix}-*"],
         bucket_names=[names.cloudtrail_bucket, names.access_logs_bucket],
+        # The StackSet tags the baseline's rules in member accounts; teams keep their own rules.
+        config_rule_tag=names.baseline_tag,
         flow_log_tag=(tag.key, tag.value) if tag is not None else None,
     )
 

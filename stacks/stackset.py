@@ -42,7 +42,10 @@ class WorkloadBaselineTemplate(stacksets.StackSetStack):
                 if config.aws_config.existing_recorder_name is None
                 else None
             )
-            self.recorder = add_config_baseline(self, config, bucket=bucket, home_region_condition=self.home_region)
+            # Member accounts are bound by the SCPs, which protect the baseline's rules by this tag.
+            self.recorder = add_config_baseline(
+                self, config, bucket=bucket, home_region_condition=self.home_region, protection_tag=names.baseline_tag
+            )
         add_workload_observability(self, config, home_region_condition=self.home_region)
         self.agent = add_agent(self, config)
         # Flow logs of the VPCs listed per account (home region): each gated to its own account.

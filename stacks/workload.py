@@ -31,12 +31,14 @@ def add_config_baseline(
     *,
     bucket: s3.IBucket | None,
     home_region_condition: cdk.CfnCondition | None = None,
+    protection_tag: tuple[str, str] | None = None,
 ) -> ConfigRecorder:
     """Recorder, rules and the NON_COMPLIANT alert topic of ``scope``'s account and region.
 
     :param home_region_condition: for the region- and account-agnostic StackSet template: what
         belongs to the home region only (global IAM types, account-wide rules) is gated by this
         condition instead of being decided at synth.
+    :param protection_tag: tag the rules with it, so the SCPs protect them (member accounts).
     """
     stack = cdk.Stack.of(scope)
     names = Names(config)
@@ -113,6 +115,7 @@ def add_config_baseline(
         recorder=recorder,
         notification_topic=topic,
         home_region_condition=home_region_condition,
+        protection_tag=protection_tag,
         **config_rules_options(config, home_region=home),
     )
     return recorder

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import ClassVar
 
 import pytest
 
@@ -86,6 +87,48 @@ PROTECTED = [
 ]
 
 
+TAGGED = scp.MonitoringResources(trail_names=[TRAIL], config_rule_tag=("monitoring-baseline", "acme"))
+TAGGED_AUDIT = scp.protect_audit_logging_policy(resources=TAGGED, exempt_role_names=EXEMPT)
+
+
+class TestConfigRulesByTag:
+    """With the baseline's rules tagged, teams keep managing their own rules; the baseline's stay protected."""
+
+    RULE = arn("config", "config-rule/config-rule-ab12cd")
+    BASELINE: ClassVar[dict[str, str]] = {"aws:ResourceTag/monitoring-baseline": "acme"}
+
+    def decide(self, action: str, *, principal: str = WORKLOAD_ROLE, **context):
+        request = Request(
+            action=action, resource=self.RULE, principal_arn=principal, region="eu-west-1", context=context
+        )
+        return evaluate([FULL_AWS_ACCESS, TAGGED_AUDIT], request)
+
+    @pytest.mark.parametrize("action", scp.CONFIG_RULE_ACTIONS)
+    def test_baseline_rule_is_protected(self, action):
+        assert self.decide(action, **self.BASELINE).denied
+
+    @pytest.mark.parametrize("action", scp.CONFIG_RULE_ACTIONS)
+    def test_team_rule_stays_manageable(self, action):
+        assert self.decide(action).allowed
+        assert self.decide(action, **{"aws:ResourceTag/monitoring-baseline": "other"}).allowed
+
+    def test_the_deployer_may_change_the_baseline_rules(self):
+        assert self.decide("config:PutConfigRule", principal=ADMIN_ROLE, **self.BASELINE).allowed
+
+    def test_the_recorder_stays_protected_account_wide(self):
+        assert evaluate(
+            [FULL_AWS_ACCESS, TAGGED_AUDIT],
+            Request(action="config:StopConfigurationRecorder", principal_arn=WORKLOAD_ROLE, region="eu-west-1"),
+        ).denied
+
+    def test_first_tagging_of_an_untagged_rule_passes_and_retagging_does_not(self):
+        """ConfigRuleTags' function is no deployer: it may tag a rule once (the rule has no tag yet),
+        which is why it reads the tags first and leaves tagged rules alone."""
+        tagger = f"arn:aws:iam::{MEMBER}:role/acme-stackset-RuleTagsRole-ABC"
+        assert self.decide("config:TagResource", principal=tagger).allowed
+        assert self.decide("config:TagResource", principal=tagger, **self.BASELINE).denied
+
+
 class TestProtection:
     @pytest.mark.parametrize(("name", "request_", "other"), PROTECTED, ids=[p[0] for p in PROTECTED])
     def test_workload_role_is_denied(self, name, request_, other):
@@ -121,6 +164,11 @@ class TestProtection:
         flow_log = arn("ec2", "vpc-flow-log/fl-123")
         assert decide("ec2:DeleteFlowLogs", flow_log, **{"aws:ResourceTag/acme:baseline": "flow-logs"}).denied
         assert decide("ec2:DeleteFlowLogs", flow_log).allowed
+
+    def test_without_a_rule_tag_every_config_rule_is_protected(self):
+        rule = arn("config", "config-rule/config-rule-team01")
+        assert decide("config:DeleteConfigRule", rule).denied
+        assert "ProtectConfigRules" not in str(AUDIT)
 
     def test_reading_the_protected_resources_stays_allowed(self):
         assert decide("cloudtrail:GetTrailStatus", arn("cloudtrail", f"trail/{TRAIL}")).allowed
