@@ -74,6 +74,20 @@ from constructs_lib.event_routing import (
     routes_by_severity,
 )
 from constructs_lib.filter_pattern import FilterPattern, FilterPatternError, matches
+from constructs_lib.health import (
+    CONFIG_FAILURE_METRICS,
+    DELIVERY_LATENCY_QUERY,
+    ApiCanary,
+    CanaryMonitor,
+    ConfigHealthAlarm,
+    HealthQueries,
+    LogGroupHeartbeat,
+    NotificationHealthAlarms,
+    baseline_health_widgets,
+    canary_filter_pattern,
+    health_alarm_state_changes,
+    silent_sources_query,
+)
 from constructs_lib.insights_aspects import (
     DEFAULT_LAMBDA_INSIGHTS_VERSION,
     CloudWatchObservabilityAddon,
@@ -214,4 +228,20 @@ __all__ += [
     "central_bus_arn",
     "event_patterns",
     "routes_by_severity",
+]
+
+# The baseline watches itself (issue 12)
+__all__ += [
+    "CONFIG_FAILURE_METRICS",
+    "DELIVERY_LATENCY_QUERY",
+    "ApiCanary",
+    "CanaryMonitor",
+    "ConfigHealthAlarm",
+    "HealthQueries",
+    "LogGroupHeartbeat",
+    "NotificationHealthAlarms",
+    "baseline_health_widgets",
+    "canary_filter_pattern",
+    "health_alarm_state_changes",
+    "silent_sources_query",
 ]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib import (
@@ -17,6 +18,7 @@ from constructs_lib import (
 )
 from stacks.config import AccountRole, BaselineConfig
 from stacks.example_workload import ExampleWorkloadStack
+from stacks.health import add_central_health, add_health_dashboard_row, health_route
 from stacks.log_archive import LogArchiveStack
 from stacks.management import ManagementStack
 from stacks.naming import Names
@@ -141,11 +143,15 @@ def _add_central_observability(
         (s.security_alarms for s in stacks.values() if getattr(s, "security_alarms", None) is not None), None
     )
     routes: list[NotificationRoute] = []
+    topics: dict[Severity, sns.ITopic] = {}
+    # The trail's health alarms already watch the security alarms' topics; other topics are watched here.
+    watch_topics = False
     if config.observability.central_bus:
         if security is not None and cdk.Stack.of(security) is audit:
-            topics = security.topics
+            topics = dict(security.topics)
         else:
-            topics = NotificationTopics(audit, "NotificationTopics", emails=severity_emails(config)).topics
+            topics = dict(NotificationTopics(audit, "NotificationTopics", emails=severity_emails(config)).topics)
+            watch_topics = True
         # Config NON_COMPLIANT results go to the topic of aws_config.alert_severity.
         routes = routes_by_severity(
             critical=topics[Severity.CRITICAL],
@@ -153,8 +159,24 @@ def _add_central_observability(
             medium=topics[Severity.MEDIUM],
             config_compliance=topics[Severity(config.aws_config.alert_severity)] if config.aws_config.enabled else None,
         )
+        # Forwarded health alarm state changes of every account and region (stacks/health.py).
+        routes += health_route(config, topics)
     alarms, metrics = _security_alarms_seen_from(audit, security)
-    add_audit_observability(audit, config, notification_routes=routes, alarms=alarms, detection_metrics=metrics)
+    created = add_audit_observability(
+        audit, config, notification_routes=routes, alarms=alarms, detection_metrics=metrics
+    )
+    central_alarms = add_central_health(
+        audit, config, routing=created.routing, topics=topics, watch_topics=watch_topics
+    )
+    if created.dashboard is not None:
+        trail_stack = next((s for s in stacks.values() if getattr(s, "trail_health", None) is not None), None)
+        add_health_dashboard_row(
+            created.dashboard,
+            config,
+            trail_stack=trail_stack,
+            trail_health=getattr(trail_stack, "trail_health", None),
+            central_alarms=central_alarms,
+        )
 
 
 def _security_alarms_seen_from(

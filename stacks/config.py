@@ -739,6 +739,35 @@ class StackSetSettings(Model):
     )
 
 
+class HealthSettings(Model):
+    """The baseline watches itself: trail heartbeat, canaries, delivery latency, Config and notification health."""
+
+    enabled: bool = Field(default=True, description="health alarms, canaries, queries and the dashboard row")
+    severity: Literal["critical", "high", "medium", "low"] = Field(
+        default="high", description="notification topic of the health alarms"
+    )
+    heartbeat_minutes: int = Field(
+        default=30, ge=5, le=1440, description="ALARM when the trail log group receives nothing for this long"
+    )
+    canary: bool = Field(default=True, description="a scheduled ssm:PutParameter in every account and governed region")
+    canary_rate_minutes: Literal[5, 10, 15, 20, 30] = Field(default=10, description="how often each canary calls")
+    canary_parameter_name: str | None = Field(
+        default=None, description="SSM parameter the canaries write; default /<prefix>/baseline/canary"
+    )
+    expected_canary_sources: int | None = Field(
+        default=None,
+        ge=1,
+        description="account-regions running the canary; default: the config's accounts (of the target OUs) x regions",
+    )
+
+    @field_validator("canary_parameter_name")
+    @classmethod
+    def _parameter(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,14}$", value):
+            raise ValueError("is not an SSM parameter path like '/acme/baseline/canary'")
+        return value
+
+
 class BaselineConfig(Model):
     """The whole config file."""
 
@@ -761,6 +790,7 @@ class BaselineConfig(Model):
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     stacksets: StackSetSettings = Field(default_factory=StackSetSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
 
     @property
     def single_account(self) -> bool:
@@ -867,6 +897,7 @@ def _semantic_problems(config: BaselineConfig) -> list[str]:
     problems.extend(_telemetry_problems(config))
     problems.extend(_stackset_problems(config))
     problems.extend(_observability_problems(config))
+    problems.extend(_health_problems(config))
     problems.extend(_scp_problems(config, check_documents=not problems))
     return problems
 
@@ -1047,6 +1078,20 @@ def _observability_problems(config: BaselineConfig) -> list[str]:
     if settings.custom_queries and not settings.queries:
         problems.append("observability.custom_queries: given, but observability.queries is false; set it true")
     return problems
+
+
+def _health_problems(config: BaselineConfig) -> list[str]:
+    health = config.health
+    if not (health.enabled and health.canary):
+        return []
+    events = config.cloudtrail.management_events
+    if events in ("read-only", "none"):
+        return [
+            f"health.canary: the canary's ssm:PutParameter is a write management event, but "
+            f"cloudtrail.management_events is {events!r}, so the trail would never record it; "
+            "record 'all' or 'write-only' management events, or set health.canary false"
+        ]
+    return []
 
 
 def _stackset_problems(config: BaselineConfig) -> list[str]:

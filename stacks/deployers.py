@@ -66,6 +66,9 @@ RESOURCE_TYPES: dict[str, frozenset[str]] = {
             *_FORWARDING_AND_OAM,
             *_AGENT,
             *_FLOW_LOGS,
+            # Baseline health: the canary schedule and the per-account health alarms.
+            "AWS::CloudWatch::Alarm",
+            "AWS::Scheduler::Schedule",
             # ConfigRuleTags: the function that tags the baseline's rules, and its custom resource.
             "AWS::Lambda::Function",
             "Custom::ConfigRuleTags",
@@ -74,6 +77,7 @@ RESOURCE_TYPES: dict[str, frozenset[str]] = {
     "log-archive": frozenset(("AWS::KMS::Alias", "AWS::KMS::Key", "AWS::S3::Bucket", "AWS::S3::BucketPolicy")),
     "audit": frozenset(
         (
+            "AWS::CloudWatch::Alarm",
             "AWS::CloudWatch::Dashboard",
             "AWS::Config::ConfigurationAggregator",
             "AWS::Events::Archive",

@@ -13,6 +13,7 @@ from constructs import Construct
 from constructs_lib import AuditTrail, Organization
 from constructs_lib.security_alarms import SecurityAlarms
 from stacks.config import BaselineConfig
+from stacks.health import add_trail_health, alert_topics
 from stacks.naming import Names
 from stacks.observability import add_trail_queries
 from stacks.org_settings import organization_options
@@ -67,6 +68,10 @@ class ManagementStack(cdk.Stack):
                 self, "SecurityAlarms", log_group=self.trail.log_group, **security_alarm_options(config)
             )
         add_trail_queries(self, config, self.trail.log_group)
+        # The trail watches itself: heartbeat, canaries of every account-region, delivery latency.
+        self.trail_health = add_trail_health(
+            self, config, log_group=self.trail.log_group, topics=alert_topics(self, config, self.security_alarms)
+        )
         # AWS Config, forwarding and OAM links in every other account and governed region, now
         # and as accounts join.
         self.workload_baseline: WorkloadBaselineStackSet | None = None

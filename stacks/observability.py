@@ -30,7 +30,10 @@ from constructs_lib import (
     central_bus_arn,
     retention_from_days,
 )
+from constructs_lib.event_patterns import default_security_patterns
+from constructs_lib.health import health_alarm_state_changes
 from stacks.config import AccountRole, BaselineConfig
+from stacks.health import forwarded_alarm_prefix, wants_health
 
 
 @dataclass
@@ -137,7 +140,7 @@ def add_audit_observability(
 
 def add_workload_observability(
     stack: cdk.Stack, config: BaselineConfig, *, home_region_condition: cdk.CfnCondition | None = None
-) -> None:
+) -> EventForwarding | None:
     """Forwarding rules to the central bus and (with ``oam_sink_arn``) the OAM link, in ``stack``.
 
     Call it once per account and region (the baseline stacks and the StackSet template), or events
@@ -150,21 +153,29 @@ def add_workload_observability(
     settings = config.observability
     central = central_account_id(config)
     if central is None:
-        return
+        return None
+    forwarding: EventForwarding | None = None
     if settings.central_bus and settings.forwarding:
-        EventForwarding(
+        # Health alarm state changes travel with the security events (stacks/health.py).
+        health = (
+            [health_alarm_state_changes(alarm_name_prefix=forwarded_alarm_prefix(config))]
+            if wants_health(config)
+            else []
+        )
+        forwarding = EventForwarding(
             stack,
             "ForwardSecurityEvents",
             central_bus_arn=central_bus_arn(
                 stack, bus_name=settings.bus_name, account=central, region=config.home_region
             ),
+            patterns=[*default_security_patterns(), *health],
         )
     if config.single_account or not settings.oam or not settings.oam_sink_arn:
-        return
+        return forwarding
     if home_region_condition is None:
         if stack.account != central and stack.region == config.home_region:
             ObservabilityLink(stack, "ObservabilityLink", sink_arn=settings.oam_sink_arn)
-        return
+        return forwarding
     # The sink's own account links to nothing; every other account links in the sink's region.
     linked = cdk.CfnCondition(
         stack,
@@ -177,6 +188,7 @@ def add_workload_observability(
     for child in link.node.find_all():
         if isinstance(child, cdk.CfnResource):
             child.cfn_options.condition = linked
+    return forwarding
 
 
 def add_trail_queries(stack: cdk.Stack, config: BaselineConfig, trail_log_group: logs.ILogGroup) -> None:

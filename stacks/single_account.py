@@ -18,6 +18,7 @@ from constructs_lib import (
 )
 from constructs_lib.security_alarms import SecurityAlarms
 from stacks.config import BaselineConfig
+from stacks.health import add_account_health, add_trail_health, alert_topics
 from stacks.naming import Names
 from stacks.observability import add_trail_queries, add_workload_observability
 from stacks.settings import (
@@ -93,7 +94,11 @@ class SingleAccountStack(cdk.Stack):
                 self, "SecurityAlarms", log_group=self.trail.log_group, **security_alarm_options(config)
             )
         add_trail_queries(self, config, self.trail.log_group)
-        add_workload_observability(self, config)
+        forwarding = add_workload_observability(self, config)
+        add_account_health(self, config, forwarding=forwarding)
+        self.trail_health = add_trail_health(
+            self, config, log_group=self.trail.log_group, topics=alert_topics(self, config, self.security_alarms)
+        )
         cdk.CfnOutput(self, "TrailArn", value=self.trail.trail_arn)
         cdk.CfnOutput(self, "TrailBucketName", value=self.trail.bucket.bucket_name)
         cdk.CfnOutput(self, "TrailLogGroupName", value=self.trail.log_group.log_group_name)

@@ -16,6 +16,7 @@ from constructs import Construct
 
 from constructs_lib import ConfigRecorder, Organization
 from stacks.config import AccountRole, BaselineConfig
+from stacks.health import add_account_health
 from stacks.naming import Names
 from stacks.observability import add_workload_observability
 from stacks.telemetry import add_agent, add_flow_logs
@@ -46,7 +47,8 @@ class WorkloadBaselineTemplate(stacksets.StackSetStack):
             self.recorder = add_config_baseline(
                 self, config, bucket=bucket, home_region_condition=self.home_region, protection_tag=names.baseline_tag
             )
-        add_workload_observability(self, config, home_region_condition=self.home_region)
+        forwarding = add_workload_observability(self, config, home_region_condition=self.home_region)
+        add_account_health(self, config, forwarding=forwarding)
         self.agent = add_agent(self, config)
         # Flow logs of the VPCs listed per account (home region): each gated to its own account.
         for account in config.accounts:

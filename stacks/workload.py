@@ -19,6 +19,7 @@ from constructs import Construct
 
 from constructs_lib import ConfigRecorder, ConfigRules, _nag, policies
 from stacks.config import Account, AccountRole, BaselineConfig
+from stacks.health import add_account_health, wants_canary
 from stacks.naming import Names
 from stacks.observability import add_workload_observability, forwards_to_central_bus, wants_workload_observability
 from stacks.settings import config_recorder_options, config_rules_options
@@ -146,7 +147,8 @@ class WorkloadBaselineStack(cdk.Stack):
         if config.aws_config.enabled:
             self.recorder = add_config_baseline(self, config, bucket=bucket)
             cdk.CfnOutput(self, "ConfigRecorderName", value=self.recorder.recorder_name)
-        add_workload_observability(self, config)
+        forwarding = add_workload_observability(self, config)
+        add_account_health(self, config, forwarding=forwarding)
         # The agent in every governed region; flow logs for the listed VPCs, which are in the home region.
         self.agent = add_agent(self, config)
         if self.region == config.home_region:
@@ -162,6 +164,7 @@ def wants_workload_baseline(config: BaselineConfig) -> bool:
         or wants_workload_observability(config)
         or telemetry.cloudwatch_agent.enabled
         or any(telemetry.flow_logs.vpc_ids.values())
+        or wants_canary(config)
     )
 
 

@@ -106,7 +106,8 @@ class TestOrganization:
         template = synthesized["example"].template_json(stack)
         rules = [r for r in resources(template, "AWS::Events::Rule") if "EventBusName" not in r["Properties"]]
         forwarding = [r for r in rules if "event-bus/security-events" in json.dumps(r["Properties"].get("Targets"))]
-        assert len(forwarding) == 7
+        # The seven security patterns, plus the health alarms' state changes (stacks/health.py).
+        assert len(forwarding) == 8
         for rule in forwarding:
             (target,) = rule["Properties"]["Targets"]
             assert target["Arn"] == f"arn:aws:events:eu-west-1:{AUDIT}:event-bus/security-events"
@@ -118,7 +119,7 @@ class TestOrganization:
             for r in resources(template, "AWS::Events::Rule")
             if "event-bus/security-events" in json.dumps(r["Properties"])
         ]
-        assert len(forwarding) == 7
+        assert len(forwarding) == 8  # seven security patterns + health alarm state changes
 
     @pytest.mark.parametrize("stack", ["acme-log-archive", "acme-management", "acme-audit"])
     def test_the_role_stacks_do_not_forward_a_second_time(self, synthesized, stack):
@@ -127,7 +128,11 @@ class TestOrganization:
 
     def test_management_saves_the_trail_queries(self, synthesized):
         template = synthesized["example"].template_json("acme-management")
-        queries = resources(template, "AWS::Logs::QueryDefinition")
+        queries = [
+            q
+            for q in resources(template, "AWS::Logs::QueryDefinition")
+            if not q["Properties"]["Name"].startswith("Baseline/Health/")  # stacks/health.py
+        ]
         assert len(queries) == 5
         for query in queries:
             assert query["Properties"]["Name"].startswith("Baseline/CloudTrail/")
@@ -166,7 +171,7 @@ class TestOrganization:
         stack = cdk.Stack(app, "ShopProdEuWest1", env=cdk.Environment(account="444444444444", region="eu-west-1"))
         add_workload_observability(stack, config)
         template = Template.from_stack(stack)
-        template.resource_count_is("AWS::Events::Rule", 7)
+        template.resource_count_is("AWS::Events::Rule", 8)  # 7 security patterns + health alarm state changes
         template.has_resource_properties(
             "AWS::Events::Rule",
             {
@@ -221,7 +226,7 @@ class TestOrganization:
         template.has_resource_properties(
             "AWS::Logs::QueryDefinition", {"Name": "Baseline/Custom/Deletes", "LogGroupNames": ["/custom/a"]}
         )
-        template.resource_count_is("AWS::Logs::QueryDefinition", 7)
+        template.resource_count_is("AWS::Logs::QueryDefinition", 7 + 2)  # + Baseline/Health queries
 
 
 class TestSingleAccount:
@@ -235,10 +240,10 @@ class TestSingleAccount:
             for r in resources(template, "AWS::Events::Rule")
             if "event-bus/security-events" in json.dumps(r["Properties"])
         ]
-        assert len(forwarding) == 7
+        assert len(forwarding) == 8  # seven security patterns + health alarm state changes
         assert resources(template, "AWS::Oam::Sink") == []
         assert len(resources(template, "AWS::CloudWatch::Dashboard")) == 1
-        assert len(resources(template, "AWS::Logs::QueryDefinition")) == 5
+        assert len(resources(template, "AWS::Logs::QueryDefinition")) == 5 + 2  # trail + health queries
 
 
 class TestConfig:
@@ -304,7 +309,7 @@ class TestNotificationsAndDashboardWiring:
             if r["Type"] == "AWS::Events::Rule"
             and any(_ref(t["Arn"]) in topics for t in r["Properties"].get("Targets", []))
         ]
-        assert len(routed) == 8  # critical 3, high 3, medium 2 patterns
+        assert len(routed) == 9  # critical 3, high 3, medium 2 patterns, baseline health 1
         subscriptions = {r["Properties"]["Endpoint"] for r in audit.values() if r["Type"] == "AWS::SNS::Subscription"}
         assert subscriptions == {"security-oncall@acme.example", "security@acme.example", "platform@acme.example"}
 
@@ -326,5 +331,5 @@ class TestNotificationsAndDashboardWiring:
             if r["Type"] == "AWS::Events::Rule"
             and any(_ref(t["Arn"]) in alarm_topics for t in r["Properties"].get("Targets", []))
         ]
-        assert len(routed) == 8
+        assert len(routed) == 9  # with the baseline health route
         assert not [k for k in template if k.startswith("NotificationTopics")]

@@ -145,7 +145,11 @@ class TestSingleAccountStack:
     def test_agent_parameter_role_and_associations(self, wired):
         template = wired.template_json("solo-single-account")
         resources = template["Resources"].values()
-        parameters = [r["Properties"] for r in resources if r["Type"] == "AWS::SSM::Parameter"]
+        parameters = [
+            r["Properties"]
+            for r in resources
+            if r["Type"] == "AWS::SSM::Parameter" and r["Properties"]["Name"] != "/solo/baseline/canary"
+        ]
         assert [p["Name"] for p in parameters] == ["AmazonCloudWatch-solo-linux"]
         document = json.loads(parameters[0]["Value"])
         assert document["logs"]["logs_collected"]["files"]["collect_list"][0]["log_group_name"] == (

@@ -1,0 +1,861 @@
+"""The baseline watches itself: heartbeat, end-to-end canary, delivery latency, AWS Config and
+notification-path health.
+
+Detection alarms treat missing data as "nothing happened", which is right for detections and wrong
+for the pipeline behind them: a trail that stopped delivering, a recorder that stopped recording or
+a topic that cannot deliver looks exactly like a quiet week. The constructs here make the pipeline
+prove it is alive:
+
+- ``LogGroupHeartbeat``: an alarm when a log group receives nothing for a window (missing data
+  breaches), on any log group.
+- ``ApiCanary``: a scheduled, harmless API call that CloudTrail records (EventBridge Scheduler's
+  universal target, no Lambda), in one account and region; roll it out everywhere (StackSet).
+- ``CanaryMonitor``: a metric filter counting canary events on the central trail log group and one
+  alarm when fewer arrive than the account-regions should send; one alarm, however many accounts.
+- ``HealthQueries``: saved Logs Insights queries naming the silent account-regions and measuring
+  CloudTrail-to-CloudWatch-Logs delivery latency per account and region (p50, p95, max).
+- ``ConfigHealthAlarm``: AWS Config's recording and delivery failure metrics (``AWS/Config``).
+- ``NotificationHealthAlarms``: failed SNS deliveries, failed rule invocations and messages waiting
+  in dead-letter queues.
+- ``baseline_health_widgets``: the "Baseline health" dashboard row.
+
+Example::
+
+    from constructs_lib import ApiCanary, CanaryMonitor, HealthQueries, LogGroupHeartbeat
+
+    canary = ApiCanary(stack, "Canary", parameter_name="/acme/baseline/canary")
+    LogGroupHeartbeat(stack, "Heartbeat", log_group=trail.log_group, alarm_name="acme-health-trail-heartbeat")
+    CanaryMonitor(
+        stack,
+        "Canaries",
+        log_group=trail.log_group,
+        parameter_name="/acme/baseline/canary",
+        expected_sources=12,  # account-regions that run the canary
+        alarm_name="acme-health-canaries",
+    )
+    HealthQueries(stack, "HealthQueries", log_group=trail.log_group, canary_parameter_name="/acme/baseline/canary")
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from constructs_lib._errors import Problems
+from constructs_lib.event_patterns import SecurityEventPattern
+
+#: Namespace of the canary count metric.
+DEFAULT_HEALTH_NAMESPACE = "BaselineHealth"
+#: Metric the canary filter publishes.
+CANARY_METRIC_NAME = "CanaryEvents"
+
+_PARAMETER_NAME = re.compile(r"^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,14}$")
+_ALARM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
+_NAMESPACE = re.compile(r"^[A-Za-z0-9._/#:-]{1,255}$")
+#: CloudWatch metric math: at most 10 metrics in one alarm.
+_MAX_ALARM_METRICS = 10
+
+#: AWS Config failure metrics (namespace ``AWS/Config``, no dimension: one series per account and
+#: region), each with what it means. Names as AWS Config publishes them ("Viewing the AWS Config
+#: dashboard", metrics section).
+CONFIG_FAILURE_METRICS: dict[str, str] = {
+    "ConfigurationRecorderInsufficientPermissionsFailure": (
+        "the recorder's role may not describe resources: nothing of that type is recorded"
+    ),
+    "ConfigHistoryExportFailed": "configuration history could not be delivered to the S3 bucket",
+    "ConfigSnapshotExportFailed": "a configuration snapshot could not be delivered to the S3 bucket",
+    "ChangeNotificationsDeliveryFailed": "configuration change notifications could not be sent to the SNS topic",
+}
+
+
+def canary_filter_pattern(parameter_name: str) -> str:
+    """The CloudWatch Logs filter pattern that matches the canary's CloudTrail event and no other:
+    a successful ``ssm:PutParameter`` of exactly ``parameter_name``. A failed call (denied by an
+    SCP, a broken role) carries ``errorCode`` and does not count: the canary is then missing, which
+    is what the alarm should say."""
+    return (
+        '{ ($.eventSource = "ssm.amazonaws.com") && ($.eventName = "PutParameter") && '
+        f'($.requestParameters.name = "{parameter_name}") && ($.errorCode NOT EXISTS) }}'
+    )
+
+
+def silent_sources_query(parameter_name: str) -> str:
+    """Logs Insights over the trail log group: each account-region's canary count and last canary,
+    oldest first (the silent ones on top)."""
+    return (
+        f'filter eventSource = "ssm.amazonaws.com" and eventName = "PutParameter"'
+        f' and requestParameters.name = "{parameter_name}" and not ispresent(errorCode)\n'
+        "| stats count(*) as canaries, max(@timestamp) as lastCanary by recipientAccountId, awsRegion\n"
+        "| sort lastCanary asc"
+    )
+
+
+#: Logs Insights over the trail log group: CloudTrail-to-CloudWatch-Logs delivery latency per account
+#: and region. CloudTrail stamps each log event with the event's time; ``@ingestionTime`` is when
+#: CloudWatch Logs received it, so the difference is the whole delay a detection waits for.
+DELIVERY_LATENCY_QUERY = (
+    "fields (@ingestionTime - @timestamp) / 1000 as delaySeconds\n"
+    "| stats pct(delaySeconds, 50) as p50, pct(delaySeconds, 95) as p95, max(delaySeconds) as maxDelay,"
+    " count(*) as events by recipientAccountId, awsRegion\n"
+    "| sort p95 desc"
+)
+
+
+def _check_alarm_name(problems: Problems, prop: str, value: str) -> None:
+    problems.check(
+        isinstance(value, str) and bool(_ALARM_NAME.match(value)),
+        f"{prop} {value!r} is not an alarm name: 1-255 letters, digits, '_', '.' or '-'",
+    )
+
+
+def _check_parameter_name(problems: Problems, value: str) -> None:
+    problems.check(
+        isinstance(value, str) and len(value) <= 1011 and bool(_PARAMETER_NAME.match(value)),
+        f"parameter_name {value!r} is not an SSM parameter path like '/acme/baseline/canary' "
+        "(starts with '/', letters, digits, '_', '.', '-', at most 15 levels)",
+    )
+
+
+def _whole_minutes(problems: Problems, prop: str, value: cdk.Duration, low: int, high: int) -> int:
+    # to_seconds, not to_minutes: the latter throws on a fraction instead of letting us report it.
+    minutes = value.to_seconds() / 60 if isinstance(value, cdk.Duration) else None
+    problems.check(
+        minutes is not None and float(minutes).is_integer() and low <= minutes <= high,
+        f"{prop} {value!r} must be a whole number of minutes from {low} to {high}",
+    )
+    return int(minutes) if minutes else 0
+
+
+def _notify(alarm: cloudwatch.AlarmBase, topic: sns.ITopic | None) -> None:
+    if topic is None:
+        return
+    action = cloudwatch_actions.SnsAction(topic)
+    alarm.add_alarm_action(action)
+    alarm.add_ok_action(action)
+
+
+def health_alarm_state_changes(*, alarm_name_prefix: str) -> SecurityEventPattern:
+    """State changes of the health alarms named ``<alarm_name_prefix>...`` into ALARM, and back from
+    ALARM to OK: what every account forwards to the central bus, and the bus routes to a severity topic.
+
+    Not INSUFFICIENT_DATA to OK: every new alarm makes that transition once, and a StackSet roll-out
+    to 1,000 accounts would otherwise mail 1,000 "OK" notifications per region.
+    """
+    return SecurityEventPattern(
+        name="baseline-health-alarms",
+        description=f"Baseline health alarms ({alarm_name_prefix}*) entering ALARM or recovering from it",
+        source=["aws.cloudwatch"],
+        detail_type=["CloudWatch Alarm State Change"],
+        detail={
+            "alarmName": [{"prefix": alarm_name_prefix}],
+            "$or": [
+                {"state": {"value": ["ALARM"]}},
+                {"state": {"value": ["OK"]}, "previousState": {"value": ["ALARM"]}},
+            ],
+        },
+    )
+
+
+class LogGroupHeartbeat(Construct):
+    """An alarm when a log group receives no events for ``window``: missing data is breaching.
+
+    Reads ``AWS/Logs`` ``IncomingLogEvents`` (dimension ``LogGroupName``), Sum over the window,
+    ALARM below 1. CloudWatch Logs publishes the metric only while events arrive, so a log group
+    that stopped receiving has no data at all: treating that as breaching is the point.
+
+    Example::
+
+        LogGroupHeartbeat(stack, "Heartbeat", log_group=trail.log_group, alarm_name="trail-heartbeat")
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        log_group: logs.ILogGroup,
+        alarm_name: str,
+        window: cdk.Duration | None = None,
+        topic: sns.ITopic | None = None,
+        description: str | None = None,
+    ) -> None:
+        """
+        :param log_group: the log group that must keep receiving events.
+        :param alarm_name: name of the alarm.
+        :param window: how long without a single event raises the alarm (5 to 1440 whole minutes).
+            Default: 30 minutes (CloudTrail delivers about every 5 minutes).
+        :param topic: notified on ALARM and on OK. Default: none.
+        :param description: Default: says which log group went quiet and what to check first.
+        """
+        super().__init__(scope, construct_id)
+        window = window if window is not None else cdk.Duration.minutes(30)
+        problems = Problems(f"LogGroupHeartbeat({self.node.path})")
+        _check_alarm_name(problems, "alarm_name", alarm_name)
+        minutes = _whole_minutes(problems, "window", window, 5, 1440)
+        problems.raise_if_any()
+
+        self.metric = cloudwatch.Metric(
+            namespace="AWS/Logs",
+            metric_name="IncomingLogEvents",
+            dimensions_map={"LogGroupName": log_group.log_group_name},
+            statistic="Sum",
+            period=cdk.Duration.minutes(minutes),
+        )
+        self.alarm = cloudwatch.Alarm(
+            self,
+            "Alarm",
+            alarm_name=alarm_name,
+            alarm_description=(
+                description
+                or f"No event reached log group {log_group.log_group_name} for {minutes} minutes. "
+                "First check: the trail's logging status and LatestCloudWatchLogsDeliveryError "
+                "(aws cloudtrail get-trail-status)."
+            ),
+            metric=self.metric,
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+        _notify(self.alarm, topic)
+
+
+class ApiCanary(Construct):
+    """A scheduled, harmless API call that CloudTrail records, in this account and region.
+
+    The call is ``ssm:PutParameter`` on a parameter the canary owns (created here), with the
+    scheduled time as its value, made by EventBridge Scheduler's universal target
+    (``arn:<partition>:scheduler:::aws-sdk:ssm:putParameter``), no Lambda. Why this call:
+
+    - it is a **write** management event: trails recording all or write-only management events
+      record it (Scheduler refuses read-only actions as universal targets anyway), and it is
+      regional, so ``awsRegion`` names the region it ran in (IAM or STS calls would not);
+    - it **changes nothing of consequence**: a standard-tier String parameter nobody reads, whose
+      value is the last canary time (free, no KMS, no tags, versions capped by SSM at 100);
+    - its **permission is easy to scope**: one action on one parameter ARN, nothing else
+      (``ssm:PutParameter`` supports resource-level permissions);
+    - no SCP of this project denies it, and ``canary_filter_pattern`` matches exactly this call.
+
+    Example::
+
+        canary = ApiCanary(stack, "Canary", parameter_name="/acme/baseline/canary")
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        parameter_name: str,
+        rate: cdk.Duration | None = None,
+    ) -> None:
+        """
+        :param parameter_name: the SSM parameter the canary writes (a path starting with '/').
+        :param rate: how often the canary calls (1 to 60 whole minutes). Default: every 10 minutes.
+        """
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        rate = rate if rate is not None else cdk.Duration.minutes(10)
+        problems = Problems(f"ApiCanary({self.node.path})")
+        _check_parameter_name(problems, parameter_name)
+        minutes = _whole_minutes(problems, "rate", rate, 1, 60)
+        problems.raise_if_any()
+
+        self.parameter_name = parameter_name
+        self.rate_minutes = minutes
+        self.parameter = ssm.StringParameter(
+            self,
+            "Parameter",
+            parameter_name=parameter_name,
+            string_value="not run yet",
+            description="Baseline canary: EventBridge Scheduler writes the scheduled time here; CloudTrail records it",
+            tier=ssm.ParameterTier.STANDARD,
+        )
+        self.parameter_arn = stack.format_arn(
+            service="ssm",
+            resource="parameter",
+            resource_name=parameter_name.lstrip("/"),
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
+            description="EventBridge Scheduler: the baseline canary's one API call",
+        )
+        # A customer-managed policy (not inline): exactly the canary call, on exactly its parameter.
+        self.policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            description="Baseline canary: ssm:PutParameter on its own parameter, nothing else",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(sid="CanaryCall", actions=["ssm:PutParameter"], resources=[self.parameter_arn])
+            ],
+        )
+        self.target_arn = f"arn:{stack.partition}:scheduler:::aws-sdk:ssm:putParameter"
+        self.schedule = scheduler.CfnSchedule(
+            self,
+            "Schedule",
+            description=f"Baseline canary: ssm:PutParameter {parameter_name} every {minutes} minutes",
+            schedule_expression=f"rate({minutes} minute{'s' if minutes > 1 else ''})",
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            state="ENABLED",
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn=self.target_arn,
+                role_arn=self.role.role_arn,
+                # No Type: the parameter exists (created above); PutParameter only overwrites it.
+                input=json.dumps(
+                    {"Name": parameter_name, "Value": "<aws.scheduler.scheduled-time>", "Overwrite": True}
+                ),
+                # A canary that cannot run in time is a missing canary: no long retries.
+                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                    maximum_event_age_in_seconds=max(60, minutes * 60), maximum_retry_attempts=2
+                ),
+            ),
+        )
+        # The role must be able to make the call, and the parameter exist, before the first run.
+        self.schedule.node.add_dependency(self.policy)
+        self.schedule.node.add_dependency(self.parameter)
+
+    @property
+    def filter_pattern(self) -> str:
+        """``canary_filter_pattern`` of this canary's parameter."""
+        return canary_filter_pattern(self.parameter_name)
+
+
+class CanaryMonitor(Construct):
+    """Counts canary events on the central trail log group; one alarm when canaries go missing.
+
+    A metric filter (``canary_filter_pattern``, value 1) publishes ``CanaryEvents``; the alarm sums
+    it per ``period`` and fires when fewer than ``expected_sources * per_period - per_period / 2``
+    arrive, so one silent account-region is enough, while half a source's worth of jitter is not.
+    It fires when 2 of the last 3 periods are short (the newest period is still filling while
+    CloudTrail delivers, ~5 minutes late); missing data (no canary at all) is breaching. One
+    alarm however many accounts: ``HealthQueries`` names the silent account-regions.
+
+    Example::
+
+        CanaryMonitor(stack, "Canaries", log_group=trail.log_group, parameter_name="/acme/baseline/canary",
+                      expected_sources=12, alarm_name="acme-health-canaries")
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        log_group: logs.ILogGroup,
+        parameter_name: str,
+        expected_sources: int,
+        alarm_name: str,
+        rate: cdk.Duration | None = None,
+        period: cdk.Duration | None = None,
+        metric_namespace: str = DEFAULT_HEALTH_NAMESPACE,
+        topic: sns.ITopic | None = None,
+    ) -> None:
+        """
+        :param log_group: the trail log group the canaries' events reach.
+        :param parameter_name: the canaries' parameter (``ApiCanary.parameter_name``).
+        :param expected_sources: account-regions that run the canary (at least 1).
+        :param alarm_name: name of the alarm.
+        :param rate: the canaries' rate (``ApiCanary``'s). Default: 10 minutes.
+        :param period: the counting period, a whole multiple of ``rate`` of at least 2 rates,
+            at most a day. Default: one hour.
+        :param metric_namespace: Default: ``BaselineHealth``.
+        :param topic: notified on ALARM and on OK. Default: none.
+        """
+        super().__init__(scope, construct_id)
+        rate = rate if rate is not None else cdk.Duration.minutes(10)
+        period = period if period is not None else cdk.Duration.hours(1)
+        problems = Problems(f"CanaryMonitor({self.node.path})")
+        _check_parameter_name(problems, parameter_name)
+        _check_alarm_name(problems, "alarm_name", alarm_name)
+        problems.check(
+            isinstance(expected_sources, int) and not isinstance(expected_sources, bool) and expected_sources >= 1,
+            f"expected_sources {expected_sources!r} must be a whole number of account-regions >= 1",
+        )
+        problems.check(
+            bool(_NAMESPACE.match(metric_namespace)) and not metric_namespace.startswith("AWS/"),
+            f"metric_namespace {metric_namespace!r} is not a custom namespace (not starting with 'AWS/')",
+        )
+        rate_minutes = _whole_minutes(problems, "rate", rate, 1, 60)
+        period_minutes = _whole_minutes(problems, "period", period, 2, 1440)
+        if rate_minutes and period_minutes:
+            problems.check(
+                period_minutes % rate_minutes == 0 and period_minutes >= 2 * rate_minutes,
+                f"period ({period_minutes} minutes) must be a whole multiple of rate ({rate_minutes} minutes), "
+                "at least two canaries long",
+            )
+        problems.raise_if_any()
+
+        self.per_source = period_minutes // rate_minutes
+        self.expected_sources = expected_sources
+        #: ALARM below this many canary events per period.
+        self.threshold = expected_sources * self.per_source - self.per_source / 2
+        self.metric_filter = logs.MetricFilter(
+            self,
+            "MetricFilter",
+            log_group=log_group,
+            filter_name=alarm_name,
+            filter_pattern=logs.FilterPattern.literal(canary_filter_pattern(parameter_name)),
+            metric_namespace=metric_namespace,
+            metric_name=CANARY_METRIC_NAME,
+            metric_value="1",
+        )
+        self.metric = cloudwatch.Metric(
+            namespace=metric_namespace,
+            metric_name=CANARY_METRIC_NAME,
+            statistic="Sum",
+            period=cdk.Duration.minutes(period_minutes),
+        )
+        self.alarm = cloudwatch.Alarm(
+            self,
+            "Alarm",
+            alarm_name=alarm_name,
+            alarm_description=(
+                f"Fewer canary events than {expected_sources} account-regions x {self.per_source} per "
+                f"{period_minutes} minutes reached {log_group.log_group_name}. First check: the saved query "
+                "'Silent account-regions' names which; then that account-region's schedule and CloudTrail."
+            ),
+            metric=self.metric,
+            threshold=self.threshold,
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+        self.alarm.node.add_dependency(self.metric_filter)
+        _notify(self.alarm, topic)
+
+
+class HealthQueries(Construct):
+    """Saved Logs Insights queries over a trail log group: ``<folder>/Health/Delivery latency`` and,
+    with a canary, ``<folder>/Health/Silent account-regions``.
+
+    Example::
+
+        HealthQueries(stack, "HealthQueries", log_group=trail.log_group, canary_parameter_name="/acme/baseline/canary")
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        log_group: logs.ILogGroup,
+        canary_parameter_name: str | None = None,
+        folder: str = "Baseline",
+    ) -> None:
+        """
+        :param log_group: the trail log group.
+        :param canary_parameter_name: the canaries' parameter. Default: none (no canary query).
+        :param folder: Default: ``Baseline``.
+        """
+        super().__init__(scope, construct_id)
+        problems = Problems(f"HealthQueries({self.node.path})")
+        if canary_parameter_name is not None:
+            _check_parameter_name(problems, canary_parameter_name)
+        problems.check(
+            isinstance(folder, str) and bool(re.match(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$", folder)),
+            f"folder {folder!r} is not a folder name: 1-64 letters, digits, space, '_', '.' or '-'",
+        )
+        problems.raise_if_any()
+        queries = {"Delivery latency": DELIVERY_LATENCY_QUERY}
+        if canary_parameter_name is not None:
+            queries["Silent account-regions"] = silent_sources_query(canary_parameter_name)
+        #: Query definitions by display name.
+        self.query_definitions: dict[str, logs.CfnQueryDefinition] = {
+            name: logs.CfnQueryDefinition(
+                self,
+                re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-"),
+                name=f"{folder}/Health/{name}",
+                query_string=query,
+                log_group_names=[log_group.log_group_name],
+            )
+            for name, query in queries.items()
+        }
+
+
+def _sum_alarm(
+    scope: Construct,
+    construct_id: str,
+    *,
+    alarm_name: str,
+    description: str,
+    metrics: Mapping[str, cloudwatch.IMetric],
+    label: str,
+) -> cloudwatch.Alarm:
+    """One alarm on the SUM of up to 10 metrics (an alarm's metric math limit): ALARM at >= 1."""
+    expression = cloudwatch.MathExpression(
+        expression=f"SUM([{', '.join(metrics)}])",
+        using_metrics=dict(metrics),
+        label=label,
+        period=cdk.Duration.minutes(5),
+    )
+    return cloudwatch.Alarm(
+        scope,
+        construct_id,
+        alarm_name=alarm_name,
+        alarm_description=description[:1024],
+        metric=expression,
+        threshold=1,
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        # The failure metrics are published only when something fails: no data means healthy.
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+
+
+def config_failure_metrics(*, account: str | None = None, region: str | None = None) -> dict[str, cloudwatch.Metric]:
+    """``CONFIG_FAILURE_METRICS`` as Sum-over-5-minutes metrics, by metric name."""
+    return {
+        name: cloudwatch.Metric(
+            namespace="AWS/Config",
+            metric_name=name,
+            statistic="Sum",
+            period=cdk.Duration.minutes(5),
+            account=account,
+            region=region,
+        )
+        for name in CONFIG_FAILURE_METRICS
+    }
+
+
+class ConfigHealthAlarm(Construct):
+    """One alarm on AWS Config's recording and delivery failure metrics in this account and region.
+
+    ``SUM`` of the four ``CONFIG_FAILURE_METRICS`` (``AWS/Config``, Sum over 5 minutes), ALARM at
+    1 or more; missing data is not breaching (the metrics exist only when something failed). One
+    alarm instead of four: one name to forward and route per account and region (CloudWatch still
+    bills each of the four alarm metrics).
+
+    Example::
+
+        ConfigHealthAlarm(stack, "ConfigHealth", alarm_name="acme-health-config")
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, alarm_name: str, topic: sns.ITopic | None = None
+    ) -> None:
+        """
+        :param alarm_name: name of the alarm (alarm names are per region).
+        :param topic: notified on ALARM and on OK. Default: none (forward its state changes instead).
+        """
+        super().__init__(scope, construct_id)
+        problems = Problems(f"ConfigHealthAlarm({self.node.path})")
+        _check_alarm_name(problems, "alarm_name", alarm_name)
+        problems.raise_if_any()
+        named = config_failure_metrics()
+        self.metrics = {f"m{index}": metric for index, metric in enumerate(named.values(), start=1)}
+        meaning = "; ".join(f"{name}: {what}" for name, what in CONFIG_FAILURE_METRICS.items())
+        self.alarm = _sum_alarm(
+            self,
+            "Alarm",
+            alarm_name=alarm_name,
+            label="AWS Config failures",
+            description=(
+                f"AWS Config failed to record or deliver ({meaning}). First check: "
+                "aws configservice describe-configuration-recorder-status and describe-delivery-channel-status."
+            ),
+            metrics=self.metrics,
+        )
+        _notify(self.alarm, topic)
+
+
+class NotificationHealthAlarms(Construct):
+    """Alarms on the notification path: SNS deliveries that failed, rule invocations that failed,
+    messages waiting in dead-letter queues.
+
+    - per topic: ``AWS/SNS`` ``NumberOfNotificationsFailed`` (``TopicName``), Sum over 5 minutes >= 1;
+    - rules, up to 10 per alarm: ``SUM`` of ``AWS/Events`` ``FailedInvocations`` (``RuleName``),
+      Sum over 5 minutes >= 1;
+    - per queue: ``AWS/SQS`` ``ApproximateNumberOfMessagesVisible`` (``QueueName``), Maximum over
+      5 minutes >= 1.
+
+    Missing data is not breaching (the metrics exist only while there is traffic).
+
+    Example::
+
+        NotificationHealthAlarms(stack, "NotificationHealth", alarm_name_prefix="acme-health",
+                                 topics={"critical": critical}, rules={"forward": rule},
+                                 dead_letter_queues={"events": dlq}, topic=high)
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        alarm_name_prefix: str,
+        topics: Mapping[str, sns.ITopic] | None = None,
+        rules: Mapping[str, events.IRule] | None = None,
+        dead_letter_queues: Mapping[str, sqs.IQueue] | None = None,
+        topic: sns.ITopic | None = None,
+        fallback_topic: sns.ITopic | None = None,
+    ) -> None:
+        """
+        :param alarm_name_prefix: alarms are named ``<prefix>-sns-<key>``, ``<prefix>-rules[-n]``,
+            ``<prefix>-dlq-<key>``.
+        :param topics: topics whose deliveries are watched, by a stable key. Default: none.
+        :param rules: EventBridge rules whose invocations are watched, by a stable key. Default: none.
+        :param dead_letter_queues: queues that must stay empty, by a stable key. Default: none.
+        :param topic: notified on ALARM and on OK. Default: none.
+        :param fallback_topic: notified instead of ``topic`` about ``topic``'s own failed deliveries
+            (a topic that cannot deliver cannot report that itself). Default: none.
+        """
+        super().__init__(scope, construct_id)
+        topics = dict(topics or {})
+        rules = dict(rules or {})
+        queues = dict(dead_letter_queues or {})
+        problems = Problems(f"NotificationHealthAlarms({self.node.path})")
+        _check_alarm_name(problems, "alarm_name_prefix", alarm_name_prefix)
+        for prop, keys in (("topics", topics), ("rules", rules), ("dead_letter_queues", queues)):
+            for key in keys:
+                problems.check(
+                    bool(re.match(r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$", str(key))),
+                    f"{prop}: key {key!r} is not a stable key: 1-40 letters, digits or '-'",
+                )
+        problems.check(bool(topics or rules or queues), "nothing to watch: give topics, rules or dead_letter_queues")
+        problems.raise_if_any()
+
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        for key, watched in topics.items():
+            alarm = cloudwatch.Alarm(
+                self,
+                f"Sns-{key}",
+                alarm_name=f"{alarm_name_prefix}-sns-{key}",
+                alarm_description=(
+                    f"SNS could not deliver notifications of the {key} alert topic. First check: the "
+                    "topic's subscriptions (pending confirmation, bouncing endpoint) and its KMS key policy."
+                ),
+                metric=cloudwatch.Metric(
+                    namespace="AWS/SNS",
+                    metric_name="NumberOfNotificationsFailed",
+                    dimensions_map={"TopicName": watched.topic_name},
+                    statistic="Sum",
+                    period=cdk.Duration.minutes(5),
+                ),
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            own = topic is not None and watched is topic
+            _notify(alarm, fallback_topic if own and fallback_topic is not None else topic)
+            self.alarms[f"sns-{key}"] = alarm
+
+        keys = list(rules)
+        chunks = [keys[i : i + _MAX_ALARM_METRICS] for i in range(0, len(keys), _MAX_ALARM_METRICS)]
+        for index, chunk in enumerate(chunks):
+            suffix = "" if len(chunks) == 1 else f"-{index + 1}"
+            metrics = {
+                f"m{position}": cloudwatch.Metric(
+                    namespace="AWS/Events",
+                    metric_name="FailedInvocations",
+                    dimensions_map={"RuleName": rules[key].rule_name},
+                    statistic="Sum",
+                    period=cdk.Duration.minutes(5),
+                )
+                for position, key in enumerate(chunk, start=1)
+            }
+            alarm = _sum_alarm(
+                self,
+                f"Rules{suffix}",
+                alarm_name=f"{alarm_name_prefix}-rules{suffix}",
+                label="Failed rule invocations",
+                description=(
+                    f"EventBridge could not deliver events of rule(s) {', '.join(chunk)} to their target. "
+                    "First check: the target's resource policy, the rule role's permissions and the target's KMS key."
+                ),
+                metrics=metrics,
+            )
+            _notify(alarm, topic)
+            self.alarms[f"rules{suffix}"] = alarm
+
+        for key, queue in queues.items():
+            alarm = cloudwatch.Alarm(
+                self,
+                f"Dlq-{key}",
+                alarm_name=f"{alarm_name_prefix}-dlq-{key}",
+                alarm_description=(
+                    f"Messages wait in dead-letter queue {key}: events or notifications were not delivered. "
+                    "First check: the messages' error attributes, then redrive them."
+                ),
+                metric=cloudwatch.Metric(
+                    namespace="AWS/SQS",
+                    metric_name="ApproximateNumberOfMessagesVisible",
+                    dimensions_map={"QueueName": queue.queue_name},
+                    statistic="Maximum",
+                    period=cdk.Duration.minutes(5),
+                ),
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            _notify(alarm, topic)
+            self.alarms[f"dlq-{key}"] = alarm
+
+
+def baseline_health_widgets(
+    *,
+    trail_log_group_name: str,
+    trail_account: str | None = None,
+    trail_region: str | None = None,
+    alarms: Sequence[cloudwatch.IAlarm] = (),
+    canary_metric: cloudwatch.IMetric | None = None,
+    expected_canaries: float | None = None,
+    canary_parameter_name: str | None = None,
+    regions: Sequence[str] = (),
+) -> list[cloudwatch.IWidget]:
+    """The "Baseline health" dashboard row: health alarm status, trail heartbeat, canaries (count
+    against the alarm threshold, and the silent account-regions), delivery latency, and per region
+    AWS Config failures and notification-path failures of every linked account (metric SEARCH
+    through cross-account observability).
+
+    :param trail_log_group_name: the trail log group.
+    :param trail_account: its account, when the dashboard is elsewhere. Default: the dashboard's.
+    :param trail_region: its region. Default: the dashboard's.
+    :param alarms: the health alarms. Default: none.
+    :param canary_metric: ``CanaryMonitor.metric``. Default: none (no canary graph).
+    :param expected_canaries: ``CanaryMonitor.threshold``, drawn as a line. Default: none.
+    :param canary_parameter_name: for the silent account-regions table. Default: none.
+    :param regions: regions whose Config and delivery failures are searched. Default: none.
+    """
+    widgets: list[cloudwatch.IWidget] = [
+        cloudwatch.TextWidget(
+            markdown=(
+                "## Baseline health\nIs the pipeline alive? Trail heartbeat, canaries per account-region, "
+                "CloudTrail delivery latency, AWS Config failures and undelivered notifications."
+            ),
+            width=24,
+            height=2,
+        )
+    ]
+    if alarms:
+        widgets.append(
+            cloudwatch.AlarmStatusWidget(
+                title="Health alarm status",
+                alarms=list(alarms),
+                sort_by=cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
+                width=24,
+                height=3,
+            )
+        )
+    heartbeat = cloudwatch.Metric(
+        namespace="AWS/Logs",
+        metric_name="IncomingLogEvents",
+        dimensions_map={"LogGroupName": trail_log_group_name},
+        statistic="Sum",
+        period=cdk.Duration.minutes(5),
+        account=trail_account,
+        region=trail_region,
+        label="Trail events delivered",
+    )
+    widgets.append(
+        cloudwatch.GraphWidget(
+            title="Trail heartbeat (events per 5 minutes)",
+            left=[heartbeat],
+            left_y_axis=cloudwatch.YAxisProps(min=0),
+            region=trail_region,
+            account_id=trail_account,
+            width=12,
+            height=6,
+        )
+    )
+    if canary_metric is not None:
+        widgets.append(
+            cloudwatch.GraphWidget(
+                title="Canary events per period",
+                left=[canary_metric],
+                left_annotations=(
+                    [cloudwatch.HorizontalAnnotation(value=expected_canaries, label="alarm below")]
+                    if expected_canaries is not None
+                    else None
+                ),
+                left_y_axis=cloudwatch.YAxisProps(min=0),
+                region=trail_region,
+                account_id=trail_account,
+                width=12,
+                height=6,
+            )
+        )
+    if canary_parameter_name is not None:
+        widgets.append(
+            cloudwatch.LogQueryWidget(
+                title="Canaries per account-region (silent ones first)",
+                log_group_names=[trail_log_group_name],
+                query_string=silent_sources_query(canary_parameter_name),
+                region=trail_region,
+                account_id=trail_account,
+                view=cloudwatch.LogQueryVisualizationType.TABLE,
+                width=12,
+                height=8,
+            )
+        )
+    widgets.append(
+        cloudwatch.LogQueryWidget(
+            title="CloudTrail delivery latency per account-region (seconds)",
+            log_group_names=[trail_log_group_name],
+            query_string=DELIVERY_LATENCY_QUERY,
+            region=trail_region,
+            account_id=trail_account,
+            view=cloudwatch.LogQueryVisualizationType.TABLE,
+            width=12,
+            height=8,
+        )
+    )
+    config_names = " OR ".join(f'MetricName="{name}"' for name in CONFIG_FAILURE_METRICS)
+    for region in regions:
+        widgets.append(
+            cloudwatch.GraphWidget(
+                title=f"AWS Config failures, every linked account ({region})",
+                left=[
+                    cloudwatch.MathExpression(
+                        expression=f"SEARCH('{{AWS/Config}} {config_names}', 'Sum', 300)",
+                        label="Config failures",
+                        period=cdk.Duration.minutes(5),
+                        search_region=region,
+                    )
+                ],
+                region=region,
+                width=12,
+                height=6,
+            )
+        )
+        widgets.append(
+            cloudwatch.GraphWidget(
+                title=f"Undelivered notifications and events, every linked account ({region})",
+                left=[
+                    cloudwatch.MathExpression(
+                        expression=(
+                            'SEARCH(\'{AWS/SNS,TopicName} MetricName="NumberOfNotificationsFailed" OR '
+                            "{AWS/Events,RuleName} MetricName=\"FailedInvocations\"', 'Sum', 300)"
+                        ),
+                        label="Failures",
+                        period=cdk.Duration.minutes(5),
+                        search_region=region,
+                    )
+                ],
+                region=region,
+                width=12,
+                height=6,
+            )
+        )
+    return widgets

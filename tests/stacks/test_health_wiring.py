@@ -1,0 +1,234 @@
+"""The `health` config section: canaries in every account-region, trail and central health, the dashboard row."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from constructs_lib import canary_filter_pattern, scp_evaluator
+from constructs_lib.scp_evaluator import FULL_AWS_ACCESS, Request
+from stacks.config import ConfigError, parse_config
+from stacks.health import canary_parameter_name, expected_canary_sources
+from stacks.org_settings import scp_documents
+from tests.conftest import EXAMPLE_CONFIGS, Synthesized, synthesize
+
+EXAMPLE: dict[str, Any] = yaml.safe_load(EXAMPLE_CONFIGS["example"].read_text())
+SINGLE: dict[str, Any] = yaml.safe_load(EXAMPLE_CONFIGS["single-account"].read_text())
+PARAMETER = "/acme/baseline/canary"
+
+
+def of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in template["Resources"].items() if r["Type"] == resource_type}
+
+
+def alarms_by_name(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        r["Properties"]["AlarmName"]: r
+        for r in of_type(template, "AWS::CloudWatch::Alarm").values()
+        if isinstance(r["Properties"].get("AlarmName"), str)
+    }
+
+
+class TestConfig:
+    def test_defaults(self):
+        config = parse_config(copy.deepcopy(EXAMPLE))
+        assert config.health.enabled and config.health.canary
+        assert canary_parameter_name(config) == PARAMETER
+        # management + 4 member accounts, 3 governed regions
+        assert expected_canary_sources(config) == 15
+
+    def test_target_ous_count_their_subtree_and_the_management_account(self):
+        data = copy.deepcopy(EXAMPLE)
+        data["stacksets"] = {"target_organizational_units": ["Workloads"]}
+        # shop-prod (Production) and shop-dev (NonProduction) sit under Workloads; plus management
+        assert expected_canary_sources(parse_config(data)) == 3 * 3
+
+    def test_an_explicit_count_wins(self):
+        data = copy.deepcopy(EXAMPLE)
+        data["health"] = {"expected_canary_sources": 3000}
+        assert expected_canary_sources(parse_config(data)) == 3000
+
+    @pytest.mark.parametrize("events", ["read-only", "none"])
+    def test_the_canary_needs_write_management_events(self, events):
+        data = copy.deepcopy(SINGLE)
+        data["cloudtrail"] = {"management_events": events}
+        with pytest.raises(ConfigError) as raised:
+            parse_config(data)
+        assert any(
+            p.startswith("health.canary: the canary's ssm:PutParameter is a write management event")
+            and repr(events) in p
+            for p in raised.value.problems
+        ), raised.value.problems
+
+    @pytest.mark.parametrize(
+        ("health", "message"),
+        [
+            ({"canary_parameter_name": "no-slash"}, "health.canary_parameter_name: 'no-slash' is not an SSM"),
+            ({"canary_rate_minutes": 7}, "health.canary_rate_minutes: Input should be 5, 10, 15, 20 or 30"),
+            ({"heartbeat_minutes": 1}, "health.heartbeat_minutes: Input should be greater than or equal to 5"),
+            ({"severity": "urgent"}, "health.severity: Input should be 'critical', 'high', 'medium' or 'low'"),
+        ],
+    )
+    def test_bad_values_name_their_path(self, health, message):
+        data = copy.deepcopy(SINGLE)
+        data["health"] = health
+        with pytest.raises(ConfigError) as raised:
+            parse_config(data)
+        assert any(p.startswith(message) for p in raised.value.problems), raised.value.problems
+
+
+class TestEveryAccountAndRegion:
+    def test_the_stackset_template_runs_the_canary_in_every_region(self, synthesized: dict[str, Synthesized]):
+        template = synthesized["example"].stackset_template()
+        (schedule,) = of_type(template, "AWS::Scheduler::Schedule").values()
+        (parameter,) = of_type(template, "AWS::SSM::Parameter").values()
+        assert parameter["Properties"]["Name"] == PARAMETER
+        assert json.loads(schedule["Properties"]["Target"]["Input"])["Name"] == PARAMETER
+        # Not gated by IsHomeRegion or an account: every account and governed region calls.
+        assert "Condition" not in schedule and "Condition" not in parameter
+
+    def test_config_and_forwarding_health_alarms_are_forwarded_not_mailed(self, synthesized: dict[str, Synthesized]):
+        template = synthesized["example"].stackset_template()
+        alarms = alarms_by_name(template)
+        assert {"acme-health-config", "acme-health-forwarding-rules"} <= set(alarms)
+        for name in ("acme-health-config", "acme-health-forwarding-rules"):
+            assert "AlarmActions" not in alarms[name]["Properties"]
+        rules = [
+            r["Properties"]
+            for r in of_type(template, "AWS::Events::Rule").values()
+            if "event-bus/security-events" in json.dumps(r["Properties"]["Targets"])
+        ]
+        health = [r for r in rules if r["EventPattern"].get("source") == ["aws.cloudwatch"]]
+        (rule,) = health
+        assert rule["EventPattern"]["detail"]["alarmName"] == [{"prefix": "acme-health-"}]
+        # Forwarding health watches every forwarding rule, the health one included.
+        forwarding_alarm = alarms["acme-health-forwarding-rules"]["Properties"]
+        watched = [m for m in forwarding_alarm["Metrics"] if "MetricStat" in m]
+        assert len(watched) == len(rules)
+
+    def test_the_management_account_runs_it_from_its_baseline_stacks(self, synthesized: dict[str, Synthesized]):
+        for region in ("eu-west-1", "eu-central-1", "us-east-1"):
+            template = synthesized["example"].template_json(f"acme-baseline-management-{region}")
+            assert len(of_type(template, "AWS::Scheduler::Schedule")) == 1, region
+
+    def test_the_projects_scps_leave_the_canary_alone(self, synthesized: dict[str, Synthesized]):
+        config = synthesized["example"].config
+        policies = [FULL_AWS_ACCESS, *scp_documents(config).values()]
+        role = "arn:aws:iam::444444444444:role/StackSet-acme-workload-baseline-HealthCanaryRole-1A2B3C"
+        deployer = "arn:aws:iam::444444444444:role/stacksets-exec-0123456789abcdef0123456789abcdef"
+        for region in config.regions:
+            parameter_arn = f"arn:aws:ssm:{region}:444444444444:parameter{PARAMETER}"
+            call = Request(action="ssm:PutParameter", resource=parameter_arn, principal_arn=role, region=region)
+            assert scp_evaluator.evaluate(policies, call).allowed, region
+            # ...and its roll-out by the StackSets execution role.
+            for action, resource in (
+                ("scheduler:CreateSchedule", f"arn:aws:scheduler:{region}:444444444444:schedule/default/x"),
+                ("ssm:PutParameter", parameter_arn),
+                ("iam:CreateRole", role),
+                ("iam:AttachRolePolicy", role),
+                ("iam:PassRole", role),
+            ):
+                request = Request(action=action, resource=resource, principal_arn=deployer, region=region)
+                assert scp_evaluator.evaluate(policies, request).allowed, (action, region)
+        # The evaluator does deny: the same call in an ungoverned region is stopped by the region guardrail.
+        outside = Request(
+            action="ssm:PutParameter",
+            resource=f"arn:aws:ssm:ap-south-1:444444444444:parameter{PARAMETER}",
+            principal_arn=role,
+            region="ap-south-1",
+        )
+        assert scp_evaluator.evaluate(policies, outside).denied
+
+
+class TestNextToTheTrail:
+    def test_heartbeat_canary_count_and_queries(self, synthesized: dict[str, Synthesized]):
+        template = synthesized["example"].template_json("acme-management")
+        alarms = alarms_by_name(template)
+        heartbeat = alarms["acme-trail-health-heartbeat"]["Properties"]
+        ((dimension),) = heartbeat["Dimensions"]
+        assert dimension["Name"] == "LogGroupName"
+        assert dimension["Value"]["Ref"].startswith("OrganizationTrailLogGroup")
+        assert heartbeat["TreatMissingData"] == "breaching" and heartbeat["Period"] == 1800
+        canaries = alarms["acme-trail-health-canaries"]["Properties"]
+        assert canaries["Threshold"] == 15 * 6 - 3 and canaries["TreatMissingData"] == "breaching"
+        filters = [
+            f["Properties"]
+            for f in of_type(template, "AWS::Logs::MetricFilter").values()
+            if f["Properties"]["FilterPattern"] == canary_filter_pattern(PARAMETER)
+        ]
+        assert len(filters) == 1
+        names = {q["Properties"]["Name"] for q in of_type(template, "AWS::Logs::QueryDefinition").values()}
+        assert {"Baseline/Health/Delivery latency", "Baseline/Health/Silent account-regions"} <= names
+        # Notified directly, on the health severity's topic (high).
+        assert heartbeat["AlarmActions"] == [{"Ref": topic_id(template, "Security alarms: high")}]
+        assert "acme-trail-health-alerts-sns-high" in alarms
+        assert alarms["acme-trail-health-alerts-sns-high"]["Properties"]["AlarmActions"] == [
+            {"Ref": topic_id(template, "Security alarms: critical")}
+        ]
+
+    def test_the_number_of_alarms_does_not_grow_with_the_accounts(self, tmp_path, synthesized: dict[str, Synthesized]):
+        data = copy.deepcopy(EXAMPLE)
+        data["accounts"] += [
+            {"name": f"extra-{i}", "id": f"{600000000000 + i}", "email": f"x{i}@acme.example", "role": "workload"}
+            for i in range(30)
+        ]
+        bigger = synthesize(parse_config(data), tmp_path, compliance=False).template_json("acme-management")
+        base = synthesized["example"].template_json("acme-management")
+        assert len(of_type(bigger, "AWS::CloudWatch::Alarm")) == len(of_type(base, "AWS::CloudWatch::Alarm"))
+        assert len(of_type(bigger, "AWS::Logs::MetricFilter")) == len(of_type(base, "AWS::Logs::MetricFilter"))
+        assert (
+            alarms_by_name(bigger)["acme-trail-health-canaries"]["Properties"]["Threshold"] == (1 + 4 + 30) * 3 * 6 - 3
+        )
+
+
+def topic_id(template: dict[str, Any], display_name: str) -> str:
+    (logical_id,) = [
+        k for k, r in of_type(template, "AWS::SNS::Topic").items() if r["Properties"].get("DisplayName") == display_name
+    ]
+    return logical_id
+
+
+class TestCentral:
+    def test_forwarded_health_alarms_reach_the_health_topic(self, synthesized: dict[str, Synthesized]):
+        template = synthesized["example"].template_json("acme-audit")
+        rules = [r["Properties"] for r in of_type(template, "AWS::Events::Rule").values()]
+        (route,) = [r for r in rules if r["EventPattern"].get("source") == ["aws.cloudwatch"]]
+        assert route["EventPattern"]["detail"]["alarmName"] == [{"prefix": "acme-health-"}]
+        assert route["Targets"][0]["Arn"] == {"Ref": topic_id(template, "Security alarms: high")}
+
+    def test_central_topics_rules_and_dead_letter_queue_are_watched(self, synthesized: dict[str, Synthesized]):
+        alarms = alarms_by_name(synthesized["example"].template_json("acme-audit"))
+        assert {
+            "acme-central-health-sns-critical",
+            "acme-central-health-sns-high",
+            "acme-central-health-rules",
+            "acme-central-health-dlq-central-bus",
+        } <= set(alarms)
+
+    def test_single_account_watches_each_topic_once(self, synthesized: dict[str, Synthesized]):
+        alarms = alarms_by_name(synthesized["single-account"].template_json("solo-single-account"))
+        sns_alarms = sorted(n for n in alarms if "-sns-" in n)
+        assert sns_alarms == [f"solo-trail-health-alerts-sns-{s}" for s in ("critical", "high", "low", "medium")]
+
+    def test_dashboard_has_the_baseline_health_row(self, synthesized: dict[str, Synthesized]):
+        template = synthesized["example"].template_json("acme-audit")
+        (dashboard,) = of_type(template, "AWS::CloudWatch::Dashboard").values()
+        body = json.dumps(dashboard["Properties"]["DashboardBody"])
+        assert "## Baseline health" in body
+        assert "CanaryEvents" in body and "111111111111" in body
+        assert "@ingestionTime" in body and "AWS/Config" in body
+        assert "acme-trail-health-canaries" in body  # its status, by ARN in the management account
+
+
+def test_health_off_removes_every_piece(tmp_path):
+    data = copy.deepcopy(SINGLE)
+    data["health"] = {"enabled": False}
+    synth = synthesize(parse_config(data), tmp_path, compliance=False)
+    for name in synth.stacks:
+        template = synth.template_json(name)
+        assert not of_type(template, "AWS::Scheduler::Schedule"), name
+        assert not [n for n in alarms_by_name(template) if "health" in n], name
