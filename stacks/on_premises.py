@@ -38,7 +38,7 @@ class OnPremises:
     """What ``add_on_premises`` created."""
 
     role: iam.Role
-    key: kms.Key
+    key: kms.Key | None
     activations: dict[str, HybridActivation]
     agents: dict[str, CloudWatchAgent]
 
@@ -61,12 +61,16 @@ def add_on_premises(
     prefix = config.naming.prefix
     scope = Construct(stack, "OnPremises")
     role = hybrid_service_role(scope, "ServiceRole")
-    key = kms.Key(
-        scope,
-        "Key",
-        description="Encrypts the hybrid activation codes and the activation functions' logs",
-        enable_key_rotation=True,
-        removal_policy=cdk.RemovalPolicy.RETAIN,
+    key = (
+        kms.Key(
+            scope,
+            "Key",
+            description="Encrypts the hybrid activation codes and the activation functions' logs",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        if settings.create_activation
+        else None
     )
     retention = retention_from_days(settings.log_group_retention_days)
     created = OnPremises(role=role, key=key, activations={}, agents={})
