@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from stacks.config import ConfigError, parse_config
-from tests.conftest import EXAMPLE_CONFIGS, Synthesized
+from tests.conftest import EXAMPLE_CONFIGS, Synthesized, synthesize
 
 #: An activation code as Systems Manager hands it out: 20 characters of base64 text. It would land
 #: in a synthesized file as a whole JSON string value or as a quoted literal inside one (inline code);
@@ -151,6 +151,19 @@ class TestOrganization:
         ]
         assert configure["Parameters"]["mode"] == ["ec2"]
         assert configure["Targets"] == [{"Key": "tag:monitoring", "Values": ["cloudwatch-agent"]}]
+
+    def test_the_management_account_gets_them_in_its_own_home_region_stack(self, tmp_path):
+        data = load("example")
+        data["telemetry"] = {"on_premises": {"enabled": True, "account": "management", "platforms": ["windows"]}}
+        synth = synthesize(parse_config(data), tmp_path, compliance=False)
+        home = synth.template_json("acme-baseline-management-eu-west-1")
+        (activation,) = resources(home, "Custom::SsmHybridActivation").values()
+        assert activation["Properties"]["Tags"] == {"CloudWatchAgent": "on-premises-windows"}
+        assert "Condition" not in activation
+        assert not resources(synth.template_json("acme-baseline-management-us-east-1"), "Custom::SsmHybridActivation")
+        stackset = synth.stackset_template()
+        assert not resources(stackset, "Custom::SsmHybridActivation")
+        assert not any(k.startswith("OnPremises") for k in stackset.get("Conditions", {}))
 
     def test_the_example_instance_uses_detailed_monitoring(self, synthesized):
         workload = synthesized["example"].template_json("acme-example-workload")
