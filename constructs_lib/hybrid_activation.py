@@ -146,7 +146,8 @@ class HybridActivation(Construct):
             and 1 <= registration_limit <= MAX_REGISTRATION_LIMIT,
             f"registration_limit must be a whole number from 1 to {MAX_REGISTRATION_LIMIT} (got {registration_limit!r})",
         )
-        days = expiration.to_hours() / 24 if not cdk.Token.is_unresolved(expiration.to_hours()) else None
+        seconds = expiration.to_seconds(integral=False)
+        days = None if cdk.Token.is_unresolved(seconds) else seconds / 86400
         problems.check(
             days is not None and days == int(days) and 1 <= days <= MAX_EXPIRATION_DAYS,
             f"expiration must be whole days from 1 to {MAX_EXPIRATION_DAYS} (got {expiration.to_human_string()})",
@@ -227,7 +228,8 @@ class HybridActivation(Construct):
             iam.PolicyStatement(
                 sid="Logs",
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[policies.log_group_arn(stack, f"{log_group_name}:log-stream:*")],
+                # The log group ARN as IAM evaluates it (name:*) covers its streams too.
+                resources=[policies.log_group_arn(stack, f"{log_group_name}:*")],
             ),
             iam.PolicyStatement(
                 sid="Activations",
@@ -271,11 +273,11 @@ class HybridActivation(Construct):
         _nag.acknowledge(
             self.function_policy,
             "ssm:CreateActivation and ssm:DeleteActivation support no resource-level permissions (Service "
-            "Authorization Reference: no resource type), so they need Resource '*'; the log-stream wildcard is "
-            "confined to the function's own log group.",
+            "Authorization Reference: no resource type), so they need Resource '*'; the log-group wildcard is "
+            "confined to the function's own log group (the ARN form name:* that covers its streams).",
             "AwsSolutions-IAM5[Resource::*]",
             "AwsSolutions-IAM5[Resource::"
-            + _nag.rendered(self, policies.log_group_arn(stack, f"{log_group_name}:log-stream:*"))
+            + _nag.rendered(self, policies.log_group_arn(stack, f"{log_group_name}:*"))
             + "]",
         )
 

@@ -142,7 +142,7 @@ class TestLeastPrivilege:
         name = group["Properties"]["LogGroupName"]
         assert not name.startswith("/aws/lambda/")
         logs_statement = by_sid(function_policy(template), "Logs")
-        assert f":log-group:{name}:log-stream:*" in json.dumps(logs_statement["Resource"])
+        assert json.dumps(logs_statement["Resource"]).endswith(f':log-group:{name}:*"]]}}')
 
     def test_the_function_role_has_no_other_policy(self, synthesized):
         _, template, _ = synthesized
@@ -217,6 +217,7 @@ class TestErrors:
             ({"registration_limit": 1001}, r"registration_limit .* \(got 1001\)"),
             ({"expiration": cdk.Duration.days(31)}, r"expiration must be whole days from 1 to 30 \(got 31 days\)"),
             ({"expiration": cdk.Duration.hours(36)}, r"expiration must be whole days"),
+            ({"expiration": cdk.Duration.minutes(90)}, r"expiration must be whole days .*\(got 1 hour 30 minutes\)"),
             ({"default_instance_name": "bad;name"}, r"default_instance_name 'bad;name'"),
             ({"node_tags": {"aws:owner": "x"}}, r"node_tags: 'aws:owner' is not a tag key"),
             ({"renewal": ""}, r"renewal must be 1-64 characters"),
