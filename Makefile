@@ -38,11 +38,13 @@ synth: setup
 test: setup
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
+	@$(PY) -m tests.lint_scripts
 	@$(PY) -m pytest
 
 lint: setup
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
+	@$(PY) -m tests.lint_scripts
 
 format: setup
 	@$(PY) -m ruff check --fix .

@@ -22,6 +22,7 @@ from constructs_lib.cloudfront_logs import (
 )
 from constructs_lib.cloudwatch_agent import (
     AgentConfig,
+    AgentMode,
     AppendDimension,
     CloudWatchAgent,
     CpuMetrics,
@@ -63,6 +64,7 @@ from constructs_lib.dashboard import (
     ObservabilityLink,
     ObservabilitySink,
 )
+from constructs_lib.detailed_monitoring import DetailedMonitoring
 from constructs_lib.detections import CIS_DETECTIONS, EXTRA_DETECTIONS, Detection, Severity
 from constructs_lib.event_patterns import FindingSeverity, SecurityEventPattern, WorkflowStatus
 from constructs_lib.event_routing import (
@@ -88,6 +90,7 @@ from constructs_lib.health import (
     health_alarm_state_changes,
     silent_sources_query,
 )
+from constructs_lib.hybrid_activation import HybridActivation, hybrid_service_role, on_premises_agent_config
 from constructs_lib.insights_aspects import (
     DEFAULT_LAMBDA_INSIGHTS_VERSION,
     CloudWatchObservabilityAddon,
@@ -244,4 +247,13 @@ __all__ += [
     "canary_filter_pattern",
     "health_alarm_state_changes",
     "silent_sources_query",
+]
+
+# On-premises servers and detailed monitoring (issue 16)
+__all__ += [
+    "AgentMode",
+    "DetailedMonitoring",
+    "HybridActivation",
+    "hybrid_service_role",
+    "on_premises_agent_config",
 ]

@@ -120,6 +120,18 @@ class AppendDimension(enum.Enum):
     AUTO_SCALING_GROUP_NAME = "AutoScalingGroupName"
 
 
+class AgentMode(enum.Enum):
+    """Where the agent runs (``AmazonCloudWatch-ManageAgent``'s ``mode``).
+
+    ``ON_PREMISES``: servers registered with Systems Manager through a hybrid activation (``mi-…``);
+    the agent takes the region from the configuration and adds the ``host`` dimension, since EC2
+    metadata (instance id, image, type) does not exist there.
+    """
+
+    EC2 = "ec2"
+    ON_PREMISES = "onPremise"
+
+
 class EventLevel(enum.Enum):
     CRITICAL = "CRITICAL"
     ERROR = "ERROR"
@@ -501,6 +513,28 @@ class AgentConfig:
         return document
 
 
+def _mode_problems(mode: AgentMode, config: AgentConfig, create_role: bool) -> list[str]:
+    if not isinstance(mode, AgentMode):
+        return [f"mode must be AgentMode.EC2 or AgentMode.ON_PREMISES (got {mode!r})"]
+    if mode is AgentMode.EC2:
+        return []
+    found = []
+    if create_role:
+        found.append(
+            "mode=ON_PREMISES makes no EC2 instance role: pass create_role=False (hybrid nodes assume the "
+            "HybridActivation's service role)"
+        )
+    if config.append_dimensions:
+        found.append(
+            f"mode=ON_PREMISES: append_dimensions {[d.value for d in config.append_dimensions]} are EC2 metadata; "
+            "pass append_dimensions=() (the agent adds the host dimension)"
+        )
+    streams = [f.log_stream_name for f in config.log_files] + [e.log_stream_name for e in config.windows_event_logs]
+    if any("{instance_id}" in stream for stream in streams):
+        found.append("mode=ON_PREMISES: log_stream_name '{instance_id}' is EC2 only; use '{hostname}'")
+    return found
+
+
 def _log_group_problems(where: str, name: str) -> list[str]:
     if not isinstance(name, str) or not re.match(r"^[\w\-./#]{1,512}$", name) or name.startswith("aws/"):
         return [
@@ -568,6 +602,7 @@ class CloudWatchAgent(Construct):
         key: kms.IKey | None = None,
         create_role: bool = True,
         removal_policy: cdk.RemovalPolicy | None = None,
+        mode: AgentMode = AgentMode.EC2,
     ) -> None:
         """
         :param config: Default: ``AgentConfig.linux()``.
@@ -581,6 +616,10 @@ class CloudWatchAgent(Construct):
         :param key: encrypts the log groups. Default: a new key with rotation.
         :param create_role: create the instance role and profile. Default: True.
         :param removal_policy: of the key and log groups. Default: RETAIN.
+        :param mode: ``AgentMode.ON_PREMISES`` for hybrid managed nodes (``mi-…``): the configuration
+            gets the stack's region, must not use EC2 dimensions or ``{instance_id}``, and no instance
+            role is made (pass ``create_role=False``; the nodes use the activation's service role).
+            Default: EC2.
         """
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -612,9 +651,14 @@ class CloudWatchAgent(Construct):
         )
         for problem in config.problems():
             problems.add(f"config: {problem}")
+        for problem in _mode_problems(mode, config, create_role):
+            problems.add(problem)
         problems.raise_if_any()
 
         document = config.to_json()
+        if mode is AgentMode.ON_PREMISES:
+            # Off EC2 the agent cannot read the region from instance metadata.
+            document["agent"]["region"] = stack.region
         rendered = json.dumps(document, separators=(",", ":"))
         problems.check(
             len(rendered.encode()) <= ADVANCED_LIMIT,
@@ -710,7 +754,7 @@ class CloudWatchAgent(Construct):
             association_name=f"configure-cloudwatch-agent-{name}",
             parameters={
                 "action": ["configure"],
-                "mode": ["ec2"],
+                "mode": [mode.value],
                 "optionalConfigurationSource": ["ssm"],
                 "optionalConfigurationLocation": [self.parameter.parameter_name],
                 "optionalRestart": ["yes"],

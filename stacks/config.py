@@ -642,6 +642,39 @@ class CloudWatchAgentSettings(Model):
         return _retention_days(value)
 
 
+class OnPremisesSettings(Model):
+    """The CloudWatch agent on on-premises (and other clouds') servers through Systems Manager hybrid activations."""
+
+    enabled: bool = False
+    account: str | None = Field(
+        default=None,
+        description="organization mode: name of the account the servers register with (home region); "
+        "single-account mode: the one account",
+    )
+    platforms: list[Literal["linux", "windows"]] = Field(
+        default_factory=lambda: ["linux"],
+        description="one activation, secret, agent configuration and associations per platform",
+    )
+    tag_key: str = Field(
+        default="CloudWatchAgent",
+        description="tag each activation puts on its nodes (value on-premises-<platform>); the associations target it",
+    )
+    registration_limit: int = Field(default=10, ge=1, le=1000, description="servers per activation")
+    expiration_days: int = Field(default=30, ge=1, le=30, description="days an activation accepts registrations")
+    default_instance_name: str = Field(default="on-premises", description="managed node name in Systems Manager")
+    renewal: str = Field(default="1", description="change it to replace the activations on the next deploy")
+    create_activation: bool = Field(
+        default=True,
+        description="false: only the service role, agent configurations and associations (activate by hand)",
+    )
+    log_group_retention_days: int = 365
+
+    @field_validator("log_group_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        return _retention_days(value)
+
+
 class TelemetrySettings(Model):
     """Network, edge and host telemetry: VPC flow logs, CloudFront access logs, the CloudWatch agent."""
 
@@ -650,6 +683,12 @@ class TelemetrySettings(Model):
     example_workload: bool = Field(
         default=False,
         description="add a small example workload stack (VPC, EC2 instance, CloudFront) showing all three",
+    )
+    on_premises: OnPremisesSettings = Field(default_factory=OnPremisesSettings)
+    detailed_monitoring: bool = Field(
+        default=False,
+        description="1-minute EC2 monitoring (charged per metric) for the EC2 resources this app creates "
+        "(the example workload)",
     )
 
 
@@ -895,6 +934,7 @@ def _semantic_problems(config: BaselineConfig) -> list[str]:
     problems.extend(_alarm_problems(config.alarms))
     problems.extend(_aws_config_problems(config.aws_config))
     problems.extend(_telemetry_problems(config))
+    problems.extend(_on_premises_problems(config))
     problems.extend(_stackset_problems(config))
     problems.extend(_observability_problems(config))
     problems.extend(_health_problems(config))
@@ -1051,6 +1091,44 @@ def _telemetry_problems(config: BaselineConfig) -> list[str]:
         )
     if telemetry.example_workload and not (config.single_account or config.accounts_with_role(AccountRole.WORKLOAD)):
         problems.append("telemetry.example_workload: needs an account with role 'workload' to deploy into")
+    return problems
+
+
+def on_premises_account(config: BaselineConfig) -> Account:
+    """The account on-premises servers register with (``telemetry.on_premises.account``)."""
+    if config.single_account:
+        return config.accounts[0]
+    (account,) = [a for a in config.accounts if a.name == config.telemetry.on_premises.account]
+    return account
+
+
+def _on_premises_problems(config: BaselineConfig) -> list[str]:
+    settings = config.telemetry.on_premises
+    where = "telemetry.on_premises"
+    problems: list[str] = []
+    names = [a.name for a in config.accounts]
+    if settings.account is not None and settings.account not in names:
+        problems.append(f"{where}.account: {settings.account!r} is not an account name; declared: {', '.join(names)}")
+    if settings.enabled and not config.single_account and settings.account is None:
+        problems.append(f"{where}.account: organization mode needs the name of the account the servers register with")
+    if not settings.platforms or len(set(settings.platforms)) != len(settings.platforms):
+        problems.append(f"{where}.platforms: {settings.platforms!r} must list linux and/or windows, each once")
+    if not re.match(r"^[\w.:/=+\-@ ]{1,128}$", settings.tag_key) or settings.tag_key.startswith("aws:"):
+        problems.append(f"{where}.tag_key: {settings.tag_key!r} is not a tag key (1-128 characters, not 'aws:...')")
+    if settings.tag_key == config.telemetry.cloudwatch_agent.tag_key and any(
+        v.startswith("on-premises-") for v in config.telemetry.cloudwatch_agent.tag_values
+    ):
+        problems.append(
+            f"telemetry.cloudwatch_agent.tag_values: {config.telemetry.cloudwatch_agent.tag_values!r} overlap the "
+            f"on-premises tag values (on-premises-<platform>); EC2 associations would target hybrid nodes"
+        )
+    if not re.match(r"^[\w\s.:/=+\-@]{0,256}$", settings.default_instance_name):
+        problems.append(
+            f"{where}.default_instance_name: {settings.default_instance_name!r} must be up to 256 letters, digits, "
+            "spaces and _.:/=+-@"
+        )
+    if not 0 < len(settings.renewal) <= 64:
+        problems.append(f"{where}.renewal: {settings.renewal!r} must be 1-64 characters")
     return problems
 
 

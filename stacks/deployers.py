@@ -72,6 +72,9 @@ RESOURCE_TYPES: dict[str, frozenset[str]] = {
             # ConfigRuleTags: the function that tags the baseline's rules, and its custom resource.
             "AWS::Lambda::Function",
             "Custom::ConfigRuleTags",
+            # On-premises servers: the hybrid activation (function, custom resource, its secret).
+            "AWS::SecretsManager::Secret",
+            "Custom::SsmHybridActivation",
         )
     ),
     "log-archive": frozenset(("AWS::KMS::Alias", "AWS::KMS::Key", "AWS::S3::Bucket", "AWS::S3::BucketPolicy")),

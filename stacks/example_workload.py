@@ -20,6 +20,7 @@ from constructs_lib import (
     AgentConfig,
     CloudFrontAccessLogs,
     CloudWatchAgent,
+    DetailedMonitoring,
     FlowLogDestination,
     FlowLogField,
     FlowLogsForEveryVpc,
@@ -140,7 +141,6 @@ class ExampleWorkloadStack(cdk.Stack):
             machine_image=ec2.MachineImage.latest_amazon_linux2023(),
             role=self.agent.role,
             require_imdsv2=True,
-            detailed_monitoring=True,
             block_devices=[
                 ec2.BlockDevice(
                     device_name="/dev/xvda",
@@ -149,6 +149,9 @@ class ExampleWorkloadStack(cdk.Stack):
             ],
         )
         cdk.Tags.of(self.instance).add(*AGENT_TAG)
+        if telemetry.detailed_monitoring:
+            # 1-minute EC2 metrics (charged per metric) for every instance, launch template and group here.
+            cdk.Aspects.of(self).add(DetailedMonitoring())
         _nag.acknowledge(
             self.instance,
             "Example instance: replaceable by redeploying the stack; termination protection would block "

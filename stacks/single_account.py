@@ -21,6 +21,7 @@ from stacks.config import BaselineConfig
 from stacks.health import add_account_health, add_trail_health, alert_topics
 from stacks.naming import Names
 from stacks.observability import add_trail_queries, add_workload_observability
+from stacks.on_premises import add_on_premises
 from stacks.settings import (
     lifecycle_options,
     object_lock_options,
@@ -110,3 +111,4 @@ class SingleAccountStack(cdk.Stack):
         """Flow logs for the configured existing VPCs and the CloudWatch agent, from ``telemetry``."""
         self.flow_logs = add_flow_logs(self, config, account_name=config.accounts[0].name, bucket=self.trail.bucket)
         self.agent = add_agent(self, config)
+        self.on_premises = add_on_premises(self, config)

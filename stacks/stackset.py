@@ -15,10 +15,11 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib import ConfigRecorder, Organization
-from stacks.config import AccountRole, BaselineConfig
+from stacks.config import AccountRole, BaselineConfig, on_premises_account
 from stacks.health import add_account_health
 from stacks.naming import Names
 from stacks.observability import add_workload_observability
+from stacks.on_premises import add_on_premises
 from stacks.telemetry import add_agent, add_flow_logs
 from stacks.workload import add_config_baseline
 
@@ -62,6 +63,17 @@ class WorkloadBaselineTemplate(stacksets.StackSetStack):
                 ),
             )
             add_flow_logs(self, config, account_name=account.name, condition=in_account)
+        # On-premises servers register with one account, in the home region.
+        if config.telemetry.on_premises.enabled and on_premises_account(config).role is not AccountRole.MANAGEMENT:
+            target = on_premises_account(config)
+            registers_here = cdk.CfnCondition(
+                self,
+                f"OnPremisesIn-{target.name}",
+                expression=cdk.Fn.condition_and(
+                    self.home_region, cdk.Fn.condition_equals(cdk.Aws.ACCOUNT_ID, target.id)
+                ),
+            )
+            self.on_premises = add_on_premises(self, config, condition=registers_here)
 
 
 class WorkloadBaselineStackSet(Construct):

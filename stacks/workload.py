@@ -18,10 +18,11 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from constructs_lib import ConfigRecorder, ConfigRules, _nag, policies
-from stacks.config import Account, AccountRole, BaselineConfig
+from stacks.config import Account, AccountRole, BaselineConfig, on_premises_account
 from stacks.health import add_account_health, wants_canary
 from stacks.naming import Names
 from stacks.observability import add_workload_observability, forwards_to_central_bus, wants_workload_observability
+from stacks.on_premises import add_on_premises
 from stacks.settings import config_recorder_options, config_rules_options
 from stacks.telemetry import add_agent, add_flow_logs
 
@@ -153,6 +154,8 @@ class WorkloadBaselineStack(cdk.Stack):
         self.agent = add_agent(self, config)
         if self.region == config.home_region:
             self.flow_logs = add_flow_logs(self, config, account_name=account.name)
+            if config.telemetry.on_premises.enabled and on_premises_account(config).name == account.name:
+                self.on_premises = add_on_premises(self, config)
 
 
 def wants_workload_baseline(config: BaselineConfig) -> bool:
@@ -165,6 +168,7 @@ def wants_workload_baseline(config: BaselineConfig) -> bool:
         or telemetry.cloudwatch_agent.enabled
         or any(telemetry.flow_logs.vpc_ids.values())
         or wants_canary(config)
+        or telemetry.on_premises.enabled
     )
 
 

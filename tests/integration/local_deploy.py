@@ -115,6 +115,16 @@ def emulator_config(config_path: Path, directory: Path, *, vpc_id: str | None = 
         # and leaves the rest of the stack uncreated while CloudFormation says CREATE_COMPLETE.
         data.pop("tags")
         notes.append("config tags dropped: moto 5.2.5 cannot create a KMS key with tags through CloudFormation")
+    on_premises = data.get("telemetry", {}).get("on_premises", {})
+    if on_premises.get("enabled") and on_premises.get("create_activation", True):
+        # The activation is a Lambda-backed custom resource: moto runs Lambda only in Docker (none
+        # here), so the stack would wait for it forever; moto's CloudFormation also has no
+        # AWS::SecretsManager::Secret. The service role, agent parameters and associations stay.
+        on_premises["create_activation"] = False
+        notes.append(
+            "telemetry.on_premises.create_activation switched off: moto 5.2.5 runs the activation's Lambda-backed "
+            "custom resource only with Docker and creates no Secrets Manager secret through CloudFormation"
+        )
     observability = data.setdefault("observability", {})
     if observability.get("central_bus", True):
         # moto 5.2.5 crashes creating an AWS::Events::Rule on an event bus of the same template

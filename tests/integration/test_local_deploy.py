@@ -38,6 +38,8 @@ def test_what_was_adapted_for_the_emulator_is_said(deployed: Deployed):
     )
     assert rest == [
         "config tags dropped: moto 5.2.5 cannot create a KMS key with tags through CloudFormation",
+        "telemetry.on_premises.create_activation switched off: moto 5.2.5 runs the activation's Lambda-backed "
+        "custom resource only with Docker and creates no Secrets Manager secret through CloudFormation",
         "observability.central_bus switched off: moto 5.2.5 cannot create a rule on an event bus of the same template",
         "observability.dashboard switched off: moto 5.2.5 cannot resolve the ARN of an alarm it skips",
     ]
@@ -86,6 +88,14 @@ def test_ssm_parameters_and_flow_logs_exist(rows: list[Row]):
     (flow_log,) = by_type(rows, "AWS::EC2::FlowLog")
     assert flow_log.created and flow_log.detail == "ALL to cloud-watch-logs"
     assert any("vpc-flow-logs.amazonaws.com" in r.detail for r in by_type(rows, "AWS::IAM::Role"))
+
+
+def test_on_premises_service_role_and_agent_parameters_exist(rows: list[Row]):
+    roles = [r for r in by_type(rows, "AWS::IAM::Role") if r.logical_id.startswith("OnPremisesServiceRole")]
+    assert len(roles) == 1 and roles[0].created
+    assert '"Service": "ssm.amazonaws.com"' in roles[0].detail
+    parameters = [r for r in by_type(rows, "AWS::SSM::Parameter") if r.logical_id.startswith("OnPremisesAgentlinux")]
+    assert len(parameters) == 1 and parameters[0].created and parameters[0].detail.startswith("String")
 
 
 def test_every_resource_the_emulator_reports_created_is_really_there(deployed: Deployed):

@@ -100,7 +100,9 @@ class TestOrganization:
             group = recorder["Properties"]["RecordingGroup"]
             assert group["IncludeGlobalResourceTypes"] is (region == "eu-west-1"), region
         template = example.stackset_template()
-        assert template["Conditions"] == {"IsHomeRegion": {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]}}
+        assert template["Conditions"]["IsHomeRegion"] == {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]}
+        # Besides it only the gate of the on-premises resources (telemetry.on_premises, one account).
+        assert set(template["Conditions"]) == {"IsHomeRegion", "OnPremisesInshopprod"}
         condition, home, other = only(template, "AWS::Config::ConfigurationRecorder")["Properties"]["RecordingGroup"][
             "Fn::If"
         ]
