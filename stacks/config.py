@@ -963,6 +963,7 @@ def _semantic_problems(config: BaselineConfig) -> list[str]:
                 f"organization.organizational_units: OU {too_deep!r} is nested more than {MAX_OU_DEPTH} levels deep; "
                 f"AWS Organizations allows OUs at most {MAX_OU_DEPTH} levels deep under the root"
             )
+        problems.extend(_construct_id_clashes(list(names)))
         if len(units) > MAX_OUS:
             problems.append(
                 f"organization.organizational_units: {len(units)} OUs; an AWS organization holds at most {MAX_OUS}"
@@ -1047,6 +1048,21 @@ def _deeper_than(units: list[OrganizationalUnit], limit: int, depth: int = 1) ->
     return None
 
 
+def _construct_id_clashes(ou_names: list[str]) -> list[str]:
+    """OU names the ``Organization`` construct cannot tell apart: its construct ids keep only the
+    letters and digits of a name, capitalising each word (``constructs_lib.organization``)."""
+    by_id: dict[str, list[str]] = {}
+    for name in ou_names:
+        ident = "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name) if part)
+        by_id.setdefault(ident, []).append(name)
+    return [
+        f"organization.organizational_units: OU names {same!r} differ only in punctuation, spaces or the case "
+        "of a first letter; give names that letters or digits tell apart"
+        for same in by_id.values()
+        if len(same) > 1
+    ]
+
+
 #: AWS Config: a rule's InputParameters is a JSON string of at most 1,024 characters.
 MAX_RULE_PARAMETERS_CHARS = 1024
 #: AWS Config: a conformance pack takes at most 60 input parameters, names of 1-255 and values of
@@ -1066,6 +1082,7 @@ def _rule_parameter_problems(where: str, parameters: dict[str, str]) -> list[str
 
 def _aws_config_problems(settings: AwsConfigSettings) -> list[str]:
     """Cross-field checks of the ``aws_config`` section."""
+    from constructs_lib.config_recorder import CONTINUOUS_ONLY_RESOURCE_TYPES
     from constructs_lib.config_rules import BUNDLED_PACKS_DIR, CURATED_RULES
 
     problems: list[str] = []
@@ -1091,6 +1108,17 @@ def _aws_config_problems(settings: AwsConfigSettings) -> list[str]:
             problems.append(
                 f"aws_config.frequency_overrides[{index}].frequency: {override.frequency!r} is already "
                 "aws_config.recording_frequency; drop the override or change the frequency"
+            )
+        refused = sorted(set(override.resource_types) & set(CONTINUOUS_ONLY_RESOURCE_TYPES))
+        if override.frequency == "DAILY" and refused:
+            problems.append(
+                f"aws_config.frequency_overrides[{index}].resource_types: {refused!r} are always recorded "
+                "continuously; AWS Config refuses DAILY for them"
+            )
+        if override.description is not None and len(override.description) > 256:
+            problems.append(
+                f"aws_config.frequency_overrides[{index}].description: {len(override.description)} characters; "
+                "AWS Config takes at most 256"
             )
         excluded = sorted(set(override.resource_types) & set(settings.excluded_resource_types))
         if excluded:
@@ -1367,6 +1395,8 @@ def _path(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
+        elif not re.match(r"^[\w:@/+=-][\w.:@/+=-]*$", str(part)):
+            path += f"[{_shown(part)}]"  # a key with spaces, line breaks or nothing at all
         else:
             path += f".{part}" if path else str(part)
     return path or "(top level)"

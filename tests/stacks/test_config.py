@@ -633,3 +633,29 @@ def test_readme_example_of_a_config_error_runs():
     section = readme.split("In Python, `load_config` raises `ConfigError`", 1)[1]
     example = section.split("```python\n", 1)[1].split("```", 1)[0]
     exec(compile(example, "README.md", "exec"), {})
+
+
+def test_ou_names_that_the_organization_construct_cannot_tell_apart():
+    units = [{"name": "Security"}, {"name": "Production"}, {"name": "NonProduction"}, {"name": "security"}]
+    assert problems_of(changed(EXAMPLE, organization__organizational_units=units)) == [
+        "organization.organizational_units: OU names ['Security', 'security'] differ only in punctuation, spaces "
+        "or the case of a first letter; give names that letters or digits tell apart"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        (
+            {"resource_types": ["AWS::Config::ResourceCompliance"], "frequency": "DAILY"},
+            "aws_config.frequency_overrides[0].resource_types: ['AWS::Config::ResourceCompliance'] are always "
+            "recorded continuously; AWS Config refuses DAILY for them",
+        ),
+        (
+            {"resource_types": ["AWS::EC2::Instance"], "frequency": "DAILY", "description": "d" * 257},
+            "aws_config.frequency_overrides[0].description: 257 characters; AWS Config takes at most 256",
+        ),
+    ],
+)
+def test_recording_frequency_overrides_follow_aws_config(override, expected):
+    assert problems_of(changed(EXAMPLE, aws_config={"frequency_overrides": [override]})) == [expected]
