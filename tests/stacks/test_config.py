@@ -589,7 +589,7 @@ class TestCheckAndSynthAgree:
         role.write_text(yaml.safe_dump(changed(SINGLE, cloudtrail__cloudwatch_logs_role_name="my role")))
         expected = {
             duplicate: "key 'home_region' is given twice (lines 5 and",
-            latin1: "is not UTF-8 text (byte 0xe9 at offset 16); save it as UTF-8",
+            latin1: "is not UTF-8 text (byte 0xe9 at offset 17); save it as UTF-8",
             role: "cloudtrail.cloudwatch_logs_role_name: 'my role' is not a role name",
         }
         for path, message in expected.items():
@@ -659,3 +659,16 @@ def test_ou_names_that_the_organization_construct_cannot_tell_apart():
 )
 def test_recording_frequency_overrides_follow_aws_config(override, expected):
     assert problems_of(changed(EXAMPLE, aws_config={"frequency_overrides": [override]})) == [expected]
+
+
+def test_a_bug_in_a_check_is_still_one_config_error_line(monkeypatch: pytest.MonkeyPatch):
+    import stacks.config
+
+    def broken(config: Any) -> list[str]:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(stacks.config, "_semantic_problems", broken)
+    assert problems_of(changed(SINGLE)) == [
+        "(top level): could not be checked (KeyError: 'surprise'); "
+        "this is a bug in the baseline's config checks: please report it"
+    ]
