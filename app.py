@@ -79,6 +79,10 @@ def main() -> int:
             elif status == 2 and (staging / "validation-report.json").is_file():
                 Path(target).mkdir(parents=True, exist_ok=True)
                 shutil.copy2(staging / "validation-report.json", target)
+            elif Path(target).is_dir() and not any(Path(target).iterdir()):
+                # `cdk synth` creates the output directory before it runs the app: an empty one left
+                # behind looks like a synth that produced nothing, so remove it.
+                Path(target).rmdir()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return 1 if status else 0

@@ -605,6 +605,19 @@ class TestCheckAndSynthAgree:
         assert "Traceback" not in synth.stderr
         assert not outdir.exists(), "a failed synth must not create the output directory"
 
+    def test_a_failed_synth_removes_the_empty_output_directory_the_cdk_cli_created(self, tmp_path: Path):
+        outdir = tmp_path / "cdk.out"
+        outdir.mkdir()  # as `cdk synth` does before it runs the app
+        bad = tmp_path / "bad.yaml"
+        bad.write_text("home_region: eu-west-1\nhome_region: us-east-1\n")
+        synth = self.run("app.py", outdir=outdir, config=bad)
+        assert synth.returncode == 1
+        assert synth.stderr.strip().splitlines() == [
+            f"config error: {bad}: line 2: key 'home_region' is given twice (lines 1 and 2); "
+            "YAML would silently keep the last one: remove one"
+        ]
+        assert not outdir.exists()
+
     def test_a_failed_synth_leaves_an_existing_output_directory_alone(self, tmp_path: Path):
         outdir = tmp_path / "cdk.out"
         outdir.mkdir()
