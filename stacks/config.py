@@ -716,7 +716,11 @@ def _alarm_problems(alarms: AlarmSettings) -> list[str]:
         if threshold < 1:
             problems.append(f"alarms.thresholds.{key}: {threshold} is not a whole number of events >= 1")
     if alarms.anomaly_detection.enabled:
-        for index, key in enumerate(alarms.anomaly_detection.metrics):
+        metrics = alarms.anomaly_detection.metrics
+        duplicates = sorted({key for key in metrics if metrics.count(key) > 1})
+        if duplicates:
+            problems.append(f"alarms.anomaly_detection.metrics: {duplicates!r} listed more than once")
+        for index, key in enumerate(metrics):
             if key not in enabled:
                 state = "disabled" if key in alarms.disabled else "not a detection"
                 problems.append(

@@ -685,3 +685,11 @@ def test_a_bug_in_a_check_is_still_one_config_error_line(monkeypatch: pytest.Mon
         "(top level): could not be checked (KeyError: 'surprise'); "
         "this is a bug in the baseline's config checks: please report it"
     ]
+
+
+def test_an_anomaly_metric_listed_twice():
+    # Found by synthesizing accepted mutants: SecurityAlarms refused it at synth with a traceback.
+    metrics = ["unauthorized-api-calls", "console-authentication-failures", "unauthorized-api-calls"]
+    assert problems_of(changed(EXAMPLE, alarms__anomaly_detection__metrics=metrics)) == [
+        "alarms.anomaly_detection.metrics: ['unauthorized-api-calls'] listed more than once"
+    ]
