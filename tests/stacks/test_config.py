@@ -693,3 +693,42 @@ def test_an_anomaly_metric_listed_twice():
     assert problems_of(changed(EXAMPLE, alarms__anomaly_detection__metrics=metrics)) == [
         "alarms.anomaly_detection.metrics: ['unauthorized-api-calls'] listed more than once"
     ]
+
+
+#: Every value at the edge of what the config accepts: each must synthesize, never raise.
+AT_THE_LIMITS = {
+    "cloudtrail__cloudwatch_logs_role_name": "a+=,.@_-" * 8,
+    "cloudtrail__data_events": {
+        "s3_bucket_names": ["a.b-c", "x" * 63],
+        "lambda_function_arns": ["arn:aws:lambda:eu-west-1:123456789012:function:" + "f" * 64 + ":$LATEST"],
+    },
+    "log_archive": {
+        "transition_days": None,
+        "retention_days": None,
+        "access_log_retention_days": 2_147_483_647,
+        "object_lock": {"mode": "COMPLIANCE", "days": 36_500},
+    },
+    "tags": {**{f"key{i}": "v" * 256 for i in range(46)}, "k" * 128: "é" * 256},
+    "alarms__anomaly_detection__band_std_devs": 0.0001,
+    "alarms__thresholds": {"root-account-usage": 10**40},
+    "aws_config": {"existing_recorder_name": "r" * 256},
+    "observability__custom_queries": [
+        {"name": "q" * 239, "query": "x" * 10_000, "log_groups": ["/" + "g" * 511, "/a.b#c"]}
+    ],
+}
+
+
+@pytest.mark.parametrize("base", [SINGLE, EXAMPLE], ids=["single-account", "organization"])
+def test_a_config_at_every_limit_synthesizes(base, tmp_path: Path):
+    from tests.conftest import synthesize
+
+    data = changed(base, **AT_THE_LIMITS)
+    if base is EXAMPLE:
+        data = changed(
+            data,
+            organization__organizational_units=_deep_ous(5),
+            service_control_policies__flow_log_tag={"key": "k" * 128, "value": "v" * 256},
+        )
+        data["alarms"]["anomaly_detection"]["band_std_devs"] = 1000
+    synthesized = synthesize(parse_config(data), tmp_path, compliance=False)
+    assert synthesized.stacks

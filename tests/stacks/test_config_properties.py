@@ -47,7 +47,7 @@ settings.register_profile(
 )
 settings.register_profile(
     "fuzz",
-    max_examples=50_000,
+    max_examples=10_000,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
