@@ -1441,6 +1441,8 @@ def _pydantic_problems(error: ValidationError) -> list[str]:
 
 def parse_config(data: Any) -> BaselineConfig:
     """Validate already-loaded YAML data; ``ConfigError`` lists every problem."""
+    if data is None:
+        raise ConfigError(["(top level): the file is empty; expected a mapping of keys (home_region, accounts, ...)"])
     if not isinstance(data, dict):
         raise ConfigError([f"(top level): expected a mapping of keys, got {type(data).__name__}"])
     try:

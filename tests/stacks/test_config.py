@@ -559,9 +559,14 @@ class TestConfigFiles:
         (problem,) = self.load(tmp_path, "tags: " + "[" * 5000 + "]" * 5000 + "\n")
         assert problem in ("is nested too deeply to be a config", "tags: Input should be a valid dictionary")
 
+    def test_empty_and_several_documents(self, tmp_path: Path):
+        assert self.load(tmp_path, "# nothing yet\n") == [
+            "(top level): the file is empty; expected a mapping of keys (home_region, accounts, ...)"
+        ]
+        (problem,) = self.load(tmp_path, "home_region: eu-west-1\n---\nhome_region: us-east-1\n")
+        assert problem.startswith("is not valid YAML: line 2, column 1: expected a single document in the stream")
+
     def test_a_directory(self, tmp_path: Path):
-        problems = self.load(tmp_path, "x")  # warm-up path; the directory below is what counts
-        assert problems
         with pytest.raises(ConfigError, match=r"cannot be read \(Is a directory\)"):
             load_config(tmp_path)
 
