@@ -43,10 +43,12 @@ def synth(app: cdk.App, path: str) -> int:
         return 1
     try:
         build_stacks(app, config)
-    except ValueError as error:
-        # The constructs refused a value the config check let through: still one line per problem,
-        # but it is a gap in stacks/config.py (`python -m stacks.config check` said valid).
-        lines = [line.strip().removeprefix("- ") for line in str(error).splitlines() if line.strip()]
+    except (ValueError, RuntimeError) as error:
+        # The constructs (ValueError) or aws-cdk (RuntimeError through jsii) refused a value the
+        # config check let through: still one line per problem, but it is a gap in stacks/config.py
+        # (`python -m stacks.config check` said valid).
+        text = str(error) if isinstance(error, ValueError) else _first_line(error)
+        lines = [line.strip().removeprefix("- ") for line in text.splitlines() if line.strip()]
         print(
             "\n".join(f"config error: {path}: {line}" for line in lines)
             + f"\nconfig error: {path}: (the config check missed this problem: please report it)",

@@ -737,3 +737,25 @@ def test_a_config_at_every_limit_synthesizes(base, tmp_path: Path):
         data["alarms"]["anomaly_detection"]["band_std_devs"] = 1000
     synthesized = synthesize(parse_config(data), tmp_path, compliance=False)
     assert synthesized.stacks
+
+
+def test_a_value_the_constructs_refuse_is_still_config_error_lines(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+):
+    """The safety net in app.py: a gap in the config checks must not become a traceback."""
+    import aws_cdk as cdk
+
+    import app
+
+    def refused(scope: Any, config: Any) -> None:
+        raise ValueError("AuditTrail(x): 2 problems:\n  - first\n  - second")
+
+    monkeypatch.setattr(app, "build_stacks", refused)
+    path = str(ROOT / "config" / "single-account.yaml")
+    assert app.synth(cdk.App(outdir=str(tmp_path)), path) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"config error: {path}: AuditTrail(x): 2 problems:",
+        f"config error: {path}: first",
+        f"config error: {path}: second",
+        f"config error: {path}: (the config check missed this problem: please report it)",
+    ]
