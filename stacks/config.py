@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import json
 import re
+import reprlib
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -17,7 +18,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from constructs_lib.detections import builtin_detections
@@ -68,10 +78,19 @@ NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 OU_ID = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
 ROOT_ID = re.compile(r"^r-[0-9a-z]{4,32}$")
-#: OUs nest at most five levels below the root (AWS Organizations quota).
+#: AWS Organizations: "OU maximum nesting in a root: five levels of OUs deep under a root".
 MAX_OU_DEPTH = 5
 OU_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,127}$")
 DETECTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9 -]{1,62}[A-Za-z0-9]$")
+
+
+def _check_email(value: str) -> str:
+    if not EMAIL.match(value) or len(value) > 254:
+        raise ValueError("is not an email address")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_check_email)]
 
 
 def _check_region(value: str) -> str:
@@ -86,6 +105,70 @@ Region = Annotated[str, AfterValidator(_check_region)]
 def _section_problem(field: str, message: str) -> PydanticCustomError:
     """A cross-field problem inside one section, reported as ``<section>.<field>: <message>``."""
     return PydanticCustomError("section", "{field}: {message}", {"field": field, "message": message})
+
+
+# --- AWS rules for values that end up in names, ARNs, tags and policies -----------------------
+
+#: IAM role names (IAM User Guide, "IAM object quotas"): 1-64 letters, digits and ``+=,.@_-``.
+IAM_ROLE_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
+IAM_ROLE_NAME_RULE = "an IAM role name is 1-64 letters, digits or '+=,.@_-'"
+#: Tag keys: the StackSet tag pattern is the strictest among the resources the baseline tags.
+TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+-]{1,128}$")
+TAG_VALUE = re.compile(r"^[\w .:/=+@-]{1,256}$")
+TAG_KEY_RULE = "an AWS tag key is 1-128 letters, digits, spaces or '_.:/=+-' and does not start with 'aws:'"
+TAG_VALUE_RULE = "an AWS tag value is 1-256 letters, digits, spaces or '_.:/=+-@'"
+#: AWS allows 50 tags per resource; the baseline adds up to 3 of its own (Name, monitoring, agent).
+MAX_TAGS = 47
+#: AWS Organizations: organizational units per organization (default quota).
+MAX_OUS = 1000
+#: S3 Object Lock: "the maximum retention period is 100 years".
+MAX_OBJECT_LOCK_DAYS = 36500
+#: S3 lifecycle ``Days`` is a 32-bit integer in the S3 API.
+MAX_LIFECYCLE_DAYS = 2_147_483_647
+LAMBDA_FUNCTION_ARN = re.compile(
+    r"^arn:aws(-[a-z]+)*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$"
+)
+LAMBDA_FUNCTION_ARN_RULE = (
+    "a Lambda function ARN is arn:<partition>:lambda:<region>:<12-digit account>:function:<name>[:<version or alias>], "
+    "the name 1-64 letters, digits, '-' or '_'"
+)
+#: KMS: alias names may not begin with ``alias/aws/`` (reserved for AWS managed keys).
+RESERVED_PREFIXES = ("aws",)
+#: S3 general purpose bucket naming rules (S3 User Guide, "Bucket naming rules").
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+BUCKET_NAME_RULE = (
+    "an S3 bucket name is 3-63 lower-case letters, digits, '.' or '-', starts and ends with a letter or digit, "
+    "has no '..', is no IP address, does not start with 'xn--', 'sthree-' or 'amzn-s3-demo-' and does not end "
+    "with '-s3alias', '--ol-s3', '.mrap', '--x-s3' or '--table-s3'"
+)
+_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def is_bucket_name(name: str) -> bool:
+    """True if ``name`` follows the S3 naming rules for general purpose buckets."""
+    return (
+        bool(BUCKET_NAME.match(name))
+        and ".." not in name
+        and not re.match(r"^\d+\.\d+\.\d+\.\d+$", name)
+        and not name.startswith(_BUCKET_PREFIXES)
+        and not name.endswith(_BUCKET_SUFFIXES)
+    )
+
+
+def tag_problems(path: str, tags: dict[str, str]) -> list[str]:
+    """Tags that AWS would refuse (reserved ``aws:`` prefix, length, characters, count)."""
+    problems: list[str] = []
+    for key, value in tags.items():
+        if not TAG_KEY.match(key) or key.lower().startswith("aws:"):
+            problems.append(f"{path}: key {_shown(key)} is not allowed: {TAG_KEY_RULE}")
+        if not TAG_VALUE.match(value):
+            problems.append(f"{path}.{key}: {_shown(value)} is not allowed: {TAG_VALUE_RULE}")
+    if len(tags) > MAX_TAGS:
+        problems.append(
+            f"{path}: {len(tags)} tags; at most {MAX_TAGS} (AWS allows 50 per resource and the baseline adds up to 3)"
+        )
+    return problems
 
 
 class ConfigError(Exception):
@@ -225,23 +308,25 @@ class Account(Model):
     def _email(cls, value: str) -> str:
         if not EMAIL.match(value):
             raise ValueError("is not an email address")
+        if not 6 <= len(value) <= 64:
+            raise ValueError("is not an AWS account email: AWS Organizations takes 6-64 characters")
         return value
 
 
 class Notifications(Model):
     """Email recipients per alarm severity."""
 
-    critical: list[str] = Field(default_factory=list)
-    high: list[str] = Field(default_factory=list)
-    medium: list[str] = Field(default_factory=list)
-    low: list[str] = Field(default_factory=list)
+    critical: list[Email] = Field(default_factory=list)
+    high: list[Email] = Field(default_factory=list)
+    medium: list[Email] = Field(default_factory=list)
+    low: list[Email] = Field(default_factory=list)
 
     @field_validator("critical", "high", "medium", "low")
     @classmethod
     def _emails(cls, value: list[str]) -> list[str]:
-        for address in value:
-            if not EMAIL.match(address):
-                raise ValueError(f"{address!r} is not an email address")
+        duplicates = sorted({a for a in value if value.count(a) > 1})
+        if duplicates:
+            raise ValueError(f"lists {duplicates!r} more than once (SNS subscribes an address once)")
         return value
 
 
@@ -253,11 +338,58 @@ def _retention_days(value: int) -> int:
     return value
 
 
+def _check_bucket_name(value: str) -> str:
+    if not is_bucket_name(value):
+        raise ValueError(f"is not a bucket name: {BUCKET_NAME_RULE}")
+    return value
+
+
+def _check_lambda_arn(value: str) -> str:
+    if not LAMBDA_FUNCTION_ARN.match(value):
+        raise ValueError(f"is not a Lambda function ARN: {LAMBDA_FUNCTION_ARN_RULE}")
+    return value
+
+
+BucketName = Annotated[str, AfterValidator(_check_bucket_name)]
+LambdaFunctionArn = Annotated[str, AfterValidator(_check_lambda_arn)]
+
+
+def _check_lifecycle_days(value: int | None) -> int | None:
+    if value is not None and not 1 <= value <= MAX_LIFECYCLE_DAYS:
+        raise ValueError(
+            f"is not a number of days from 1 to {MAX_LIFECYCLE_DAYS} (S3 lifecycle rules take 32-bit days)"
+        )
+    return value
+
+
+LifecycleDays = Annotated[
+    int,
+    AfterValidator(_check_lifecycle_days),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_LIFECYCLE_DAYS}),
+]
+
+
 class DataEvents(Model):
-    s3_bucket_names: list[str] = Field(default_factory=list, description="object-level events of these buckets")
+    s3_bucket_names: list[BucketName] = Field(default_factory=list, description="object-level events of these buckets")
     all_s3_buckets: bool = False
-    lambda_function_arns: list[str] = Field(default_factory=list)
+    lambda_function_arns: list[LambdaFunctionArn] = Field(default_factory=list)
     all_lambda_functions: bool = False
+
+    @field_validator("s3_bucket_names")
+    @classmethod
+    def _buckets(cls, value: list[str]) -> list[str]:
+        duplicates = sorted({n for n in value if value.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"lists {duplicates!r} more than once")
+        return value
+
+    @field_validator("lambda_function_arns")
+    @classmethod
+    def _functions(cls, value: list[str]) -> list[str]:
+        duplicates = sorted({n for n in value if value.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"lists {duplicates!r} more than once")
+        return value
 
 
 class Insights(Model):
@@ -280,10 +412,28 @@ class CloudTrailSettings(Model):
     def _retention(cls, value: int) -> int:
         return _retention_days(value)
 
+    @field_validator("cloudwatch_logs_role_name")
+    @classmethod
+    def _role_name(cls, value: str) -> str:
+        if not IAM_ROLE_NAME.match(value):
+            raise ValueError(f"is not a role name: {IAM_ROLE_NAME_RULE}")
+        return value
+
 
 class ObjectLock(Model):
     mode: Literal["GOVERNANCE", "COMPLIANCE"] | None = None
-    days: int | None = Field(default=None, ge=1)
+    days: Annotated[int, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_OBJECT_LOCK_DAYS})] | None = (
+        Field(default=None, description="retention of each new object version, 1-36500 days")
+    )
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: int | None) -> int | None:
+        if value is not None and not 1 <= value <= MAX_OBJECT_LOCK_DAYS:
+            raise ValueError(
+                f"is not a retention from 1 to {MAX_OBJECT_LOCK_DAYS} days (S3 Object Lock allows at most 100 years)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _both(self) -> ObjectLock:
@@ -295,13 +445,13 @@ class ObjectLock(Model):
 
 
 class LogArchiveSettings(Model):
-    transition_days: int | None = Field(
-        default=90, ge=1, description="days before log objects move to Glacier; null keeps them in Standard"
+    transition_days: LifecycleDays | None = Field(
+        default=90, description="days before log objects move to Glacier; null keeps them in Standard"
     )
-    retention_days: int | None = Field(
-        default=2557, ge=1, description="days before log objects expire; null keeps them forever"
+    retention_days: LifecycleDays | None = Field(
+        default=2557, description="days before log objects expire; null keeps them forever"
     )
-    access_log_retention_days: int = Field(default=365, ge=1, description="S3 server access logs expire after")
+    access_log_retention_days: LifecycleDays = Field(default=365, description="S3 server access logs expire after")
     object_lock: ObjectLock | None = None
 
     @model_validator(mode="after")
@@ -339,6 +489,12 @@ class Naming(Model):
     def _prefix(cls, value: str) -> str:
         if not re.match(r"^[a-z][a-z0-9-]{1,19}$", value):
             raise ValueError("is not a name prefix (2-20 lower-case letters, digits or '-', starting with a letter)")
+        if value in RESERVED_PREFIXES:
+            raise ValueError(
+                "is reserved: KMS refuses alias names beginning with 'alias/aws/', and the baseline's are 'alias/<prefix>/...'"
+            )
+        if f"{value}-".startswith(_BUCKET_PREFIXES):
+            raise ValueError(f"would start the baseline's bucket names with a reserved prefix: {BUCKET_NAME_RULE}")
         return value
 
 
@@ -446,6 +602,15 @@ class AwsConfigSettings(Model):
     def _types(cls, value: list[str]) -> list[str]:
         return _resource_types(value)
 
+    @field_validator("existing_recorder_name")
+    @classmethod
+    def _recorder_name(cls, value: str | None) -> str | None:
+        from constructs_lib.config_recorder import RECORDER_NAME_PATTERN
+
+        if value is not None and not RECORDER_NAME_PATTERN.match(value):
+            raise ValueError("is not an AWS Config recorder name (1-256 letters, digits, '_', '.' or '-')")
+        return value
+
 
 #: SCPs the baseline builds (stacks/org_settings.py); attachments name them.
 SCP_NAMES = ("protect-audit-logging", "protect-monitoring", "guardrails")
@@ -520,9 +685,11 @@ class CustomDetection(Model):
         try:
             parse_filter_pattern(value)
         except FilterPatternError as error:
-            shown = "\n".join(str(error).splitlines()[1:])
+            # One line (a config error is one line per problem): the text up to the position stands
+            # in for a caret under it.
             raise ValueError(
-                f"is not a valid filter pattern: {error.reason} (position {error.position})\n{shown}"
+                f"is not a valid filter pattern: {error.reason} (position {error.position}, "
+                f"after {value[: error.position][-40:]!r})"
             ) from None
         return value
 
@@ -536,7 +703,20 @@ class AnomalyDetection(Model):
     metrics: list[str] = Field(
         default_factory=lambda: ["unauthorized-api-calls"], description="detection keys to watch for unusual volume"
     )
-    band_std_devs: float = Field(default=2, gt=0, description="width of the expected band")
+    band_std_devs: float = Field(
+        default=2,
+        description="width of the expected band in standard deviations, 0.0001-1000",
+        json_schema_extra={"minimum": 0.0001, "maximum": 1000},
+    )
+
+    @field_validator("band_std_devs")
+    @classmethod
+    def _band(cls, value: float) -> float:
+        # The alarm's metric math is ANOMALY_DETECTION_BAND(m, <value>): CloudWatch reads Python's
+        # exponent notation ('1e+300', '1e-05') as unknown identifiers, so keep to plain decimals.
+        if not 0.0001 <= value <= 1000:
+            raise ValueError("is not a band width from 0.0001 to 1000 standard deviations")
+        return value
 
 
 class AlarmSettings(Model):
@@ -582,7 +762,11 @@ def _alarm_problems(alarms: AlarmSettings) -> list[str]:
         if threshold < 1:
             problems.append(f"alarms.thresholds.{key}: {threshold} is not a whole number of events >= 1")
     if alarms.anomaly_detection.enabled:
-        for index, key in enumerate(alarms.anomaly_detection.metrics):
+        metrics = alarms.anomaly_detection.metrics
+        duplicates = sorted({key for key in metrics if metrics.count(key) > 1})
+        if duplicates:
+            problems.append(f"alarms.anomaly_detection.metrics: {duplicates!r} listed more than once")
+        for index, key in enumerate(metrics):
             if key not in enabled:
                 state = "disabled" if key in alarms.disabled else "not a detection"
                 problems.append(
@@ -690,6 +874,11 @@ class TelemetrySettings(Model):
         description="1-minute EC2 monitoring (charged per metric) for the EC2 resources this app creates "
         "(the example workload)",
     )
+
+
+#: Folder of the baseline's saved queries (``InsightsQueries``' default).
+QUERY_FOLDER = "Baseline"
+LOG_GROUP_NAME = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 
 
 class CustomQuery(Model):
@@ -888,6 +1077,11 @@ def _semantic_problems(config: BaselineConfig) -> list[str]:
         problems.extend(_organization_problems(config.organization))
         units = config.organization.all_units()
         names = Counter(u.name for u in units)
+        problems.extend(_construct_id_clashes(list(names)))
+        if len(units) > MAX_OUS:
+            problems.append(
+                f"organization.organizational_units: {len(units)} OUs; an AWS organization holds at most {MAX_OUS}"
+            )
         for name, count in names.items():
             if count > 1:
                 problems.append(
@@ -931,6 +1125,23 @@ def _semantic_problems(config: BaselineConfig) -> list[str]:
         problems.append(
             f"cloudtrail.trail_name: {trail.trail_name!r} is not a trail name (3-128 letters, digits, '.', '_', '-')"
         )
+    if trail.management_events == "none":
+        events = trail.data_events
+        if not (
+            events.s3_bucket_names
+            or events.all_s3_buckets
+            or events.lambda_function_arns
+            or events.all_lambda_functions
+        ):
+            problems.append(
+                "cloudtrail.management_events: 'none' with no cloudtrail.data_events: the trail would record nothing"
+            )
+        for flag in ("exclude_kms_events", "exclude_rds_data_events"):
+            if getattr(trail, flag):
+                problems.append(
+                    f"cloudtrail.{flag}: true filters management events, but cloudtrail.management_events is 'none'"
+                )
+    problems.extend(tag_problems("tags", config.tags))
     problems.extend(_alarm_problems(config.alarms))
     problems.extend(_aws_config_problems(config.aws_config))
     problems.extend(_telemetry_problems(config))
@@ -981,8 +1192,41 @@ def _organization_problems(organization: Organization) -> list[str]:
     return problems
 
 
+def _construct_id_clashes(ou_names: list[str]) -> list[str]:
+    """OU names the ``Organization`` construct cannot tell apart: its construct ids keep only the
+    letters and digits of a name, capitalising each word (``constructs_lib.organization``)."""
+    by_id: dict[str, list[str]] = {}
+    for name in ou_names:
+        ident = "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name) if part)
+        by_id.setdefault(ident, []).append(name)
+    return [
+        f"organization.organizational_units: OU names {same!r} differ only in punctuation, spaces or the case "
+        "of a first letter; give names that letters or digits tell apart"
+        for same in by_id.values()
+        if len(same) > 1
+    ]
+
+
+#: AWS Config: a rule's InputParameters is a JSON string of at most 1,024 characters.
+MAX_RULE_PARAMETERS_CHARS = 1024
+#: AWS Config: a conformance pack takes at most 60 input parameters, names of 1-255 and values of
+#: at most 4,096 characters.
+MAX_PACK_PARAMETERS = 60
+
+
+def _rule_parameter_problems(where: str, parameters: dict[str, str]) -> list[str]:
+    size = len(json.dumps(parameters))
+    if size > MAX_RULE_PARAMETERS_CHARS:
+        return [
+            f"{where}: {size} characters as JSON; AWS Config takes rule parameters of at most "
+            f"{MAX_RULE_PARAMETERS_CHARS} characters"
+        ]
+    return [f"{where}: parameter names must not be empty" for name in parameters if not name][:1]
+
+
 def _aws_config_problems(settings: AwsConfigSettings) -> list[str]:
     """Cross-field checks of the ``aws_config`` section."""
+    from constructs_lib.config_recorder import CONTINUOUS_ONLY_RESOURCE_TYPES
     from constructs_lib.config_rules import BUNDLED_PACKS_DIR, CURATED_RULES
 
     problems: list[str] = []
@@ -995,6 +1239,9 @@ def _aws_config_problems(settings: AwsConfigSettings) -> list[str]:
             problems.append(f"aws_config.rule_parameters: {name!r} is not a curated rule; known: {known}")
         elif settings.rules.get(name) is False:
             problems.append(f"aws_config.rule_parameters: {name!r} is switched off in aws_config.rules")
+        else:
+            merged = {**CURATED_RULES[name].input_parameters, **settings.rule_parameters[name]}
+            problems.extend(_rule_parameter_problems(f"aws_config.rule_parameters.{name}", merged))
     if len(settings.frequency_overrides) > 1:
         problems.append(
             f"aws_config.frequency_overrides: {len(settings.frequency_overrides)} overrides; AWS Config accepts one: "
@@ -1005,6 +1252,17 @@ def _aws_config_problems(settings: AwsConfigSettings) -> list[str]:
             problems.append(
                 f"aws_config.frequency_overrides[{index}].frequency: {override.frequency!r} is already "
                 "aws_config.recording_frequency; drop the override or change the frequency"
+            )
+        refused = sorted(set(override.resource_types) & set(CONTINUOUS_ONLY_RESOURCE_TYPES))
+        if override.frequency == "DAILY" and refused:
+            problems.append(
+                f"aws_config.frequency_overrides[{index}].resource_types: {refused!r} are always recorded "
+                "continuously; AWS Config refuses DAILY for them"
+            )
+        if override.description is not None and len(override.description) > 256:
+            problems.append(
+                f"aws_config.frequency_overrides[{index}].description: {len(override.description)} characters; "
+                "AWS Config takes at most 256"
             )
         excluded = sorted(set(override.resource_types) & set(settings.excluded_resource_types))
         if excluded:
@@ -1045,17 +1303,54 @@ def _aws_config_problems(settings: AwsConfigSettings) -> list[str]:
             )
         if names.index(rule.name) != index:
             problems.append(f"aws_config.custom_rules[{index}].name: {rule.name!r} is used twice")
+        problems.extend(_rule_parameter_problems(f"aws_config.custom_rules[{index}].parameters", rule.parameters))
     bundled = sorted(p.stem for p in BUNDLED_PACKS_DIR.glob("*.yaml"))
     pack_names = [pack.name for pack in settings.conformance_packs]
     for index, pack in enumerate(settings.conformance_packs):
         if pack_names.index(pack.name) != index:
             problems.append(f"aws_config.conformance_packs[{index}].name: {pack.name!r} is used twice")
-        if pack.template not in bundled and not Path(pack.template).is_file():
+        where = f"aws_config.conformance_packs[{index}]"
+        if pack.template not in bundled:
+            problem = _pack_template_problem(pack.template)
+            if problem:
+                problems.append(
+                    f"{where}.template: {pack.template!r} is neither a bundled pack ({', '.join(bundled)}) "
+                    f"nor a usable template file: {problem}"
+                )
+        if len(pack.parameters) > MAX_PACK_PARAMETERS:
             problems.append(
-                f"aws_config.conformance_packs[{index}].template: {pack.template!r} is neither a bundled pack "
-                f"({', '.join(bundled)}) nor a readable file"
+                f"{where}.parameters: {len(pack.parameters)} parameters; a conformance pack takes at most "
+                f"{MAX_PACK_PARAMETERS}"
             )
+        for key, value in pack.parameters.items():
+            if not 1 <= len(key) <= 255 or len(value) > 4096:
+                problems.append(
+                    f"{where}.parameters: {key!r} is not allowed: AWS Config takes parameter names of 1-255 "
+                    "and values of at most 4,096 characters"
+                )
     return problems
+
+
+def _pack_template_problem(template: str) -> str | None:
+    """Why the conformance pack template file cannot be used as a template body, or None."""
+    from constructs_lib.config_rules import MAX_TEMPLATE_BODY_BYTES
+
+    try:
+        path = Path(template)
+        if not path.is_file():
+            return "no such file"
+        raw = path.read_bytes()
+    except (OSError, ValueError) as error:
+        return f"cannot be read ({getattr(error, 'strerror', None) or error})"
+    if len(raw) > MAX_TEMPLATE_BODY_BYTES:
+        return f"{len(raw)} bytes; AWS Config takes template bodies of at most {MAX_TEMPLATE_BODY_BYTES} bytes"
+    try:
+        body = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not UTF-8 text"
+    if not body.strip():
+        return "empty"
+    return None
 
 
 def _telemetry_problems(config: BaselineConfig) -> list[str]:
@@ -1077,12 +1372,15 @@ def _telemetry_problems(config: BaselineConfig) -> list[str]:
             "organization mode delivers flow logs of listed VPCs to 'cloudwatch-logs' only"
         )
     agent = telemetry.cloudwatch_agent
-    if not re.match(r"^[\w.:/=+\-@ ]{1,128}$", agent.tag_key) or agent.tag_key.startswith("aws:"):
-        problems.append(f"telemetry.cloudwatch_agent.tag_key: {agent.tag_key!r} is not a tag key (1-128 characters)")
-    if not agent.tag_values or any(not 0 < len(v) <= 256 for v in agent.tag_values):
-        problems.append(
-            f"telemetry.cloudwatch_agent.tag_values: {agent.tag_values!r} must be one or more values of 1-256 characters"
-        )
+    if not TAG_KEY.match(agent.tag_key) or agent.tag_key.lower().startswith("aws:"):
+        problems.append(f"telemetry.cloudwatch_agent.tag_key: {agent.tag_key!r} is not a tag key: {TAG_KEY_RULE}")
+    if not agent.tag_values:
+        problems.append("telemetry.cloudwatch_agent.tag_values: [] needs one or more tag values")
+    for index, value in enumerate(agent.tag_values):
+        if not TAG_VALUE.match(value):
+            problems.append(
+                f"telemetry.cloudwatch_agent.tag_values[{index}]: {value!r} is not a tag value: {TAG_VALUE_RULE}"
+            )
     schedule = re.match(r"^(rate\((\d+) (minutes?|hours?|days?)\)|cron\(.+\))$", agent.schedule)
     if schedule is None or ((schedule.group(3) or "").startswith("minute") and int(schedule.group(2)) < 30):
         problems.append(
@@ -1150,9 +1448,40 @@ def _observability_problems(config: BaselineConfig) -> list[str]:
                     "add one or set it false"
                 )
     names = [query.name for query in settings.custom_queries]
+    slugs: dict[str, str] = {}
+    group_slugs: dict[str, str] = {}
     for index, name in enumerate(names):
+        where = f"observability.custom_queries[{index}]"
         if name in names[:index]:
-            problems.append(f"observability.custom_queries[{index}].name: {name!r} is used twice; names must be unique")
+            problems.append(f"{where}.name: {name!r} is used twice; names must be unique")
+            continue
+        # Saved as '<folder>/Custom/<name>'; the construct id is that path made of letters, digits and '-'.
+        full_name = f"{QUERY_FOLDER}/Custom/{name}"
+        if len(full_name) > 255:
+            problems.append(
+                f"{where}.name: {name!r} is {len(name)} characters; saved as {QUERY_FOLDER}/Custom/<name>, "
+                f"it may have at most {255 - len(QUERY_FOLDER) - 8} (a query definition name is 1-255 characters)"
+            )
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", full_name).strip("-")
+        if slug in slugs:
+            problems.append(
+                f"{where}.name: {name!r} differs from {slugs[slug]!r} only in punctuation or spaces; "
+                "give names that letters or digits tell apart"
+            )
+        slugs.setdefault(slug, name)
+        for group_index, group in enumerate(settings.custom_queries[index].log_groups):
+            if not LOG_GROUP_NAME.match(group):
+                problems.append(
+                    f"{where}.log_groups[{group_index}]: {group!r} is not a log group name "
+                    "(1-512 letters, digits, '.', '-', '_', '/' or '#')"
+                )
+                continue
+            group_slug = re.sub(r"[^A-Za-z0-9]+", "-", group).strip("-") or "root"
+            if group_slugs.setdefault(group_slug, group) != group:
+                problems.append(
+                    f"{where}.log_groups[{group_index}]: {group!r} differs from {group_slugs[group_slug]!r} only in "
+                    "punctuation; the baseline cannot tell them apart"
+                )
     if settings.custom_queries and not settings.queries:
         problems.append("observability.custom_queries: given, but observability.queries is false; set it true")
     return problems
@@ -1203,6 +1532,8 @@ def _scp_problems(config: BaselineConfig, *, check_documents: bool) -> list[str]
             )
     if not section.exempt_role_names:
         problems.append(f"{path}.exempt_role_names: needs at least one role (the deployment or break-glass role)")
+    if section.flow_log_tag is not None:
+        problems.extend(tag_problems(f"{path}.flow_log_tag", {section.flow_log_tag.key: section.flow_log_tag.value}))
     units = {u.name for u in config.organization.all_units()}
     accounts = {a.name: a for a in config.accounts}
     attachments = section.attachments
@@ -1265,16 +1596,31 @@ def _path(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
+        elif not re.match(r"^[\w:@/+=-][\w.:@/+=-]*$", str(part)):
+            path += f"[{_shown(part)}]"  # a key with spaces, line breaks or nothing at all
         else:
             path += f".{part}" if path else str(part)
     return path or "(top level)"
+
+
+def _shown(value: Any) -> str:
+    """``repr`` of a received value, cut short so one problem stays one readable line."""
+    shortened = reprlib.Repr()
+    shortened.maxlevel = 3
+    shortened.maxdict = shortened.maxlist = shortened.maxtuple = shortened.maxset = 6
+    shortened.maxstring = shortened.maxother = 120
+    return shortened.repr(value)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _pydantic_problems(error: ValidationError) -> list[str]:
     problems = []
     for item in error.errors(include_url=False):
         loc = tuple(part for part in item["loc"] if not (isinstance(part, str) and part.startswith("function-")))
-        message = item["msg"].removeprefix("Value error, ")
+        message = _one_line(item["msg"].removeprefix("Value error, "))
         if item["type"] == "unknown_key":
             problems.append(f"{_path(loc)}: {message}")
         elif item["type"] == "section":
@@ -1283,38 +1629,149 @@ def _pydantic_problems(error: ValidationError) -> list[str]:
             problems.append(f"{_path(loc)}: required key is missing")
         else:
             problems.append(
-                f"{_path(loc)}: {item['input']!r} {message}"
+                f"{_path(loc)}: {_shown(item['input'])} {message}"
                 if item["type"] == "value_error"
-                else f"{_path(loc)}: {message} (got {item['input']!r})"
+                else f"{_path(loc)}: {message} (got {_shown(item['input'])})"
             )
     return problems
 
 
 def parse_config(data: Any) -> BaselineConfig:
     """Validate already-loaded YAML data; ``ConfigError`` lists every problem."""
+    if data is None:
+        raise ConfigError(["(top level): the file is empty; expected a mapping of keys (home_region, accounts, ...)"])
     if not isinstance(data, dict):
         raise ConfigError([f"(top level): expected a mapping of keys, got {type(data).__name__}"])
     try:
         config = BaselineConfig.model_validate(data)
+        problems = _semantic_problems(config)
     except ValidationError as error:
         raise ConfigError(_pydantic_problems(error)) from None
-    problems = _semantic_problems(config)
+    except Exception as error:  # a bug in a check, not in the file: one line all the same, never a traceback
+        raise ConfigError([internal_problem(error)]) from error
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError([_one_line(p) for p in problems])
     return config
+
+
+#: Ends the line of a problem that is a bug in the baseline's checks (tests assert it never shows).
+INTERNAL = "this is a bug in the baseline's config checks: please report it"
+
+
+def internal_problem(error: BaseException) -> str:
+    return f"(top level): could not be checked ({type(error).__name__}: {_one_line(str(error))[:300]}); {INTERNAL}"
+
+
+#: A config file is a few kilobytes; anything this large is the wrong file (a log, an archive).
+MAX_CONFIG_BYTES = 1_000_000
+#: Values after YAML aliases are expanded; beyond this an alias "bomb" would stall validation.
+MAX_CONFIG_VALUES = 100_000
+
+
+class _DuplicateKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that records keys given twice in one mapping (PyYAML keeps the last one
+    silently, so ``home_region`` written twice would move the trail without a word)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[int, str]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            try:
+                key = self.construct_object(key_node, deep=False)
+                hash(key)
+            except (yaml.YAMLError, TypeError):
+                continue  # the SafeLoader reports bad keys itself
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                self.duplicates.append(
+                    (
+                        line,
+                        f"line {line}: key {key!r} is given twice (lines {seen[key]} and {line}); "
+                        "YAML would silently keep the last one: remove one",
+                    )
+                )
+            else:
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """One line for a YAML syntax error: where, and what."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        what = "; ".join(str(part) for part in (error.context, error.problem) if part)
+        return f"line {mark.line + 1}, column {mark.column + 1}: {' '.join(what.split())}"
+    if isinstance(error, yaml.reader.ReaderError):
+        return f"character #x{error.character:04x} at offset {error.position} is not allowed in YAML ({error.reason})"
+    return " ".join(str(error).split())
+
+
+def _oversized(data: Any) -> str | None:
+    """Why the loaded YAML is too large to validate (aliases expanding without bound, or referring
+    to themselves), or None."""
+    budget = MAX_CONFIG_VALUES
+    stack: list[tuple[Any, tuple[int, ...]]] = [(data, ())]
+    while stack:
+        node, parents = stack.pop()
+        budget -= 1
+        if budget < 0:
+            return f"expands to more than {MAX_CONFIG_VALUES:,} values (YAML aliases?); a config is far smaller"
+        if isinstance(node, dict | list):
+            if id(node) in parents:
+                return "refers to itself (a recursive YAML alias); write the values out"
+            children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+            stack.extend((child, (*parents, id(node))) for child in children)
+    return None
+
+
+def read_config_data(path: str | Path) -> Any:
+    """The YAML data of the file at ``path``; ``ConfigError`` (one line, naming the file) if it
+    cannot be read, is too large, binary, not UTF-8, not YAML or gives a key twice."""
+    path = Path(path)
+    try:
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_CONFIG_BYTES + 1)
+    except OSError as error:
+        raise ConfigError([f"{path}: cannot be read ({error.strerror or error})"]) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            [f"{path}: is larger than {MAX_CONFIG_BYTES:,} bytes; a config file is a few kilobytes of YAML"]
+        )
+    if b"\x00" in raw:
+        raise ConfigError([f"{path}: is a binary file (it holds NUL bytes), not YAML text"])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            [f"{path}: is not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start}); save it as UTF-8"]
+        ) from None
+    loader = None
+    try:
+        loader = _DuplicateKeyLoader(text)  # reads the text: refuses control characters already
+        data = loader.get_single_data()
+    except yaml.YAMLError as error:
+        raise ConfigError([f"{path}: is not valid YAML: {_yaml_problem(error)}"]) from None
+    except RecursionError:
+        raise ConfigError([f"{path}: is nested too deeply to be a config"]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if loader is not None and loader.duplicates:
+        raise ConfigError([f"{path}: {problem}" for _, problem in sorted(loader.duplicates)])
+    oversized = _oversized(data)
+    if oversized:
+        raise ConfigError([f"{path}: {oversized}"])
+    return data
 
 
 def load_config(path: str | Path) -> BaselineConfig:
     """Read and validate the YAML config at ``path``."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError([f"{path}: cannot be read ({error.strerror})"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError([f"{path}: is not valid YAML: {error}"]) from None
+    data = read_config_data(path)
     try:
         return parse_config(data)
     except ConfigError as error:
@@ -1337,6 +1794,9 @@ def main(argv: list[str]) -> int:
             load_config(argv[2])
         except ConfigError as error:
             print(error, file=sys.stderr)
+            return 1
+        except Exception as error:  # a bug here, not in the file: still no traceback for the user
+            print(f"config error: {argv[2]}: {internal_problem(error)}", file=sys.stderr)
             return 1
         print(f"{argv[2]}: valid")
         return 0

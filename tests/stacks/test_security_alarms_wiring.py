@@ -40,9 +40,10 @@ class TestConfig:
         assert len(found) == 1
         assert found[0].startswith(
             "alarms.custom[0].pattern: '{ $.eventName = \"X\" && }' is not a valid filter pattern: "
-            "expected a selector such as $.eventName (position 23)"
+            "expected a selector such as $.eventName (position 23"
         )
-        assert found[0].splitlines()[-1].endswith("^")
+        assert found[0].endswith("(position 23, after '{ $.eventName = \"X\" && ')"), found[0]
+        assert "\n" not in found[0]  # one line per problem
 
     @pytest.mark.parametrize(
         ("alarms", "message"),
