@@ -6,6 +6,7 @@ Import what you need into your own CDK app::
 """
 
 from constructs_lib import event_patterns, scp, scp_evaluator
+from constructs_lib._brought import IMPORTED_WARNING_ID
 from constructs_lib.audit_trail import (
     DEFAULT_ROLE_NAME,
     AuditTrail,
@@ -104,6 +105,7 @@ from constructs_lib.vpc_flow_logs import (
 
 __all__ = [
     "DEFAULT_ROLE_NAME",
+    "IMPORTED_WARNING_ID",
     "RETENTION_DAYS",
     "AccountSpec",
     "AuditTrail",

@@ -16,8 +16,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib import _nag, policies
+from constructs_lib import _brought, _log_groups, _nag, policies
 from constructs_lib._errors import Problems
+from constructs_lib._metrics import MetricOptions, Unpack, logs_metric
 from constructs_lib.log_bucket import LifecycleOptions, LogBucket, ObjectLockOptions
 
 DEFAULT_ROLE_NAME = "CloudTrail_CloudWatchLogs_Role"
@@ -171,11 +172,41 @@ class AuditTrail(Construct):
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         data_events = data_events if data_events is not None else DataEventSelection()
-        insights = list(insights)
+        insights = list(insights) if isinstance(insights, (list, tuple)) else insights
         removal_policy = removal_policy if removal_policy is not None else cdk.RemovalPolicy.RETAIN
         role_name = role_name if role_name is not None else DEFAULT_ROLE_NAME
 
         problems = Problems(f"AuditTrail({self.node.path})")
+        problems.check_type("trail_name", trail_name, str)
+        for prop, value in (("bucket", bucket), ("access_logs_bucket", access_logs_bucket)):
+            problems.check_resource(prop, value, "s3.IBucket")
+        for prop, value in (("key", key), ("log_file_key", log_file_key)):
+            problems.check_resource(prop, value, "kms.IKey")
+        problems.check_resource("topic", topic, "sns.ITopic")
+        problems.check_resource("log_group", log_group, "logs.ILogGroup")
+        for prop, value in (
+            ("bucket_prefix", bucket_prefix),
+            ("log_group_name", log_group_name),
+            ("role_name", role_name),
+            ("organization_id", organization_id),
+        ):
+            problems.check_type(prop, value, str, optional=True)
+        problems.check_enum("log_retention", log_retention, logs.RetentionDays, optional=True)
+        problems.check_enum("management_events", management_events, ManagementEvents)
+        for prop, value in (
+            ("is_organization_trail", is_organization_trail),
+            ("exclude_kms_events", exclude_kms_events),
+            ("exclude_rds_data_events", exclude_rds_data_events),
+        ):
+            problems.check_type(prop, value, bool)
+        problems.check_type("data_events", data_events, DataEventSelection)
+        problems.check_enums("insights", insights, InsightType)
+        problems.check_type("lifecycle", lifecycle, LifecycleOptions, optional=True)
+        problems.check_type("object_lock", object_lock, ObjectLockOptions, optional=True)
+        problems.check_mapping("tags", tags)
+        problems.check_enum("removal_policy", removal_policy, cdk.RemovalPolicy)
+        # The checks below read these props: report wrong types first.
+        problems.raise_if_any()
         problems.check(
             bool(policies.TRAIL_NAME_PATTERN.match(trail_name)),
             f"trail_name {trail_name!r} is not a valid trail name: 3-128 letters, digits, '.', '_' or '-', "
@@ -236,7 +267,16 @@ class AuditTrail(Construct):
         # grant CloudTrail or CloudWatch what they need).
         if key is None:
             key = self._new_key(log_group_name, removal_policy, encrypts_log_files=log_file_key is None)
+        else:
+            self._wire_brought_key(
+                key,
+                encrypts_log_files=log_file_key is None,
+                log_group_name=log_group_name if log_group is None else None,
+                encrypts_topic=topic is None,
+            )
         self.key: kms.IKey = key
+        if log_file_key is not None:
+            self._wire_log_file_key(log_file_key, prop="log_file_key", own=False)
         self.log_file_key: kms.IKey = log_file_key if log_file_key is not None else key
 
         # Bucket: created with the access-log bucket, or brought by the caller.
@@ -262,16 +302,21 @@ class AuditTrail(Construct):
                 removal_policy=removal_policy,
             ).bucket
         self.bucket: s3.IBucket = bucket
-        for statement in policies.cloudtrail_bucket_statements(
-            bucket_arn=bucket.bucket_arn,
-            trail_arns=[self.trail_arn],
-            account_ids=[account],
-            organization_id=organization_id,
-            prefix=bucket_prefix,
+        if _brought.add_statements(
+            self,
+            bucket,
+            policies.cloudtrail_bucket_statements(
+                bucket_arn=bucket.bucket_arn,
+                trail_arns=[self.trail_arn],
+                account_ids=[account],
+                organization_id=organization_id,
+                prefix=bucket_prefix,
+            ),
+            prop="bucket",
+            helper="cloudtrail_bucket_statements",
+            consequence="CloudTrail refuses the trail with InsufficientS3BucketPolicyException",
         ):
-            result = bucket.add_to_resource_policy(statement)
-            if result.statement_added and result.policy_dependable is not None:
-                bucket_policy_dependency = bucket.policy
+            bucket_policy_dependency = bucket.policy
 
         # Topic notified of each log-file delivery.
         if topic is None:
@@ -282,26 +327,35 @@ class AuditTrail(Construct):
                 master_key=key,
                 enforce_ssl=True,
             )
-        topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AWSCloudTrailSNSPolicy",
-                principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[topic.topic_arn],
-                conditions={"StringEquals": {"aws:SourceArn": self.trail_arn}},
-            )
+        else:
+            if topic.master_key is not None and topic.master_key is not key:
+                self._allow_publish_through(topic.master_key, prop="topic key", own=False)
+        _brought.add_statements(
+            self,
+            topic,
+            [
+                policies.service_publish_topic_statement(
+                    sid="AWSCloudTrailSNSPolicy",
+                    topic_arn=topic.topic_arn,
+                    services=["cloudtrail.amazonaws.com"],
+                    conditions={"StringEquals": {"aws:SourceArn": self.trail_arn}},
+                )
+            ],
+            prop="topic",
+            helper="service_publish_topic_statement",
+            consequence="CloudTrail refuses the trail with InsufficientSnsTopicPolicyException",
         )
         self.topic: sns.ITopic = topic
 
         # CloudWatch Logs delivery.
         stream_group_name = log_group_name
         if log_group is None:
-            log_group = logs.LogGroup(
+            log_group = _log_groups.new_log_group(
                 self,
                 "LogGroup",
                 log_group_name=log_group_name,
-                encryption_key=key,
-                retention=log_retention if log_retention is not None else logs.RetentionDays.ONE_YEAR,
+                key=key,
+                retention=log_retention,
                 removal_policy=removal_policy,
             )
         else:
@@ -341,33 +395,63 @@ class AuditTrail(Construct):
 
     def _new_key(self, log_group_name: str, removal_policy: cdk.RemovalPolicy, *, encrypts_log_files: bool) -> kms.Key:
         """Key with rotation whose policy admits CloudTrail, CloudWatch Logs and SNS for this trail only."""
-        stack = cdk.Stack.of(self)
-        key = kms.Key(
+        key = _log_groups.new_key(
             self,
-            "Key",
             description=f"Encrypts what CloudTrail trail {self.trail_name} writes here: log files, log group, topic",
-            enable_key_rotation=True,
             removal_policy=removal_policy,
         )
         if encrypts_log_files:
-            for statement in policies.cloudtrail_key_statements(
-                trail_arns=[self.trail_arn], trail_account_ids=[stack.account], reader_account_ids=[stack.account]
-            ):
-                key.add_to_resource_policy(statement)
-        key.add_to_resource_policy(
-            policies.logs_key_statement(
-                log_group_arns=[policies.log_group_arn(stack, log_group_name)], region=stack.region
-            )
-        )
-        key.add_to_resource_policy(
-            policies.service_publish_key_statement(
-                sid="AllowCloudTrailToPublishToEncryptedTopic",
-                services=["cloudtrail.amazonaws.com"],
-                account_id=stack.account,
-                source_arns=[self.trail_arn],
-            )
-        )
+            self._wire_log_file_key(key, prop="key", own=True)
+        _log_groups.allow_logs(self, key, [log_group_name], own_key=True)
+        self._allow_publish_through(key, prop="key", own=True)
         return key
+
+    def _wire_brought_key(
+        self, key: kms.IKey, *, encrypts_log_files: bool, log_group_name: str | None, encrypts_topic: bool
+    ) -> None:
+        """The statements of ``_new_key`` that apply, on a key the caller brought (with Sids of this trail)."""
+        if encrypts_log_files:
+            self._wire_log_file_key(key, prop="key", own=False)
+        if log_group_name is not None:
+            _log_groups.allow_logs(self, key, [log_group_name], own_key=False)
+        if encrypts_topic:
+            self._allow_publish_through(key, prop="key", own=False)
+
+    def _wire_log_file_key(self, key: kms.IKey, *, prop: str, own: bool) -> None:
+        """CloudTrail may encrypt this trail's log files with ``key``; this account may read them."""
+        account = cdk.Stack.of(self).account
+        _brought.add_statements(
+            self,
+            key,
+            policies.cloudtrail_key_statements(
+                trail_arns=[self.trail_arn],
+                trail_account_ids=[account],
+                reader_account_ids=[account],
+                sid_suffix="" if own else cdk.Names.unique_id(self),
+            ),
+            prop=prop,
+            helper="cloudtrail_key_statements",
+            consequence="CloudTrail refuses the trail with InsufficientEncryptionPolicyException",
+        )
+
+    def _allow_publish_through(self, key: kms.IKey, *, prop: str, own: bool) -> None:
+        """CloudTrail may publish this trail's delivery notifications to a topic encrypted with ``key``."""
+        sid = "AllowCloudTrailToPublishToEncryptedTopic"
+        _brought.add_statements(
+            self,
+            key,
+            [
+                policies.service_publish_key_statement(
+                    sid=sid if own else _brought.unique_sid(self, sid),
+                    services=["cloudtrail.amazonaws.com"],
+                    account_id=cdk.Stack.of(self).account,
+                    source_arns=[self.trail_arn],
+                )
+            ],
+            prop=prop,
+            helper="service_publish_key_statement",
+            consequence="the topic silently drops CloudTrail's log-file delivery notifications",
+        )
 
     def _delivery_role(
         self, role_name: str, log_group_name: str, organization_id: str | None
@@ -466,25 +550,23 @@ class AuditTrail(Construct):
         return selectors
 
     def grant_read_logs(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` read the trail's log files (bucket + key) and its CloudWatch log events."""
-        grant = self.bucket.grant_read(grantee)
-        self.log_file_key.grant_decrypt(grantee)
-        self.log_group.grant_read(grantee)
-        return grant
+        """Let ``grantee`` read the trail's log files (bucket + log-file key) and its CloudWatch log events.
 
-    def metric_incoming_log_events(self, **props: object) -> cloudwatch.Metric:
-        """Events CloudTrail delivered to the log group (Sum over 5 minutes): zero means delivery stopped."""
-        return self._logs_metric("IncomingLogEvents", **props)
-
-    def metric_incoming_bytes(self, **props: object) -> cloudwatch.Metric:
-        """Bytes CloudTrail delivered to the log group (Sum over 5 minutes)."""
-        return self._logs_metric("IncomingBytes", **props)
-
-    def _logs_metric(self, name: str, **props: object) -> cloudwatch.Metric:
-        options = {"statistic": "Sum", "period": cdk.Duration.minutes(5), **props}
-        return cloudwatch.Metric(
-            namespace="AWS/Logs",
-            metric_name=name,
-            dimensions_map={"LogGroupName": self.log_group.log_group_name},
-            **options,  # type: ignore[arg-type]
+        :return: one grant combining the bucket, key and log group grants.
+        """
+        return (
+            self.bucket.grant_read(grantee)
+            .combine(self.log_file_key.grant_decrypt(grantee))
+            .combine(self.log_group.grant_read(grantee))
         )
+
+    def metric_incoming_log_events(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """Events CloudTrail delivered to the log group (``AWS/Logs``): zero means delivery stopped.
+
+        Default: Sum over 5 minutes.
+        """
+        return logs_metric(f"AuditTrail({self.node.path})", "IncomingLogEvents", self.log_group.log_group_name, options)
+
+    def metric_incoming_bytes(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """Bytes CloudTrail delivered to the log group (``AWS/Logs``). Default: Sum over 5 minutes."""
+        return logs_metric(f"AuditTrail({self.node.path})", "IncomingBytes", self.log_group.log_group_name, options)
