@@ -15,7 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib import _brought, policies
+from constructs_lib import _brought, _names, policies
 
 #: Retention of every log group the library creates unless told otherwise (CIS asks for at least a year).
 DEFAULT_RETENTION = logs.RetentionDays.ONE_YEAR
@@ -67,7 +67,12 @@ def new_log_group(
     retention: logs.RetentionDays | None,
     removal_policy: cdk.RemovalPolicy,
 ) -> logs.LogGroup:
-    """A log group encrypted with ``key``, retained, with ``retention`` (default one year)."""
+    """A log group encrypted with ``key``, retained, with ``retention`` (default one year).
+
+    Its name is claimed for the app: a second construct creating the same log group in the same
+    account and region fails at synth, naming both.
+    """
+    _names.claim(scope, "log group name", log_group_name)
     return logs.LogGroup(
         scope,
         construct_id,

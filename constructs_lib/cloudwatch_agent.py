@@ -24,7 +24,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from constructs_lib import _log_groups, _nag
+from constructs_lib import _log_groups, _nag, _names
 from constructs_lib._brought import IMPORTED_WARNING_ID
 from constructs_lib._errors import Problems
 
@@ -639,7 +639,7 @@ class CloudWatchAgent(Construct):
 
         self.config = config
         self.document = document
-        self.parameter_name = f"AmazonCloudWatch-{name}"
+        self.parameter_name = _names.claim(self, "SSM parameter name", f"AmazonCloudWatch-{name}")
 
         # Log groups the agent writes to, created here so retention and encryption are ours, not the agent's.
         self.log_groups: dict[str, logs.ILogGroup] = {}

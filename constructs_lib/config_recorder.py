@@ -21,7 +21,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IDependable
 
-from constructs_lib import _brought, _log_groups, _nag, policies
+from constructs_lib import _brought, _log_groups, _nag, _names, policies
 from constructs_lib._errors import Problems
 from constructs_lib._metrics import MetricOptions, Unpack, metric
 
@@ -344,6 +344,8 @@ class ConfigRecorder(Construct):
             )
         if self.adopted:
             return
+        # One recorder per account and region: a second one fails at deploy, so fail here.
+        _names.claim(self, "Config recorder (one per account and region)", "recorder")
         assert bucket is not None
         recording_frequency = recording_frequency or RecordingFrequency.CONTINUOUS
         snapshot_delivery_frequency = snapshot_delivery_frequency or SnapshotDeliveryFrequency.TWENTY_FOUR_HOURS

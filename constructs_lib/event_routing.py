@@ -27,7 +27,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
-from constructs_lib import _brought, _log_groups, event_patterns, policies
+from constructs_lib import _brought, _log_groups, _names, event_patterns, policies
 from constructs_lib._errors import Problems
 from constructs_lib.event_patterns import SecurityEventPattern, check_unique_names, default_security_patterns
 
@@ -266,6 +266,7 @@ class EventRouting(Construct):
                 problems.add(str(error))
         problems.raise_if_any()
 
+        _names.claim(self, "EventBridge bus name", bus_name)
         self.bus_name = bus_name
         log_group_name = log_group_name if log_group_name is not None else f"/aws/events/{bus_name}"
 

@@ -15,7 +15,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib import _brought, _log_groups, policies
+from constructs_lib import _brought, _log_groups, _names, policies
 from constructs_lib._errors import Problems
 from constructs_lib._metrics import MetricOptions, Unpack, metric
 from constructs_lib.detections import Detection, Severity, builtin_detections
@@ -78,7 +78,7 @@ class SecurityAlarms(Construct):
         emails: Mapping[Severity, Sequence[str]] | None = None,
         encryption_key: kms.IKey | None = None,
         metric_namespace: str = DEFAULT_NAMESPACE,
-        alarm_name_prefix: str = "security",
+        alarm_name_prefix: str | None = None,
         insufficient_data_actions: bool = False,
         composite_alarm: bool = True,
         composite_alarm_severity: Severity | None = None,
@@ -98,8 +98,9 @@ class SecurityAlarms(Construct):
         :param encryption_key: encrypts the topics; its policy must let CloudWatch and
             EventBridge use it. Default: a new key with rotation and that policy.
         :param metric_namespace: of the detection metrics. Default: ``CloudTrailMetrics``.
-        :param alarm_name_prefix: alarm, metric filter and composite alarm names start with it.
-            Default: ``security``.
+        :param alarm_name_prefix: alarm, metric filter and composite alarm names start with it
+            (fixed names: give it once per account and region, say ``security``). Default: a prefix
+            unique to this construct's path (``<stack>-<path>-<hash>``), so two uses never collide.
         :param insufficient_data_actions: also notify on INSUFFICIENT_DATA. Default: False.
         :param composite_alarm: a composite alarm in ALARM while any detection is.
             Default: True.
@@ -124,7 +125,7 @@ class SecurityAlarms(Construct):
         problems.check_sequence("anomaly_detection", anomaly_detection, str)
         problems.check_resource("encryption_key", encryption_key, "kms.IKey")
         problems.check_type("metric_namespace", metric_namespace, str)
-        problems.check_type("alarm_name_prefix", alarm_name_prefix, str)
+        problems.check_type("alarm_name_prefix", alarm_name_prefix, str, optional=True)
         problems.check_type("insufficient_data_actions", insufficient_data_actions, bool)
         problems.check_type("composite_alarm", composite_alarm, bool)
         problems.check_enum("composite_alarm_severity", composite_alarm_severity, Severity, optional=True)
@@ -132,6 +133,8 @@ class SecurityAlarms(Construct):
         problems.check_enum("removal_policy", removal_policy, cdk.RemovalPolicy)
         # The checks below read these props: report wrong types first.
         problems.raise_if_any()
+        if alarm_name_prefix is None:
+            alarm_name_prefix = _names.unique(self, name_prefix=None, suffix="", max_length=48)
         disabled = list(disabled)
         anomaly_detection = list(anomaly_detection)
         for key in disabled:
@@ -187,6 +190,7 @@ class SecurityAlarms(Construct):
         _check_emails(problems, emails)
         problems.raise_if_any()
 
+        _names.claim(self, "alarm name prefix", alarm_name_prefix)
         self.log_group = log_group
         self.metric_namespace = metric_namespace
         self.alarm_name_prefix = alarm_name_prefix
