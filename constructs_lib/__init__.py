@@ -126,7 +126,7 @@ __all__ = [
     "scp_evaluator",
 ]
 
-# Security alarms (issue 3): appended separately so parallel additions do not conflict.
+# Security alarms
 __all__ += [
     "CIS_DETECTIONS",
     "EXTRA_DETECTIONS",
@@ -155,7 +155,7 @@ __all__ += [
     "SnapshotDeliveryFrequency",
 ]
 
-# Network, edge and host telemetry (issue 6)
+# Network, edge and host telemetry
 __all__ += [
     "AccessLogsForEveryDistribution",
     "AgentConfig",
@@ -186,7 +186,7 @@ __all__ += [
     "flow_logs_bucket_statements",
 ]
 
-# CloudWatch observability (issue 7)
+# CloudWatch observability
 __all__ += [
     "DEFAULT_BUS_NAME",
     "DEFAULT_LAMBDA_INSIGHTS_VERSION",

@@ -285,16 +285,6 @@ class ConfigRecorder(Construct):
                     bool(RECORDER_NAME_PATTERN.match(recorder_name)),
                     f"recorder_name {recorder_name!r} is not a recorder name (1-256 letters, digits, '_', '.', '-')",
                 )
-            if recording_frequency is not None:
-                problems.check(
-                    isinstance(recording_frequency, RecordingFrequency),
-                    f"recording_frequency must be a RecordingFrequency (got {recording_frequency!r})",
-                )
-            if snapshot_delivery_frequency is not None:
-                problems.check(
-                    isinstance(snapshot_delivery_frequency, SnapshotDeliveryFrequency),
-                    f"snapshot_delivery_frequency must be a SnapshotDeliveryFrequency (got {snapshot_delivery_frequency!r})",
-                )
             for message in _resource_type_problems("excluded_resource_types", excluded_resource_types):
                 problems.add(message)
             problems.check(

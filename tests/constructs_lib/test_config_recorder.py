@@ -377,10 +377,13 @@ class TestErrors:
         ("props", "message"),
         [
             ({"existing_recorder_name": "has space"}, r"existing_recorder_name 'has space' is not a recorder name"),
-            ({"recording_frequency": "DAILY"}, r"recording_frequency must be a RecordingFrequency \(got 'DAILY'\)"),
+            (
+                {"recording_frequency": "DAILY"},
+                r"recording_frequency: 'DAILY' is not a RecordingFrequency; allowed: RecordingFrequency.CONTINUOUS",
+            ),
             (
                 {"snapshot_delivery_frequency": "One_Hour"},
-                r"snapshot_delivery_frequency must be a SnapshotDeliveryFrequency \(got 'One_Hour'\)",
+                r"snapshot_delivery_frequency: 'One_Hour' is not a SnapshotDeliveryFrequency; allowed: ",
             ),
         ],
     )
