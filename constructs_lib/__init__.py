@@ -6,6 +6,7 @@ Import what you need into your own CDK app::
 """
 
 from constructs_lib import event_patterns, scp, scp_evaluator
+from constructs_lib._brought import IMPORTED_WARNING_ID
 from constructs_lib.audit_trail import (
     DEFAULT_ROLE_NAME,
     AuditTrail,
@@ -122,6 +123,7 @@ from constructs_lib.vpc_flow_logs import (
 
 __all__ = [
     "DEFAULT_ROLE_NAME",
+    "IMPORTED_WARNING_ID",
     "RETENTION_DAYS",
     "AccountSpec",
     "AuditTrail",
@@ -143,7 +145,7 @@ __all__ = [
     "scp_evaluator",
 ]
 
-# Security alarms (issue 3): appended separately so parallel additions do not conflict.
+# Security alarms
 __all__ += [
     "CIS_DETECTIONS",
     "EXTRA_DETECTIONS",
@@ -172,7 +174,7 @@ __all__ += [
     "SnapshotDeliveryFrequency",
 ]
 
-# Network, edge and host telemetry (issue 6)
+# Network, edge and host telemetry
 __all__ += [
     "AccessLogsForEveryDistribution",
     "AgentConfig",
@@ -203,7 +205,7 @@ __all__ += [
     "flow_logs_bucket_statements",
 ]
 
-# CloudWatch observability (issue 7)
+# CloudWatch observability
 __all__ += [
     "DEFAULT_BUS_NAME",
     "DEFAULT_LAMBDA_INSIGHTS_VERSION",

@@ -17,17 +17,19 @@ from typing import Any
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
-from constructs_lib import _nag, policies
+from constructs_lib import _brought, _log_groups, _nag, policies
 from constructs_lib._errors import Problems
+from constructs_lib._metrics import MetricOptions, Unpack
 from constructs_lib.log_bucket import LifecycleOptions, LogBucket
 
-LOG_DELIVERY_SERVICE = "delivery.logs.amazonaws.com"
+LOG_DELIVERY_SERVICE = policies.LOG_DELIVERY_SERVICE
 
 #: Regions whose buckets CloudFront standard logging (legacy) cannot deliver to.
 UNSUPPORTED_BUCKET_REGIONS = ("af-south-1", "ap-east-1", "ap-southeast-3", "eu-south-1", "me-south-1")
@@ -173,6 +175,11 @@ class CloudFrontAccessLogs(Construct):
         super().__init__(scope, construct_id)
         region = _resolved_region(self)
         problems = Problems(f"CloudFrontAccessLogs({self.node.path})")
+        problems.check_type("bucket_name", bucket_name, str, optional=True)
+        problems.check_resource("encryption_key", encryption_key, "kms.IKey")
+        problems.check_type("lifecycle", lifecycle, LifecycleOptions, optional=True)
+        problems.check_resource("access_logs_bucket", access_logs_bucket, "s3.IBucket")
+        problems.check_enum("removal_policy", removal_policy, cdk.RemovalPolicy, optional=True)
         problems.check(
             region not in UNSUPPORTED_BUCKET_REGIONS,
             f"the stack's region {region} is one CloudFront cannot deliver standard logs to "
@@ -185,7 +192,8 @@ class CloudFrontAccessLogs(Construct):
                 self, "AccessLogsBucket", server_access_logs=False, lifecycle=lifecycle, removal_policy=removal_policy
             ).bucket
         self.access_logs_bucket: s3.IBucket = access_logs_bucket
-        self.bucket: s3.IBucket = LogBucket(
+        #: The ``LogBucket`` behind ``bucket`` (its metrics and grants).
+        self.log_bucket = LogBucket(
             self,
             "Bucket",
             bucket_name=bucket_name,
@@ -194,16 +202,17 @@ class CloudFrontAccessLogs(Construct):
             access_logs_bucket=access_logs_bucket,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
             removal_policy=removal_policy,
-        ).bucket
+        )
+        self.bucket: s3.IBucket = self.log_bucket.bucket
         self.encryption_key = encryption_key
         if encryption_key is not None:
-            encryption_key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowCloudFrontLogDeliveryToEncrypt",
-                    principals=[iam.ServicePrincipal(LOG_DELIVERY_SERVICE)],
-                    actions=["kms:GenerateDataKey*"],
-                    resources=["*"],
-                )
+            _brought.add_statements(
+                self,
+                encryption_key,
+                [policies.cloudfront_logs_key_statement()],
+                prop="encryption_key",
+                helper="cloudfront_logs_key_statement",
+                consequence="CloudFront cannot write access logs into the SSE-KMS bucket",
             )
         else:
             _nag.acknowledge(
@@ -212,6 +221,19 @@ class CloudFrontAccessLogs(Construct):
                 "encrypted at rest and the bucket is TLS-only.",
                 *_nag.in_compliance_packs("S3DefaultEncryptionKMS"),
             )
+
+    def grant_read(self, grantee: iam.IGrantable, objects_key_pattern: str = "*") -> iam.Grant:
+        """Let ``grantee`` read the access logs (objects matching ``objects_key_pattern``, say
+        ``shop/*``), decrypting them with ``encryption_key`` when given. Default: every object."""
+        return self.log_bucket.grant_read(grantee, objects_key_pattern)
+
+    def metric_bucket_size_bytes(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """Bytes of access logs in S3 Standard (``AWS/S3``). Default: Average over 1 day."""
+        return self.log_bucket.metric_bucket_size_bytes(**options)
+
+    def metric_number_of_objects(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """Access-log objects stored (``AWS/S3``). Default: Average over 1 day."""
+        return self.log_bucket.metric_number_of_objects(**options)
 
     def enable_logging(
         self,
@@ -284,6 +306,16 @@ class CloudFrontStandardLoggingV2(Construct):
         region = _resolved_region(self)
         removal_policy = removal_policy if removal_policy is not None else cdk.RemovalPolicy.RETAIN
         problems = Problems(f"CloudFrontStandardLoggingV2({self.node.path})")
+        problems.check_resource("distribution", distribution, "cloudfront.IDistribution", optional=False)
+        problems.check_resource("log_group", log_group, "logs.ILogGroup")
+        problems.check_resource("bucket", bucket, "s3.IBucket")
+        problems.check_enum("output_format", output_format, OutputFormat, optional=True)
+        problems.check_type("name", name, str)
+        problems.check_enum("retention", retention, logs.RetentionDays, optional=True)
+        problems.check_type("s3_suffix_path", s3_suffix_path, str, optional=True)
+        problems.check_type("hive_compatible_path", hive_compatible_path, bool)
+        problems.check_enum("removal_policy", removal_policy, cdk.RemovalPolicy)
+        problems.raise_if_any()
         problems.check(
             not (log_group is not None and bucket is not None),
             "give log_group or bucket, not both: one CloudFrontStandardLoggingV2 per destination",
@@ -312,28 +344,15 @@ class CloudFrontStandardLoggingV2(Construct):
         self.key: kms.IKey | None = None
         if bucket is None and log_group is None:
             group_name = f"/aws/cloudfront/{name}"
-            key = kms.Key(
+            self.key, created = _log_groups.encrypted_log_groups(
                 self,
-                "Key",
-                description=f"Encrypts CloudFront access logs delivered to {group_name}",
-                enable_key_rotation=True,
+                log_groups={"LogGroup": group_name},
+                key=None,
+                key_description=f"Encrypts CloudFront access logs delivered to {group_name}",
+                retention=retention,
                 removal_policy=removal_policy,
             )
-            key.add_to_resource_policy(
-                policies.logs_key_statement(
-                    log_group_arns=[policies.log_group_arn(stack, group_name)],
-                    region=stack.region,
-                )
-            )
-            self.key = key
-            log_group = logs.LogGroup(
-                self,
-                "LogGroup",
-                log_group_name=group_name,
-                encryption_key=key,
-                retention=retention if retention is not None else logs.RetentionDays.ONE_YEAR,
-                removal_policy=removal_policy,
-            )
+            log_group = created["LogGroup"]
         self.log_group = log_group
         self.bucket = bucket
 
@@ -347,8 +366,16 @@ class CloudFrontStandardLoggingV2(Construct):
         if bucket is not None:
             destination_arn = bucket.bucket_arn
             fmt = output_format if output_format is not None else OutputFormat.PARQUET
-            for statement in _v2_bucket_statements(bucket.bucket_arn, stack.account):
-                bucket.add_to_resource_policy(statement)
+            _brought.add_statements(
+                self,
+                bucket,
+                policies.cloudfront_v2_bucket_statements(
+                    bucket_arn=bucket.bucket_arn, account_id=stack.account, source_region=V2_SOURCE_REGION
+                ),
+                prop="bucket",
+                helper="cloudfront_v2_bucket_statements",
+                consequence="log delivery cannot write the access logs into the bucket",
+            )
         else:
             assert log_group is not None
             destination_arn = log_group.log_group_arn
@@ -379,25 +406,6 @@ class CloudFrontStandardLoggingV2(Construct):
                 "AWS::Logs::DeliverySource/DeliveryDestination/Delivery), which cdk-nag does not know.",
                 "AwsSolutions-CFR3",
             )
-
-
-def _v2_bucket_statements(bucket_arn: str, account: str) -> list[iam.PolicyStatement]:
-    """Bucket-policy statement of CloudWatch vended logs (v2) to S3, as AWS documents it."""
-    principal = iam.ServicePrincipal(LOG_DELIVERY_SERVICE)
-    return [
-        iam.PolicyStatement(
-            sid="AWSLogDeliveryWriteCloudFrontV2",
-            principals=[principal],
-            actions=["s3:PutObject"],
-            resources=[f"{bucket_arn}/AWSLogs/{account}/*"],
-            conditions={
-                "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceAccount": account},
-                "ArnLike": {
-                    "aws:SourceArn": f"arn:{cdk.Aws.PARTITION}:logs:{V2_SOURCE_REGION}:{account}:delivery-source:*"
-                },
-            },
-        )
-    ]
 
 
 @jsii.implements(cdk.IAspect)

@@ -24,9 +24,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from constructs_lib import _nag, policies
+from constructs_lib import _log_groups, _nag, _names
+from constructs_lib._brought import IMPORTED_WARNING_ID
 from constructs_lib._errors import Problems
-from constructs_lib.vpc_flow_logs import logs_key_statement
 
 #: The agent reads intervals from 1 s to 48 h (schema ``timeIntervalDefinition``).
 MIN_INTERVAL, MAX_INTERVAL = 1, 172800
@@ -584,7 +584,8 @@ class CloudWatchAgent(Construct):
             target_tag_key="monitoring",
             target_tag_values=["cloudwatch-agent"],
         )
-        instance = ec2.Instance(stack, "Web", role=agent.role, ...)
+        # The instance uses the agent's instance profile (and so its role): no second profile.
+        instance = ec2.Instance(stack, "Web", instance_profile=agent.instance_profile, ...)
         cdk.Tags.of(instance).add("monitoring", "cloudwatch-agent")
     """
 
@@ -601,6 +602,7 @@ class CloudWatchAgent(Construct):
         log_retention: logs.RetentionDays | None = None,
         key: kms.IKey | None = None,
         create_role: bool = True,
+        instance_role: iam.IRole | None = None,
         removal_policy: cdk.RemovalPolicy | None = None,
         mode: AgentMode = AgentMode.EC2,
     ) -> None:
@@ -615,6 +617,10 @@ class CloudWatchAgent(Construct):
         :param log_retention: of the log groups created here. Default: one year.
         :param key: encrypts the log groups. Default: a new key with rotation.
         :param create_role: create the instance role and profile. Default: True.
+        :param instance_role: reuse the role of instances that already have a profile (say
+            ``my_instance.role``): it gets the agent's two managed policies, and no role or
+            profile is created here (cdk-nag's IAM4 findings for them are then on your role, for
+            you to acknowledge). Default: none.
         :param removal_policy: of the key and log groups. Default: RETAIN.
         :param mode: ``AgentMode.ON_PREMISES`` for hybrid managed nodes (``mi-…``): the configuration
             gets the stack's region, must not use EC2 dimensions or ``{instance_id}``, and no instance
@@ -622,13 +628,21 @@ class CloudWatchAgent(Construct):
             Default: EC2.
         """
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
         config = config if config is not None else AgentConfig.linux()
         removal_policy = removal_policy if removal_policy is not None else cdk.RemovalPolicy.RETAIN
         problems = Problems(f"CloudWatchAgent({self.node.path})")
-        if not isinstance(config, AgentConfig):
-            problems.add(f"config must be an AgentConfig (got {type(config).__name__})")
-            problems.raise_if_any()
+        problems.check_type("config", config, AgentConfig)
+        problems.check_type("name", name, str, optional=True)
+        problems.check_type("target_tag_key", target_tag_key, str)
+        problems.check_sequence("target_tag_values", target_tag_values, str)
+        problems.check_type("schedule", schedule, str)
+        problems.check_enum("log_retention", log_retention, logs.RetentionDays, optional=True)
+        problems.check_resource("key", key, "kms.IKey")
+        problems.check_type("create_role", create_role, bool)
+        problems.check_resource("instance_role", instance_role, "iam.IRole")
+        problems.check_enum("removal_policy", removal_policy, cdk.RemovalPolicy)
+        # The checks below read these props: report wrong types first.
+        problems.raise_if_any()
         name = name if name is not None else config.platform.value
         problems.check(
             bool(_NAME.match(name)),
@@ -658,7 +672,7 @@ class CloudWatchAgent(Construct):
         document = config.to_json()
         if mode is AgentMode.ON_PREMISES:
             # Off EC2 the agent cannot read the region from instance metadata.
-            document["agent"]["region"] = stack.region
+            document["agent"]["region"] = cdk.Stack.of(self).region
         rendered = json.dumps(document, separators=(",", ":"))
         problems.check(
             len(rendered.encode()) <= ADVANCED_LIMIT,
@@ -669,39 +683,22 @@ class CloudWatchAgent(Construct):
 
         self.config = config
         self.document = document
-        self.parameter_name = f"AmazonCloudWatch-{name}"
+        self.parameter_name = _names.claim(self, "SSM parameter name", f"AmazonCloudWatch-{name}")
 
         # Log groups the agent writes to, created here so retention and encryption are ours, not the agent's.
         self.log_groups: dict[str, logs.ILogGroup] = {}
         self.key: kms.IKey | None = None
         group_names = config.log_group_names
         if group_names:
-            shared_key = key is not None
-            if key is None:
-                key = kms.Key(
-                    self,
-                    "Key",
-                    description=f"Encrypts the CloudWatch agent log groups of {self.parameter_name}",
-                    enable_key_rotation=True,
-                    removal_policy=removal_policy,
-                )
-            key.add_to_resource_policy(
-                logs_key_statement(
-                    self,
-                    shared_key=shared_key,
-                    log_group_arns=[policies.log_group_arn(stack, group) for group in group_names],
-                )
+            self.key, created = _log_groups.encrypted_log_groups(
+                self,
+                log_groups={f"LogGroup{_construct_id(group)}": group for group in group_names},
+                key=key,
+                key_description=f"Encrypts the CloudWatch agent log groups of {self.parameter_name}",
+                retention=log_retention,
+                removal_policy=removal_policy,
             )
-            self.key = key
-            for group in group_names:
-                self.log_groups[group] = logs.LogGroup(
-                    self,
-                    f"LogGroup{_construct_id(group)}",
-                    log_group_name=group,
-                    encryption_key=key,
-                    retention=log_retention if log_retention is not None else logs.RetentionDays.ONE_YEAR,
-                    removal_policy=removal_policy,
-                )
+            self.log_groups = {group: created[f"LogGroup{_construct_id(group)}"] for group in group_names}
 
         self.parameter = ssm.StringParameter(
             self,
@@ -712,13 +709,25 @@ class CloudWatchAgent(Construct):
             tier=ssm.ParameterTier.STANDARD if len(rendered.encode()) <= STANDARD_LIMIT else ssm.ParameterTier.ADVANCED,
         )
 
-        self.role: iam.Role | None = None
+        self.role: iam.IRole | None = None
         self.instance_profile: iam.InstanceProfile | None = None
-        if create_role:
-            managed = [
-                iam.ManagedPolicy.from_aws_managed_policy_name("CloudWatchAgentServerPolicy"),
-                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore"),
-            ]
+        managed = [
+            iam.ManagedPolicy.from_aws_managed_policy_name("CloudWatchAgentServerPolicy"),
+            iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore"),
+        ]
+        if instance_role is not None:
+            for policy in managed:
+                instance_role.add_managed_policy(policy)
+            if not isinstance(instance_role, iam.Role):
+                # aws-cdk drops managed policies added to an imported role without a word.
+                cdk.Annotations.of(self).add_warning_v2(
+                    IMPORTED_WARNING_ID,
+                    f"instance_role: {instance_role.node.path} is imported, so nothing can be attached to it "
+                    "here; attach the managed policies CloudWatchAgentServerPolicy and "
+                    "AmazonSSMManagedInstanceCore where it is defined, or the agent cannot start.",
+                )
+            self.role = instance_role
+        elif create_role:
             self.role = iam.Role(
                 self,
                 "Role",

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_config as config
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -20,8 +21,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IDependable
 
-from constructs_lib import _nag, policies
+from constructs_lib import _brought, _log_groups, _nag, _names, policies
 from constructs_lib._errors import Problems
+from constructs_lib._metrics import MetricOptions, Unpack, metric
 
 #: The global IAM resource types. Recorded in every region they would be billed once per region,
 #: so the baseline records them only in the home region.
@@ -206,10 +208,35 @@ class ConfigRecorder(Construct):
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         account = stack.account
-        frequency_overrides = list(frequency_overrides)
-        excluded_resource_types = list(excluded_resource_types)
+        if isinstance(frequency_overrides, (list, tuple)):
+            frequency_overrides = list(frequency_overrides)
+        if isinstance(excluded_resource_types, (list, tuple)):
+            excluded_resource_types = list(excluded_resource_types)
 
         problems = Problems(f"ConfigRecorder({self.node.path})")
+        problems.check_resource("bucket", bucket, "s3.IBucket")
+        problems.check_resource("bucket_key", bucket_key, "kms.IKey")
+        problems.check_resource("stream_topic", stream_topic, "sns.ITopic")
+        problems.check_resource("key", key, "kms.IKey")
+        problems.check_resource("global_resource_types_condition", global_resource_types_condition, "cdk.CfnCondition")
+        for prop, value in (
+            ("bucket_prefix", bucket_prefix),
+            ("recorder_name", recorder_name),
+            ("existing_recorder_name", existing_recorder_name),
+        ):
+            problems.check_type(prop, value, str, optional=True)
+        problems.check_type("include_global_resource_types", include_global_resource_types, bool)
+        problems.check_type("configuration_stream", configuration_stream, bool, optional=True)
+        problems.check_type("use_service_linked_role", use_service_linked_role, bool)
+        problems.check_enum("recording_frequency", recording_frequency, RecordingFrequency, optional=True)
+        problems.check_enum(
+            "snapshot_delivery_frequency", snapshot_delivery_frequency, SnapshotDeliveryFrequency, optional=True
+        )
+        problems.check_sequence("frequency_overrides", frequency_overrides, RecordingFrequencyOverride)
+        problems.check_sequence("excluded_resource_types", excluded_resource_types, str)
+        problems.check_enum("removal_policy", removal_policy, cdk.RemovalPolicy, optional=True)
+        # The checks below read these props: report wrong types first.
+        problems.raise_if_any()
         if existing_recorder_name is not None:
             problems.check(
                 bool(RECORDER_NAME_PATTERN.match(existing_recorder_name)),
@@ -258,16 +285,6 @@ class ConfigRecorder(Construct):
                     bool(RECORDER_NAME_PATTERN.match(recorder_name)),
                     f"recorder_name {recorder_name!r} is not a recorder name (1-256 letters, digits, '_', '.', '-')",
                 )
-            if recording_frequency is not None:
-                problems.check(
-                    isinstance(recording_frequency, RecordingFrequency),
-                    f"recording_frequency must be a RecordingFrequency (got {recording_frequency!r})",
-                )
-            if snapshot_delivery_frequency is not None:
-                problems.check(
-                    isinstance(snapshot_delivery_frequency, SnapshotDeliveryFrequency),
-                    f"snapshot_delivery_frequency must be a SnapshotDeliveryFrequency (got {snapshot_delivery_frequency!r})",
-                )
             for message in _resource_type_problems("excluded_resource_types", excluded_resource_types):
                 problems.add(message)
             problems.check(
@@ -307,6 +324,8 @@ class ConfigRecorder(Construct):
         self.topic: sns.ITopic | None = None
         self.key: kms.IKey | None = None
         self.bucket: s3.IBucket | None = bucket
+        self._bucket_prefix = bucket_prefix
+        self._bucket_key = bucket_key
         self.include_global_resource_types = include_global_resource_types
         if global_resource_types_condition is not None and include_global_resource_types:
             raise ValueError(
@@ -315,6 +334,8 @@ class ConfigRecorder(Construct):
             )
         if self.adopted:
             return
+        # One recorder per account and region: a second one fails at deploy, so fail here.
+        _names.claim(self, "Config recorder (one per account and region)", "recorder")
         assert bucket is not None
         recording_frequency = recording_frequency or RecordingFrequency.CONTINUOUS
         snapshot_delivery_frequency = snapshot_delivery_frequency or SnapshotDeliveryFrequency.TWENTY_FOUR_HOURS
@@ -323,10 +344,25 @@ class ConfigRecorder(Construct):
 
         # A bucket of this stack gets the statements here; one in another account (the log
         # archive) carries them already, and add_to_resource_policy on an import is a no-op.
-        for statement in policies.config_bucket_statements(
-            bucket_arn=bucket.bucket_arn, account_ids=[account], prefix=bucket_prefix
-        ):
-            bucket.add_to_resource_policy(statement)
+        _brought.add_statements(
+            self,
+            bucket,
+            policies.config_bucket_statements(
+                bucket_arn=bucket.bucket_arn, account_ids=[account], prefix=bucket_prefix
+            ),
+            prop="bucket",
+            helper="config_bucket_statements",
+            consequence="the delivery channel fails with InsufficientDeliveryPolicyException",
+        )
+        if bucket_key is not None:
+            _brought.add_statements(
+                self,
+                bucket_key,
+                [policies.config_key_statement(account_ids=[account])],
+                prop="bucket_key",
+                helper="config_key_statement",
+                consequence="AWS Config cannot encrypt what it delivers and delivery fails",
+            )
 
         # Role.
         role_policy: iam.ManagedPolicy | None = None
@@ -361,22 +397,28 @@ class ConfigRecorder(Construct):
         # Configuration stream topic, encrypted with a key Config may use.
         if configuration_stream:
             if stream_topic is None:
+                own_key = key is None
                 if key is None:
-                    new_key = kms.Key(
+                    key = _log_groups.new_key(
                         self,
-                        "Key",
                         description="Encrypts the AWS Config configuration stream topic",
-                        enable_key_rotation=True,
                         removal_policy=removal_policy,
                     )
-                    new_key.add_to_resource_policy(
+                sid = "AllowConfigToPublishToEncryptedTopic"
+                _brought.add_statements(
+                    self,
+                    key,
+                    [
                         policies.service_publish_key_statement(
-                            sid="AllowConfigToPublishToEncryptedTopic",
+                            sid=sid if own_key else _brought.unique_sid(self, sid),
                             services=["config.amazonaws.com"],
                             account_id=account,
                         )
-                    )
-                    key = new_key
+                    ],
+                    prop="key",
+                    helper="service_publish_key_statement",
+                    consequence="the configuration stream topic silently drops what AWS Config sends",
+                )
                 self.key = key
                 stream_topic = sns.Topic(
                     self,
@@ -385,14 +427,34 @@ class ConfigRecorder(Construct):
                     master_key=key,
                     enforce_ssl=True,
                 )
-            stream_topic.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AWSConfigSNSPolicy",
-                    principals=[iam.ServicePrincipal("config.amazonaws.com")],
-                    actions=["sns:Publish"],
-                    resources=[stream_topic.topic_arn],
-                    conditions={"StringEquals": {"AWS:SourceAccount": account}},
+            elif stream_topic.master_key is not None:
+                sid = "AllowConfigToPublishToEncryptedTopic"
+                _brought.add_statements(
+                    self,
+                    stream_topic.master_key,
+                    [
+                        policies.service_publish_key_statement(
+                            sid=_brought.unique_sid(self, sid), services=["config.amazonaws.com"], account_id=account
+                        )
+                    ],
+                    prop="stream_topic key",
+                    helper="service_publish_key_statement",
+                    consequence="the configuration stream topic silently drops what AWS Config sends",
                 )
+            _brought.add_statements(
+                self,
+                stream_topic,
+                [
+                    policies.service_publish_topic_statement(
+                        sid="AWSConfigSNSPolicy",
+                        topic_arn=stream_topic.topic_arn,
+                        services=["config.amazonaws.com"],
+                        conditions={"StringEquals": {"AWS:SourceAccount": account}},
+                    )
+                ],
+                prop="stream_topic",
+                helper="service_publish_topic_statement",
+                consequence="AWS Config cannot publish the configuration stream",
             )
             self.topic = stream_topic
 
@@ -538,6 +600,43 @@ class ConfigRecorder(Construct):
             recording_strategy=config.CfnConfigurationRecorder.RecordingStrategyProperty(
                 use_only="EXCLUSION_BY_RESOURCE_TYPES"
             ),
+        )
+
+    def grant_read_history(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read what Config delivers for this account (objects under
+        ``[prefix/]AWSLogs/<account>/Config/``), and decrypt them with ``bucket_key`` when given.
+
+        :return: one grant combining the bucket and key grants.
+        """
+        if self.bucket is None:
+            raise ValueError(
+                f"ConfigRecorder({self.node.path}).grant_read_history: this recorder is adopted "
+                f"(existing_recorder_name={self.recorder_name!r}); grant on the bucket it delivers to"
+            )
+        account = cdk.Stack.of(self).account
+        grant = self.bucket.grant_read(grantee, policies._prefixed(self._bucket_prefix, f"AWSLogs/{account}/Config/*"))
+        if self._bucket_key is not None:
+            grant = grant.combine(self._bucket_key.grant_decrypt(grantee))
+        return grant
+
+    def metric_configuration_items_recorded(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """Configuration items Config recorded (``AWS/Config``; add ``dimensions_map={"ResourceType": ...}``
+        for one type): the volume Config bills. Default: Sum over 5 minutes."""
+        return metric(
+            f"ConfigRecorder({self.node.path})",
+            namespace="AWS/Config",
+            metric_name="ConfigurationItemsRecorded",
+            options=options,
+        )
+
+    def metric_snapshot_export_failed(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """Failed configuration snapshot deliveries to the bucket (``AWS/Config``): above zero means
+        the bucket or key policy no longer admits Config. Default: Sum over 5 minutes."""
+        return metric(
+            f"ConfigRecorder({self.node.path})",
+            namespace="AWS/Config",
+            metric_name="ConfigSnapshotExportFailed",
+            options=options,
         )
 
     @property

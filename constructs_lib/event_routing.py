@@ -27,7 +27,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
-from constructs_lib import event_patterns, policies
+from constructs_lib import _brought, _log_groups, _names, event_patterns, policies
 from constructs_lib._errors import Problems
 from constructs_lib.event_patterns import SecurityEventPattern, check_unique_names, default_security_patterns
 
@@ -210,9 +210,30 @@ class EventRouting(Construct):
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         removal_policy = removal_policy if removal_policy is not None else cdk.RemovalPolicy.RETAIN
-        routes = list(notification_routes)
+        routes = list(notification_routes) if isinstance(notification_routes, (list, tuple)) else notification_routes
 
         problems = Problems(f"EventRouting({self.node.path})")
+        problems.check_type("bus_name", bus_name, str)
+        problems.check_type("organization_id", organization_id, str, optional=True)
+        if problems.check_sequence("notification_routes", routes, NotificationRoute):
+            for index, route in enumerate(routes):
+                problems.check_type(f"notification_routes[{index}].name", route.name, str)
+                problems.check_resource(
+                    f"notification_routes[{index}].topic", route.topic, "sns.ITopic", optional=False
+                )
+                if problems.check_sequence(f"notification_routes[{index}].patterns", route.patterns):
+                    for i, pattern in enumerate(route.patterns):
+                        problems.check_type(
+                            f"notification_routes[{index}].patterns[{i}]", pattern, SecurityEventPattern
+                        )
+        problems.check_resource("key", key, "kms.IKey")
+        problems.check_type("log_group_name", log_group_name, str, optional=True)
+        problems.check_enum("log_retention", log_retention, logs.RetentionDays, optional=True)
+        problems.check_type("enable_queue", enable_queue, bool)
+        problems.check_type("archive_retention_days", archive_retention_days, int)
+        problems.check_enum("removal_policy", removal_policy, cdk.RemovalPolicy)
+        # The checks below read these props: report wrong types first.
+        problems.raise_if_any()
         problems.check(
             bool(_BUS_NAME.match(bus_name)) and bus_name != "default",
             f"bus_name {bus_name!r} is not a custom bus name: 1-256 letters, digits, '.', '_' or '-', not 'default'",
@@ -245,23 +266,27 @@ class EventRouting(Construct):
                 problems.add(str(error))
         problems.raise_if_any()
 
+        _names.claim(self, "EventBridge bus name", bus_name)
         self.bus_name = bus_name
         log_group_name = log_group_name if log_group_name is not None else f"/aws/events/{bus_name}"
-        log_group_arn = policies.log_group_arn(stack, log_group_name)
 
+        own_key = key is None
         if key is None:
-            new_key = kms.Key(
+            key = _log_groups.new_key(
                 self,
-                "Key",
                 description=f"Encrypts the log group and queues that receive events of bus {bus_name}",
-                enable_key_rotation=True,
                 removal_policy=removal_policy,
             )
-            new_key.add_to_resource_policy(policies.logs_key_statement(log_group_arns=[log_group_arn]))
-            new_key.add_to_resource_policy(
-                policies.eventbridge_publish_key_statement(sid="AllowEventBridgeToUseEncryptedQueues")
-            )
-            key = new_key
+        _log_groups.allow_logs(self, key, [log_group_name], own_key=own_key)
+        sid = "AllowEventBridgeToUseEncryptedQueues"
+        _brought.add_statements(
+            self,
+            key,
+            [policies.eventbridge_publish_key_statement(sid=sid if own_key else _brought.unique_sid(self, sid))],
+            prop="key",
+            helper="eventbridge_publish_key_statement",
+            consequence="EventBridge cannot deliver to the encrypted queues and drops every event",
+        )
         self.key: kms.IKey = key
 
         self.bus = events.EventBus(
@@ -299,12 +324,12 @@ class EventRouting(Construct):
         # The archive holds the events kept for replay: stateful, retained like the log group.
         self.archive.apply_removal_policy(removal_policy)
 
-        self.log_group = logs.LogGroup(
+        self.log_group = _log_groups.new_log_group(
             self,
             "LogGroup",
             log_group_name=log_group_name,
-            encryption_key=key,
-            retention=log_retention if log_retention is not None else logs.RetentionDays.ONE_YEAR,
+            key=key,
+            retention=log_retention,
             removal_policy=removal_policy,
         )
         # EventBridge writes to CloudWatch Logs through the log group's resource policy, never a role.
@@ -364,7 +389,7 @@ class EventRouting(Construct):
             )
 
         self.notification_rules: dict[str, list[events.Rule]] = {}
-        for route in routes:
+        for index, route in enumerate(routes):
             route_scope = Construct(self, f"Route-{route.name}")
             rules = []
             for pattern in route.patterns:
@@ -377,7 +402,42 @@ class EventRouting(Construct):
                 )
                 rule.add_target(targets.SnsTopic(route.topic, dead_letter_queue=self.dead_letter_queue))
                 rules.append(rule)
+            self._wire_route_topic(index, route)
             self.notification_rules[route.name] = rules
+
+    def _wire_route_topic(self, index: int, route: NotificationRoute) -> None:
+        """EventBridge must be let publish to the route's topic and use its key.
+
+        ``targets.SnsTopic`` adds the topic-policy statement to a topic of this app; an imported
+        one gets a warning here. The topic's key (when the topic is of this app) gets the key
+        statement; an imported key gets a warning.
+        """
+        prop = f"notification_routes[{index}].topic"
+        if not isinstance(route.topic, sns.Topic):
+            _brought.add_statements(
+                self,
+                route.topic,
+                [
+                    policies.service_publish_topic_statement(
+                        sid="AllowEventBridgeToPublish",
+                        topic_arn=route.topic.topic_arn,
+                        services=["events.amazonaws.com"],
+                    )
+                ],
+                prop=prop,
+                helper="service_publish_topic_statement",
+                consequence="EventBridge cannot publish the route's events (they go to the dead-letter queue)",
+            )
+        if route.topic.master_key is not None:
+            _brought.add_statements(
+                self,
+                route.topic.master_key,
+                [policies.eventbridge_publish_key_statement()],
+                prop=f"{prop} key",
+                helper="eventbridge_publish_key_statement",
+                consequence="EventBridge cannot publish to the encrypted topic and the events go to the "
+                "dead-letter queue",
+            )
 
     def _log_group_target_arn(self, log_group_name: str) -> str:
         # EventBridge wants the log group ARN without the trailing ':*' that LogGroup.log_group_arn has.
@@ -423,9 +483,19 @@ class EventForwarding(Construct):
         """
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
-        patterns = list(patterns) if patterns is not None else default_security_patterns()
+        patterns = (
+            default_security_patterns()
+            if patterns is None
+            else (list(patterns) if isinstance(patterns, (list, tuple)) else patterns)
+        )
 
         problems = Problems(f"EventForwarding({self.node.path})")
+        problems.check_type("central_bus_arn", central_bus_arn, str)
+        if patterns is not None and problems.check_sequence("patterns", patterns):
+            for i, pattern in enumerate(patterns):
+                problems.check_type(f"patterns[{i}]", pattern, SecurityEventPattern)
+        problems.check_type("role_name", role_name, str, optional=True)
+        problems.raise_if_any()
         if not cdk.Token.is_unresolved(central_bus_arn):
             problems.check(
                 bool(_BUS_ARN.match(central_bus_arn)),

@@ -31,7 +31,6 @@ from constructs_lib import _nag, policies
 from constructs_lib._activation_handler import SOURCE as HANDLER_SOURCE
 from constructs_lib._errors import Problems
 from constructs_lib.cloudwatch_agent import AgentConfig, Platform
-from constructs_lib.vpc_flow_logs import logs_key_statement
 
 #: CreateActivation limits (Systems Manager API reference).
 MAX_REGISTRATION_LIMIT = 1000
@@ -217,10 +216,13 @@ class HybridActivation(Construct):
             removal_policy=removal_policy,
         )
         key.add_to_resource_policy(
-            logs_key_statement(
-                self,
-                shared_key=shared_key,
+            policies.logs_key_statement(
                 log_group_arns=[policies.log_group_arn(stack, log_group_name)],
+                region=stack.region,
+                # Sids are unique within a policy: on a key others share, one of this construct's own.
+                sid=f"AllowCloudWatchLogs{cdk.Names.unique_id(self)}"[:100]
+                if shared_key
+                else "AllowCloudWatchLogsToUseKey",
             )
         )
 

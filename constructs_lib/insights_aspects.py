@@ -34,6 +34,10 @@ from constructs_lib._errors import Problems
 
 #: Lambda Insights extension version (the versions ``lambda.LambdaInsightsVersion`` names, as text).
 DEFAULT_LAMBDA_INSIGHTS_VERSION = "1.0.498.0"
+#: The cdk-nag finding the managed policy raises on a function's role (acknowledge it on your function).
+LAMBDA_INSIGHTS_NAG_FINDING = (
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/CloudWatchLambdaInsightsExecutionRolePolicy]"
+)
 LAMBDA_INSIGHTS_POLICY = "CloudWatchLambdaInsightsExecutionRolePolicy"
 CLOUDWATCH_OBSERVABILITY_ADDON = "amazon-cloudwatch-observability"
 
@@ -140,14 +144,9 @@ class LambdaInsights:
         node.add_layers(lambda_.LayerVersion.from_layer_version_arn(node, "LambdaInsightsLayer", arn))
         role = node.role
         if isinstance(role, iam.Role):
+            # The role is the caller's: cdk-nag's AwsSolutions-IAM4 finding for this managed policy is
+            # theirs to acknowledge (LAMBDA_INSIGHTS_NAG_FINDING names it), not ours to hide.
             role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(LAMBDA_INSIGHTS_POLICY))
-            _nag.acknowledge(
-                role,
-                "The Lambda Insights extension needs exactly the AWS managed "
-                "CloudWatchLambdaInsightsExecutionRolePolicy (logs:CreateLogGroup on /aws/lambda-insights and "
-                "PutLogEvents there); AWS maintains it with the extension.",
-                f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{LAMBDA_INSIGHTS_POLICY}]",
-            )
         else:
             cdk.Annotations.of(node).add_warning_v2(
                 "constructs-lib:lambdaInsightsImportedRole",

@@ -6,12 +6,15 @@ import enum
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib import _nag
+from constructs_lib import _brought, _nag, policies
 from constructs_lib._errors import Problems
+from constructs_lib._metrics import MetricOptions, Unpack, metric
 
 
 class ObjectLockMode(enum.Enum):
@@ -161,6 +164,15 @@ class LogBucket(Construct):
         # Set here, not only in cdk.json, so the construct is safe in any app.
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         problems = Problems(f"LogBucket({self.node.path})")
+        problems.check_type("bucket_name", bucket_name, str, optional=True)
+        problems.check_resource("encryption_key", encryption_key, "kms.IKey")
+        problems.check_type("lifecycle", lifecycle, LifecycleOptions, optional=True)
+        problems.check_type("object_lock", object_lock, ObjectLockOptions, optional=True)
+        problems.check_resource("access_logs_bucket", access_logs_bucket, "s3.IBucket")
+        problems.check_type("access_logs_prefix", access_logs_prefix, str, optional=True)
+        problems.check_type("server_access_logs", server_access_logs, bool)
+        problems.check_enum("object_ownership", object_ownership, s3.ObjectOwnership, optional=True)
+        problems.check_enum("removal_policy", removal_policy, cdk.RemovalPolicy, optional=True)
         problems.check(
             not (server_access_logs and access_logs_bucket is None),
             "access_logs_bucket is required while server_access_logs is True (got None): pass the "
@@ -197,6 +209,23 @@ class LogBucket(Construct):
             ),
             removal_policy=removal_policy if removal_policy is not None else cdk.RemovalPolicy.RETAIN,
         )
+        if access_logs_bucket is not None and not isinstance(access_logs_bucket, s3.Bucket):
+            # aws-cdk adds this statement to a bucket of this app; on an imported one it is a silent no-op.
+            _brought.add_statements(
+                self,
+                access_logs_bucket,
+                [
+                    policies.server_access_logs_bucket_statement(
+                        bucket_arn=access_logs_bucket.bucket_arn,
+                        source_bucket_arn=self.bucket.bucket_arn,
+                        account_id=cdk.Stack.of(self).account,
+                        prefix=access_logs_prefix if access_logs_prefix is not None else f"{construct_id}/",
+                    )
+                ],
+                prop="access_logs_bucket",
+                helper="server_access_logs_bucket_statement",
+                consequence="S3 delivers no server access logs of this bucket",
+            )
         if not server_access_logs:
             _nag.acknowledge(
                 self.bucket,
@@ -217,4 +246,37 @@ class LogBucket(Construct):
             "RETAIN, optional Object Lock); cross-region replication doubles storage cost and is a "
             "disaster-recovery choice each organization makes, not a safe default.",
             *_nag.in_compliance_packs("S3BucketReplicationEnabled"),
+        )
+
+    def grant_read(self, grantee: iam.IGrantable, objects_key_pattern: str = "*") -> iam.Grant:
+        """Let ``grantee`` read objects matching ``objects_key_pattern`` (and decrypt them with the
+        bucket's key, which ``s3.Bucket.grant_read`` includes). Default pattern: every object."""
+        return self.bucket.grant_read(grantee, objects_key_pattern)
+
+    def metric_bucket_size_bytes(
+        self, storage_type: str = "StandardStorage", **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Bytes stored (``AWS/S3`` daily storage metric) in ``storage_type`` (``StandardStorage``,
+        ``GlacierStorage``, ...). Default: Average over 1 day, as S3 reports it once a day."""
+        return metric(
+            f"LogBucket({self.node.path})",
+            namespace="AWS/S3",
+            metric_name="BucketSizeBytes",
+            dimensions_map={"BucketName": self.bucket.bucket_name, "StorageType": storage_type},
+            statistic="Average",
+            period=cdk.Duration.days(1),
+            options=options,
+        )
+
+    def metric_number_of_objects(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """Objects stored, every storage class (``AWS/S3`` daily storage metric).
+        Default: Average over 1 day."""
+        return metric(
+            f"LogBucket({self.node.path})",
+            namespace="AWS/S3",
+            metric_name="NumberOfObjects",
+            dimensions_map={"BucketName": self.bucket.bucket_name, "StorageType": "AllStorageTypes"},
+            statistic="Average",
+            period=cdk.Duration.days(1),
+            options=options,
         )

@@ -7,7 +7,7 @@ the same statements as one that ``AuditTrail`` creates itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -88,6 +88,7 @@ def cloudtrail_key_statements(
     trail_arns: Sequence[str],
     trail_account_ids: Sequence[str],
     reader_account_ids: Sequence[str],
+    sid_suffix: str = "",
 ) -> list[iam.PolicyStatement]:
     """Key-policy statements for a key that encrypts CloudTrail log files.
 
@@ -96,6 +97,9 @@ def cloudtrail_key_statements(
     with it. Include the account that creates the trail: with an S3 Bucket Key, creating or
     updating an SSE-KMS trail needs ``kms:Decrypt`` (CloudTrail docs). The aws-cdk ``Trail``
     adds no key policy; missing, CloudTrail fails with ``InsufficientEncryptionPolicyException``.
+
+    :param sid_suffix: appended to each Sid, for a key that several trails share (Sids are unique
+        within a policy). Default: none.
     """
     principal = iam.ServicePrincipal("cloudtrail.amazonaws.com")
     partition = cdk.Aws.PARTITION
@@ -103,7 +107,7 @@ def cloudtrail_key_statements(
     source = {"aws:SourceArn": _one_or_many(trail_arns)}
     return [
         iam.PolicyStatement(
-            sid="AllowCloudTrailToEncryptLogs",
+            sid=f"AllowCloudTrailToEncryptLogs{sid_suffix}"[:100],
             principals=[principal],
             actions=["kms:GenerateDataKey*"],
             resources=["*"],
@@ -113,14 +117,14 @@ def cloudtrail_key_statements(
             },
         ),
         iam.PolicyStatement(
-            sid="AllowCloudTrailToDescribeKey",
+            sid=f"AllowCloudTrailToDescribeKey{sid_suffix}"[:100],
             principals=[principal],
             actions=["kms:DescribeKey"],
             resources=["*"],
             conditions={"StringEquals": source},
         ),
         iam.PolicyStatement(
-            sid="AllowLogReadersToDecryptLogFiles",
+            sid=f"AllowLogReadersToDecryptLogFiles{sid_suffix}"[:100],
             principals=[iam.AccountPrincipal(account) for account in reader_account_ids],
             actions=["kms:Decrypt", "kms:ReEncryptFrom"],
             resources=["*"],
@@ -269,5 +273,130 @@ def config_key_statement(*, account_ids: Sequence[str], organization_id: str | N
                 if organization_id is not None
                 else {"AWS:SourceAccount": _one_or_many(account_ids)}
             )
+        },
+    )
+
+
+LOG_DELIVERY_SERVICE = "delivery.logs.amazonaws.com"
+
+
+def flow_logs_bucket_statements(
+    *, bucket_arn: str, account_ids: Sequence[str], prefix: str | None = None, region: str = "*"
+) -> list[iam.PolicyStatement]:
+    """Bucket-policy statements that let log delivery write flow logs of ``account_ids``.
+
+    As AWS documents them: ``s3:PutObject`` on ``[prefix/]AWSLogs/<account>/*`` with
+    ``s3:x-amz-acl = bucket-owner-full-control``, and ``s3:GetBucketAcl`` + ``s3:ListBucket`` on
+    the bucket, all to ``delivery.logs.amazonaws.com`` with ``aws:SourceAccount`` and an
+    ``aws:SourceArn`` of CloudWatch Logs delivery in those accounts.
+
+    :param region: region in ``aws:SourceArn``; ``*`` for a central bucket that receives flow
+        logs from every governed region. Default: ``*``.
+    """
+    principal = iam.ServicePrincipal(LOG_DELIVERY_SERVICE)
+    accounts = list(account_ids)
+    source_account = accounts[0] if len(accounts) == 1 else accounts
+    source_arns = [f"arn:{cdk.Aws.PARTITION}:logs:{region}:{account}:*" for account in accounts]
+    conditions = {
+        "StringEquals": {"aws:SourceAccount": source_account},
+        "ArnLike": {"aws:SourceArn": source_arns[0] if len(source_arns) == 1 else source_arns},
+    }
+    object_paths = [
+        f"{bucket_arn}/{prefix.strip('/') + '/' if prefix else ''}AWSLogs/{account}/*" for account in accounts
+    ]
+    return [
+        iam.PolicyStatement(
+            sid="AWSLogDeliveryAclCheck",
+            principals=[principal],
+            actions=["s3:GetBucketAcl", "s3:ListBucket"],
+            resources=[bucket_arn],
+            conditions=conditions,
+        ),
+        iam.PolicyStatement(
+            # One statement per prefix; a Sid must be unique within the policy.
+            sid="AWSLogDeliveryWrite" + "".join(c for c in (prefix or "").title() if c.isalnum()),
+            principals=[principal],
+            actions=["s3:PutObject"],
+            resources=object_paths,
+            conditions={
+                **conditions,
+                "StringEquals": {**conditions["StringEquals"], "s3:x-amz-acl": "bucket-owner-full-control"},
+            },
+        ),
+    ]
+
+
+def flow_logs_key_statement(*, account_id: str, logs_arn: str) -> iam.PolicyStatement:
+    """Key-policy statement letting log delivery write flow logs into a bucket encrypted with this key.
+
+    :param logs_arn: ``aws:SourceArn`` pattern of CloudWatch Logs delivery, say
+        ``arn:aws:logs:eu-west-1:111111111111:*``.
+    """
+    return iam.PolicyStatement(
+        sid="AllowLogDeliveryToEncryptFlowLogs",
+        principals=[iam.ServicePrincipal(LOG_DELIVERY_SERVICE)],
+        actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+        resources=["*"],
+        conditions={"StringEquals": {"aws:SourceAccount": account_id}, "ArnLike": {"aws:SourceArn": logs_arn}},
+    )
+
+
+def cloudfront_logs_key_statement() -> iam.PolicyStatement:
+    """Key-policy statement letting CloudFront standard logging (legacy) write into an SSE-KMS bucket
+    encrypted with this key (``kms:GenerateDataKey*`` to ``delivery.logs.amazonaws.com``)."""
+    return iam.PolicyStatement(
+        sid="AllowCloudFrontLogDeliveryToEncrypt",
+        principals=[iam.ServicePrincipal(LOG_DELIVERY_SERVICE)],
+        actions=["kms:GenerateDataKey*"],
+        resources=["*"],
+    )
+
+
+def cloudfront_v2_bucket_statements(
+    *, bucket_arn: str, account_id: str, source_region: str = "us-east-1"
+) -> list[iam.PolicyStatement]:
+    """Bucket-policy statement of CloudWatch vended logs (CloudFront standard logging v2) to S3, as AWS documents it."""
+    return [
+        iam.PolicyStatement(
+            sid="AWSLogDeliveryWriteCloudFrontV2",
+            principals=[iam.ServicePrincipal(LOG_DELIVERY_SERVICE)],
+            actions=["s3:PutObject"],
+            resources=[f"{bucket_arn}/AWSLogs/{account_id}/*"],
+            conditions={
+                "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceAccount": account_id},
+                "ArnLike": {
+                    "aws:SourceArn": f"arn:{cdk.Aws.PARTITION}:logs:{source_region}:{account_id}:delivery-source:*"
+                },
+            },
+        )
+    ]
+
+
+def service_publish_topic_statement(
+    *, sid: str, topic_arn: str, services: Sequence[str], conditions: Mapping[str, Mapping[str, object]] | None = None
+) -> iam.PolicyStatement:
+    """Topic-policy statement letting AWS ``services`` publish to ``topic_arn``
+    (CloudTrail, AWS Config, CloudWatch alarms, EventBridge rules)."""
+    return iam.PolicyStatement(
+        sid=sid,
+        principals=[iam.ServicePrincipal(service) for service in services],
+        actions=["sns:Publish"],
+        resources=[topic_arn],
+        conditions=dict(conditions) if conditions else None,
+    )
+
+
+def server_access_logs_bucket_statement(
+    *, bucket_arn: str, source_bucket_arn: str, account_id: str, prefix: str = ""
+) -> iam.PolicyStatement:
+    """Bucket-policy statement letting S3 server access logging of ``source_bucket_arn`` write into ``bucket_arn``."""
+    return iam.PolicyStatement(
+        sid="S3ServerAccessLogsPolicy",
+        principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+        actions=["s3:PutObject"],
+        resources=[f"{bucket_arn}/{prefix}*"],
+        conditions={
+            "ArnLike": {"aws:SourceArn": source_bucket_arn},
+            "StringEquals": {"aws:SourceAccount": account_id},
         },
     )

@@ -15,8 +15,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib import policies
+from constructs_lib import _brought, _log_groups, _names, policies
 from constructs_lib._errors import Problems
+from constructs_lib._metrics import MetricOptions, Unpack, metric
 from constructs_lib.detections import Detection, Severity, builtin_detections
 
 DEFAULT_NAMESPACE = "CloudTrailMetrics"
@@ -77,7 +78,7 @@ class SecurityAlarms(Construct):
         emails: Mapping[Severity, Sequence[str]] | None = None,
         encryption_key: kms.IKey | None = None,
         metric_namespace: str = DEFAULT_NAMESPACE,
-        alarm_name_prefix: str = "security",
+        alarm_name_prefix: str | None = None,
         insufficient_data_actions: bool = False,
         composite_alarm: bool = True,
         composite_alarm_severity: Severity | None = None,
@@ -97,8 +98,9 @@ class SecurityAlarms(Construct):
         :param encryption_key: encrypts the topics; its policy must let CloudWatch and
             EventBridge use it. Default: a new key with rotation and that policy.
         :param metric_namespace: of the detection metrics. Default: ``CloudTrailMetrics``.
-        :param alarm_name_prefix: alarm, metric filter and composite alarm names start with it.
-            Default: ``security``.
+        :param alarm_name_prefix: alarm, metric filter and composite alarm names start with it
+            (fixed names: give it once per account and region, say ``security``). Default: a prefix
+            unique to this construct's path (``<stack>-<path>-<hash>``), so two uses never collide.
         :param insufficient_data_actions: also notify on INSUFFICIENT_DATA. Default: False.
         :param composite_alarm: a composite alarm in ALARM while any detection is.
             Default: True.
@@ -110,14 +112,31 @@ class SecurityAlarms(Construct):
         :param removal_policy: of the key created here. Default: RETAIN.
         """
         super().__init__(scope, construct_id)
+        _check_mappings(f"SecurityAlarms({self.node.path})", thresholds=thresholds, emails=emails)
         thresholds = dict(thresholds or {})
         emails = dict(emails or {})
         removal_policy = removal_policy if removal_policy is not None else cdk.RemovalPolicy.RETAIN
         builtins = builtin_detections()
-        disabled = list(disabled)
-        anomaly_detection = list(anomaly_detection)
 
         problems = Problems(f"SecurityAlarms({self.node.path})")
+        problems.check_resource("log_group", log_group, "logs.ILogGroup", optional=False)
+        problems.check_sequence("disabled", disabled, str)
+        problems.check_sequence("custom_detections", custom_detections)
+        problems.check_sequence("anomaly_detection", anomaly_detection, str)
+        problems.check_resource("encryption_key", encryption_key, "kms.IKey")
+        problems.check_type("metric_namespace", metric_namespace, str)
+        problems.check_type("alarm_name_prefix", alarm_name_prefix, str, optional=True)
+        problems.check_type("insufficient_data_actions", insufficient_data_actions, bool)
+        problems.check_type("composite_alarm", composite_alarm, bool)
+        problems.check_enum("composite_alarm_severity", composite_alarm_severity, Severity, optional=True)
+        problems.check_type("anomaly_band_std_devs", anomaly_band_std_devs, (int, float))
+        problems.check_enum("removal_policy", removal_policy, cdk.RemovalPolicy)
+        # The checks below read these props: report wrong types first.
+        problems.raise_if_any()
+        if alarm_name_prefix is None:
+            alarm_name_prefix = _names.unique(self, name_prefix=None, suffix="", max_length=48)
+        disabled = list(disabled)
+        anomaly_detection = list(anomaly_detection)
         for key in disabled:
             problems.check(
                 key in builtins,
@@ -171,6 +190,7 @@ class SecurityAlarms(Construct):
         _check_emails(problems, emails)
         problems.raise_if_any()
 
+        _names.claim(self, "alarm name prefix", alarm_name_prefix)
         self.log_group = log_group
         self.metric_namespace = metric_namespace
         self.alarm_name_prefix = alarm_name_prefix
@@ -264,17 +284,20 @@ class SecurityAlarms(Construct):
         if insufficient_data:
             alarm.add_insufficient_data_action(action)
 
-    def metric(self, name: str, **props: object) -> cloudwatch.Metric:
-        """The metric of detection ``name`` (its key or its name): Sum over the detection's period.
+    def metric(self, name: str, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """The metric of detection ``name`` (its key or its name).
 
-        :param props: ``cloudwatch.MetricOptions`` overrides (``period``, ``label``, ...).
+        Default: Sum over the detection's period (five minutes for the built-in ones).
+
+        :param options: ``cloudwatch.MetricOptions`` overrides (``period``, ``label``, ...).
         """
         detection = self._find(name)
-        options: dict[str, object] = {"statistic": "Sum", "period": detection.period, **props}
-        return cloudwatch.Metric(
+        return metric(
+            f"SecurityAlarms({self.node.path}).metric",
             namespace=self.metric_namespace,
             metric_name=detection.construct_id,
-            **options,  # type: ignore[arg-type]
+            period=detection.period,
+            options=options,
         )
 
     def _find(self, name: str) -> Detection:
@@ -306,10 +329,19 @@ def _describe(detection: Detection) -> str:
     return text[:1024]
 
 
+def _check_mappings(owner: str, **values: object) -> None:
+    problems = Problems(owner)
+    for prop, value in values.items():
+        problems.check_mapping(prop, value)
+    problems.raise_if_any()
+
+
 def _check_emails(problems: Problems, emails: Mapping[Severity, Sequence[str]]) -> None:
     for severity, addresses in emails.items():
         if not isinstance(severity, Severity):
             problems.add(f"emails: key {severity!r} is not a Severity")
+            continue
+        if not problems.check_sequence(f"emails[{severity.name}]", addresses, str):
             continue
         for address in addresses:
             problems.check(bool(_EMAIL.match(address)), f"emails[{severity.name}]: {address!r} is not an email address")
@@ -327,15 +359,18 @@ def _severity_topics(
     account may publish through, and the email subscriptions."""
     stack = cdk.Stack.of(scope)
     # Key: the AWS-managed aws/sns key cannot grant CloudWatch or EventBridge anything.
+
     if encryption_key is None:
-        new_key = kms.Key(
+        encryption_key = _log_groups.new_key(
             scope,
-            "Key",
             description="Encrypts the security alarm topics; CloudWatch and EventBridge may publish through it",
-            enable_key_rotation=True,
             removal_policy=removal_policy,
         )
-        new_key.add_to_resource_policy(
+    # Identical statements on a key several constructs share are merged by aws-cdk, so the Sids stay.
+    _brought.add_statements(
+        scope,
+        encryption_key,
+        [
             policies.service_publish_key_statement(
                 sid="AllowCloudWatchAlarmsToPublishToEncryptedTopics",
                 services=["cloudwatch.amazonaws.com"],
@@ -348,10 +383,13 @@ def _severity_topics(
                         arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
                     )
                 ],
-            )
-        )
-        new_key.add_to_resource_policy(policies.eventbridge_publish_key_statement())
-        encryption_key = new_key
+            ),
+            policies.eventbridge_publish_key_statement(),
+        ],
+        prop="encryption_key",
+        helper="service_publish_key_statement and eventbridge_publish_key_statement",
+        consequence="the encrypted topics silently drop every alarm notification and routed event",
+    )
 
     topics: dict[Severity, sns.Topic] = {}
     for severity in Severity:
@@ -413,8 +451,11 @@ class NotificationTopics(Construct):
         :param removal_policy: of the key created here. Default: RETAIN.
         """
         super().__init__(scope, construct_id)
+        _check_mappings(f"NotificationTopics({self.node.path})", emails=emails)
         emails = dict(emails or {})
         problems = Problems(f"NotificationTopics({self.node.path})")
+        problems.check_resource("encryption_key", encryption_key, "kms.IKey")
+        problems.check_enum("removal_policy", removal_policy, cdk.RemovalPolicy, optional=True)
         _check_emails(problems, emails)
         problems.raise_if_any()
         self.encryption_key, self.topics = _severity_topics(

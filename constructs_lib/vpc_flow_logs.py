@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 import jsii
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -22,11 +23,12 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
-from constructs_lib import policies
+from constructs_lib import _brought, _log_groups, policies
 from constructs_lib._errors import Problems
+from constructs_lib._metrics import MetricOptions, Unpack, logs_metric
 
 FLOW_LOGS_SERVICE = "vpc-flow-logs.amazonaws.com"
-LOG_DELIVERY_SERVICE = "delivery.logs.amazonaws.com"
+LOG_DELIVERY_SERVICE = policies.LOG_DELIVERY_SERVICE
 
 
 class TrafficType(enum.Enum):
@@ -248,7 +250,19 @@ class FlowLogDestination:
         )
 
     def problems(self) -> list[str]:
-        found: list[str] = []
+        checks = Problems("")
+        checks.check_resource("log_group", self.log_group, "logs.ILogGroup")
+        checks.check_resource("key", self.key, "kms.IKey")
+        checks.check_resource("role", self.role, "iam.IRole")
+        checks.check_resource("bucket", self.bucket, "s3.IBucket")
+        checks.check_type("log_group_name", self.log_group_name, str, optional=True)
+        checks.check_type("key_prefix", self.key_prefix, str, optional=True)
+        checks.check_enum("retention", self.retention, logs.RetentionDays, optional=True)
+        for name in ("parquet", "hive_compatible_partitions", "per_hour_partition"):
+            checks.check_type(name, getattr(self, name), bool)
+        found: list[str] = list(checks.items)
+        if found:
+            return found
         if self.kind is DestinationKind.S3 and self.bucket is None:
             found.append("an S3 destination needs a bucket: use FlowLogDestination.s3(bucket)")
         if self.kind is DestinationKind.CLOUDWATCH_LOGS and self.bucket is not None:
@@ -269,64 +283,8 @@ class FlowLogDestination:
         return found
 
 
-def logs_key_statement(scope: Construct, *, log_group_arns: Sequence[str], shared_key: bool) -> iam.PolicyStatement:
-    """``policies.logs_key_statement`` for ``scope``'s log groups; with a Sid of its own on a key others share.
-
-    Two constructs adding the same Sid with different log groups to one key policy would make an
-    invalid policy (Sids are unique within a policy).
-    """
-    region = cdk.Stack.of(scope).region
-    if not shared_key:
-        return policies.logs_key_statement(log_group_arns=log_group_arns, region=region)
-    return policies.logs_key_statement(
-        log_group_arns=log_group_arns, region=region, sid=f"AllowCloudWatchLogs{cdk.Names.unique_id(scope)}"[:100]
-    )
-
-
-def flow_logs_bucket_statements(
-    *, bucket_arn: str, account_ids: Sequence[str], prefix: str | None = None, region: str = "*"
-) -> list[iam.PolicyStatement]:
-    """Bucket-policy statements that let log delivery write flow logs of ``account_ids``.
-
-    As AWS documents them: ``s3:PutObject`` on ``[prefix/]AWSLogs/<account>/*`` with
-    ``s3:x-amz-acl = bucket-owner-full-control``, and ``s3:GetBucketAcl`` + ``s3:ListBucket`` on
-    the bucket, all to ``delivery.logs.amazonaws.com`` with ``aws:SourceAccount`` and an
-    ``aws:SourceArn`` of CloudWatch Logs delivery in those accounts.
-
-    :param region: region in ``aws:SourceArn``; ``*`` for a central bucket that receives flow
-        logs from every governed region. Default: ``*``.
-    """
-    principal = iam.ServicePrincipal(LOG_DELIVERY_SERVICE)
-    accounts = list(account_ids)
-    source_account = accounts[0] if len(accounts) == 1 else accounts
-    source_arns = [f"arn:{cdk.Aws.PARTITION}:logs:{region}:{account}:*" for account in accounts]
-    conditions = {
-        "StringEquals": {"aws:SourceAccount": source_account},
-        "ArnLike": {"aws:SourceArn": source_arns[0] if len(source_arns) == 1 else source_arns},
-    }
-    object_paths = [
-        f"{bucket_arn}/{prefix.strip('/') + '/' if prefix else ''}AWSLogs/{account}/*" for account in accounts
-    ]
-    return [
-        iam.PolicyStatement(
-            sid="AWSLogDeliveryAclCheck",
-            principals=[principal],
-            actions=["s3:GetBucketAcl", "s3:ListBucket"],
-            resources=[bucket_arn],
-            conditions=conditions,
-        ),
-        iam.PolicyStatement(
-            # One statement per prefix; a Sid must be unique within the policy.
-            sid="AWSLogDeliveryWrite" + "".join(c for c in (prefix or "").title() if c.isalnum()),
-            principals=[principal],
-            actions=["s3:PutObject"],
-            resources=object_paths,
-            conditions={
-                **conditions,
-                "StringEquals": {**conditions["StringEquals"], "s3:x-amz-acl": "bucket-owner-full-control"},
-            },
-        ),
-    ]
+#: Kept importable from here; ``constructs_lib.policies`` builds every statement the library documents.
+flow_logs_bucket_statements = policies.flow_logs_bucket_statements
 
 
 class VpcFlowLogs(Construct):
@@ -371,12 +329,20 @@ class VpcFlowLogs(Construct):
         """
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
-        destinations = list(destinations) if destinations is not None else [FlowLogDestination.cloudwatch_logs()]
+        if destinations is None:
+            destinations = [FlowLogDestination.cloudwatch_logs()]
+        elif isinstance(destinations, (list, tuple)):
+            destinations = list(destinations)
         traffic_type = traffic_type if traffic_type is not None else TrafficType.ALL
         interval = max_aggregation_interval if max_aggregation_interval is not None else AggregationInterval.TEN_MINUTES
         removal_policy = removal_policy if removal_policy is not None else cdk.RemovalPolicy.RETAIN
 
         problems = Problems(f"VpcFlowLogs({self.node.path})")
+        problems.check_enum("removal_policy", removal_policy, cdk.RemovalPolicy)
+        if not problems.check_sequence("destinations", destinations):
+            problems.raise_if_any()
+        if log_format is not None and not problems.check_sequence("log_format", log_format):
+            problems.raise_if_any()
         if not isinstance(resource, FlowLogResource):
             problems.add(f"resource must be FlowLogResource.vpc/subnet/network_interface(...) (got {resource!r})")
         else:
@@ -433,6 +399,8 @@ class VpcFlowLogs(Construct):
         self.role_policy: iam.ManagedPolicy | None = None
         self.cloudwatch_flow_log: ec2.CfnFlowLog | None = None
         self.s3_flow_log: ec2.CfnFlowLog | None = None
+        self._s3_bucket: s3.IBucket | None = None
+        self._s3_prefix: str | None = None
 
         common = {
             "resource_id": resource.resource_id,
@@ -461,28 +429,16 @@ class VpcFlowLogs(Construct):
                 if destination.log_group_name is not None
                 else f"/aws/vpc-flow-logs/{self.resource.resource_id}"
             )
-            key = destination.key
-            log_group_arn = policies.log_group_arn(stack, name)
-            if key is None:
-                key = kms.Key(
-                    self,
-                    "Key",
-                    description="Encrypts a VPC flow log group",
-                    enable_key_rotation=True,
-                    removal_policy=removal_policy,
-                )
-            key.add_to_resource_policy(
-                logs_key_statement(self, log_group_arns=[log_group_arn], shared_key=destination.key is not None)
-            )
-            self.key = key
-            log_group = logs.LogGroup(
+            key, created = _log_groups.encrypted_log_groups(
                 self,
-                "LogGroup",
-                log_group_name=name,
-                encryption_key=key,
-                retention=destination.retention if destination.retention is not None else logs.RetentionDays.ONE_YEAR,
+                log_groups={"LogGroup": name},
+                key=destination.key,
+                key_description="Encrypts a VPC flow log group",
+                retention=destination.retention,
                 removal_policy=removal_policy,
             )
+            self.key = key
+            log_group = created["LogGroup"]
         self.log_group = log_group
 
         role = destination.role
@@ -539,29 +495,35 @@ class VpcFlowLogs(Construct):
         bucket = destination.bucket
         assert bucket is not None  # checked in FlowLogDestination.problems
         prefix = destination.key_prefix
+        self._s3_bucket, self._s3_prefix = bucket, prefix
         dependency: Construct | None = None
-        for statement in flow_logs_bucket_statements(
+        statements = policies.flow_logs_bucket_statements(
             bucket_arn=bucket.bucket_arn, account_ids=[stack.account], prefix=prefix, region=stack.region
+        )
+        if _brought.add_statements(
+            self,
+            bucket,
+            statements,
+            prop="destinations: FlowLogDestination.s3(bucket)",
+            helper="flow_logs_bucket_statements",
+            consequence="the flow log fails with 'Access Denied for LogDestination' and delivers nothing",
         ):
-            result = bucket.add_to_resource_policy(statement)
-            if result.statement_added and bucket.policy is not None:
-                dependency = bucket.policy
+            dependency = bucket.policy
         if bucket.encryption_key is not None:
-            bucket.encryption_key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowLogDeliveryToEncryptFlowLogs",
-                    principals=[iam.ServicePrincipal(LOG_DELIVERY_SERVICE)],
-                    actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-                    resources=["*"],
-                    conditions={
-                        "StringEquals": {"aws:SourceAccount": stack.account},
-                        "ArnLike": {
-                            "aws:SourceArn": stack.format_arn(
-                                service="logs", resource="*", arn_format=cdk.ArnFormat.NO_RESOURCE_NAME
-                            )
-                        },
-                    },
-                )
+            _brought.add_statements(
+                self,
+                bucket.encryption_key,
+                [
+                    policies.flow_logs_key_statement(
+                        account_id=stack.account,
+                        logs_arn=stack.format_arn(
+                            service="logs", resource="*", arn_format=cdk.ArnFormat.NO_RESOURCE_NAME
+                        ),
+                    )
+                ],
+                prop="destinations: FlowLogDestination.s3(bucket) key",
+                helper="flow_logs_key_statement",
+                consequence="log delivery cannot write flow logs into the SSE-KMS bucket",
             )
         destination_arn = f"{bucket.bucket_arn}/{prefix}" if prefix else bucket.bucket_arn
         self.s3_flow_log = ec2.CfnFlowLog(
@@ -578,6 +540,46 @@ class VpcFlowLogs(Construct):
         )
         if dependency is not None:
             self.s3_flow_log.node.add_dependency(dependency)
+
+    def grant_read_logs(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read the flow log records: the log group's events (and decrypt them with
+        the key created or given here) and the objects under the S3 destination's prefix.
+
+        :return: one grant combining the log group, key and bucket grants.
+        """
+        grants: list[iam.Grant] = []
+        if self.log_group is not None:
+            grants.append(self.log_group.grant_read(grantee))
+        if self.key is not None:
+            grants.append(self.key.grant_decrypt(grantee))
+        if self._s3_bucket is not None:
+            pattern = f"{self._s3_prefix}/AWSLogs/*" if self._s3_prefix else "AWSLogs/*"
+            grants.append(self._s3_bucket.grant_read(grantee, pattern))
+        grant = grants[0]
+        for other in grants[1:]:
+            grant = grant.combine(other)
+        return grant
+
+    def metric_incoming_log_events(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """Flow log records delivered to the CloudWatch Logs destination (``AWS/Logs``): zero means
+        delivery stopped. Default: Sum over 5 minutes."""
+        return logs_metric(
+            self._owner, "IncomingLogEvents", self._log_group_name("metric_incoming_log_events"), options
+        )
+
+    def metric_incoming_bytes(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """Bytes delivered to the CloudWatch Logs destination (``AWS/Logs``): what ingestion costs.
+        Default: Sum over 5 minutes."""
+        return logs_metric(self._owner, "IncomingBytes", self._log_group_name("metric_incoming_bytes"), options)
+
+    @property
+    def _owner(self) -> str:
+        return f"VpcFlowLogs({self.node.path})"
+
+    def _log_group_name(self, method: str) -> str:
+        if self.log_group is None:
+            raise ValueError(f"{self._owner}.{method}: there is no CloudWatch Logs destination (S3 only)")
+        return self.log_group.log_group_name
 
 
 def _has_flow_log(vpc: ec2.CfnVPC) -> bool:

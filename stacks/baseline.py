@@ -10,6 +10,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib import (
+    IMPORTED_WARNING_ID,
     NotificationRoute,
     NotificationTopics,
     SecurityAlarms,
@@ -81,6 +82,11 @@ def build_stacks(scope: Construct, config: BaselineConfig) -> dict[str, cdk.Stac
             description="Monitoring baseline: organization trail, its log group, topic and role",
         )
         management.add_stack_dependency(archive, "the trail writes into the log-archive bucket and key")
+        # The trail's bucket and key are imported by name; the log-archive stack gives them
+        # policies.cloudtrail_bucket_statements and cloudtrail_key_statements for this trail.
+        cdk.Annotations.of(management.trail).acknowledge_warning(
+            IMPORTED_WARNING_ID, "the log-archive stack adds the CloudTrail bucket and key statements"
+        )
         stacks[management_name] = management
 
     # AWS Config delivers to the bucket of the log-archive (or single-account) stack.

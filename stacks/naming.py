@@ -58,7 +58,7 @@ class Names:
     def stack_name(self, role: str) -> str:
         return f"{self.prefix}-{role}"
 
-    # --- AWS Config (issue 4) ---
+    # --- AWS Config ---
 
     @property
     def config_bucket(self) -> str:

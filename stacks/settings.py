@@ -101,7 +101,7 @@ def security_alarm_options(config: BaselineConfig) -> dict[str, Any]:
     }
 
 
-# --- AWS Config (issue 4) ---
+# --- AWS Config ---
 
 
 def config_recorder_options(config: BaselineConfig, *, home_region: bool) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from constructs_lib import ConfigRecorder, ConfigRules, _nag, policies
+from constructs_lib import IMPORTED_WARNING_ID, ConfigRecorder, ConfigRules, _nag, policies
 from stacks.config import Account, AccountRole, BaselineConfig, on_premises_account
 from stacks.health import add_account_health, wants_canary
 from stacks.naming import Names
@@ -51,6 +51,12 @@ def add_config_baseline(
         if home_region_condition is not None:
             options["global_resource_types_condition"] = home_region_condition
     recorder = ConfigRecorder(scope, "ConfigRecorder", **options)
+    if bucket is not None and not isinstance(bucket, s3.Bucket):
+        # The central Config bucket is imported by name; the stack that owns it adds
+        # policies.config_bucket_statements for the whole organization (add_config_bucket).
+        cdk.Annotations.of(recorder).acknowledge_warning(
+            IMPORTED_WARNING_ID, "the Config bucket's own stack adds policies.config_bucket_statements"
+        )
 
     # The Config bucket's key lives in the bucket's account. Config delivers into another
     # account as config.amazonaws.com (the key policy admits it); into its own account it uses

@@ -15,6 +15,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
 from constructs_lib import (
+    DEFAULT_ROLE_NAME,
     AuditTrail,
     DataEventSelection,
     InsightType,
@@ -38,7 +39,8 @@ def statements(resource: dict[str, Any], key: str = "PolicyDocument") -> list[di
 @pytest.fixture(scope="module")
 def default() -> tuple[AuditTrail, Template]:
     stack = new_stack()
-    trail = AuditTrail(stack, "Trail")
+    # The names AWS documents, asked for explicitly; the path-derived defaults are tested in test_physical_names.
+    trail = AuditTrail(stack, "Trail", trail_name="audit-trail", role_name=DEFAULT_ROLE_NAME)
     return trail, Template.from_stack(stack)
 
 

@@ -368,7 +368,7 @@ class TestErrors:
             ({"schedule": "rate(5 minutes)"}, r"schedule 'rate\(5 minutes\)' must be rate"),
             ({"schedule": "every day"}, r"schedule 'every day'"),
             ({"config": AgentConfig()}, r"config: the configuration collects nothing"),
-            ({"config": {"agent": {}}}, r"config must be an AgentConfig"),
+            ({"config": {"agent": {}}}, r"config: \{'agent': \{\}\} is not of type AgentConfig"),
         ],
     )
     def test_invalid_props(self, kwargs, message):

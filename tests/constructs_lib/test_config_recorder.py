@@ -377,10 +377,13 @@ class TestErrors:
         ("props", "message"),
         [
             ({"existing_recorder_name": "has space"}, r"existing_recorder_name 'has space' is not a recorder name"),
-            ({"recording_frequency": "DAILY"}, r"recording_frequency must be a RecordingFrequency \(got 'DAILY'\)"),
+            (
+                {"recording_frequency": "DAILY"},
+                r"recording_frequency: 'DAILY' is not a RecordingFrequency; allowed: RecordingFrequency.CONTINUOUS",
+            ),
             (
                 {"snapshot_delivery_frequency": "One_Hour"},
-                r"snapshot_delivery_frequency must be a SnapshotDeliveryFrequency \(got 'One_Hour'\)",
+                r"snapshot_delivery_frequency: 'One_Hour' is not a SnapshotDeliveryFrequency; allowed: ",
             ),
         ],
     )
@@ -450,15 +453,16 @@ def compliant_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
         include_global_resource_types=True,
         excluded_resource_types=["AWS::EC2::NetworkInterface"],
     )
-    remote = cdk.Stack(app, "RemoteBucket", env=env)
+    # One recorder per account and region (a second one fails at synth): each variant has its own region.
+    remote = cdk.Stack(app, "RemoteBucket", env=cdk.Environment(account=ACCOUNT, region="eu-west-2"))
     ConfigRecorder(
         remote,
         "Recorder",
         bucket=s3.Bucket.from_bucket_name(remote, "Archive", ARCHIVE_BUCKET),
-        bucket_key=kms.Key.from_key_arn(remote, "Key", f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab"),
+        bucket_key=kms.Key.from_key_arn(remote, "Key", f"arn:aws:kms:eu-west-2:{ACCOUNT}:key/1234abcd-12ab"),
         recording_frequency=RecordingFrequency.DAILY,
     )
-    linked = cdk.Stack(app, "ServiceLinked", env=env)
+    linked = cdk.Stack(app, "ServiceLinked", env=cdk.Environment(account=ACCOUNT, region="eu-west-3"))
     ConfigRecorder(
         linked,
         "Recorder",

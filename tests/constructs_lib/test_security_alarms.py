@@ -92,7 +92,8 @@ def by_name(template: Template, resource_type: str, name_key: str) -> dict[str, 
 def new_alarms(**props: Any) -> tuple[SecurityAlarms, Template]:
     stack = new_stack()
     log_group = logs.LogGroup.from_log_group_name(stack, "TrailLogs", "/aws/cloudtrail/audit-trail")
-    alarms = SecurityAlarms(stack, "SecurityAlarms", log_group=log_group, **props)
+    # The documented fixed prefix; the path-derived default is tested in test_physical_names.
+    alarms = SecurityAlarms(stack, "SecurityAlarms", log_group=log_group, **{"alarm_name_prefix": "security", **props})
     return alarms, Template.from_stack(stack)
 
 
