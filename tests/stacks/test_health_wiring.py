@@ -85,8 +85,10 @@ class TestEveryAccountAndRegion:
     def test_the_stackset_template_runs_the_canary_in_every_region(self, synthesized: dict[str, Synthesized]):
         template = synthesized["example"].stackset_template()
         (schedule,) = of_type(template, "AWS::Scheduler::Schedule").values()
-        (parameter,) = of_type(template, "AWS::SSM::Parameter").values()
-        assert parameter["Properties"]["Name"] == PARAMETER
+        # The canary's parameter (the StackSet may also carry the agent's configuration parameters).
+        (parameter,) = [
+            p for p in of_type(template, "AWS::SSM::Parameter").values() if p["Properties"]["Name"] == PARAMETER
+        ]
         assert json.loads(schedule["Properties"]["Target"]["Input"])["Name"] == PARAMETER
         # Not gated by IsHomeRegion or an account: every account and governed region calls.
         assert "Condition" not in schedule and "Condition" not in parameter
