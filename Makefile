@@ -16,7 +16,7 @@ export CDK_DISABLE_VERSION_CHECK := true
 
 CDK_FLAGS := --no-notices --no-version-reporting --quiet
 
-.PHONY: setup synth test lint format schema diagram deploy-local clean
+.PHONY: setup synth test lint format schema diagram deploy-local preflight clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ schema: setup
 
 diagram: setup
 	@$(PY) -m stacks.diagram --update-readme config/example.yaml
+
+# Read-only checks of the live organization (credentials of the management account): exit 1 on a blocker.
+CONFIG ?= config/example.yaml
+preflight: setup
+	@$(PY) -m stacks.preflight $(CONFIG) $(PREFLIGHT_FLAGS)
 
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache

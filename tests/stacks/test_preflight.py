@@ -1,0 +1,470 @@
+"""stacks/preflight.py end to end on moto (in-process ``mock_aws``) with an organization of several
+accounts: the checks of member accounts assume a role there, which moto honours by switching account.
+
+A ready organization passes; each blocker is seeded once into it and must be reported with its fix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from moto import mock_aws
+
+from stacks import preflight
+from stacks.config import parse_config
+from stacks.deploy_plan import DeployPlan, build_plan
+from stacks.preflight import Result, Row, run_preflight
+from tests.conftest import EXAMPLE_CONFIGS
+
+#: moto's default account: the credentials the preflight runs with (the management account).
+MANAGEMENT = "123456789012"
+HOME = "eu-west-1"
+
+
+def _toolkit_template() -> str:
+    """The part of the CDK bootstrap stack the preflight reads: TrustedAccounts and the version parameter."""
+    return json.dumps(
+        {
+            "Parameters": {"TrustedAccounts": {"Type": "String", "Default": ""}, "Version": {"Type": "String"}},
+            "Resources": {
+                "CdkBootstrapVersion": {
+                    "Type": "AWS::SSM::Parameter",
+                    "Properties": {
+                        "Type": "String",
+                        "Name": "/cdk-bootstrap/hnb659fds/version",
+                        "Value": {"Ref": "Version"},
+                    },
+                }
+            },
+        }
+    )
+
+
+class Org:
+    """The emulated organization: ids of accounts and OUs, and sessions into each account."""
+
+    def __init__(self) -> None:
+        self.base = boto3.Session(region_name=HOME)
+        self._sessions: dict[str, boto3.Session] = {}
+        self.orgs = self.base.client("organizations")
+        self.org_id = self.orgs.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+        self.root_id = self.orgs.list_roots()["Roots"][0]["Id"]
+        self.orgs.enable_policy_type(RootId=self.root_id, PolicyType="SERVICE_CONTROL_POLICY")
+        self.accounts = {"management": MANAGEMENT}
+        for name in ("log-archive", "audit", "shop-prod", "shop-dev"):
+            status = self.orgs.create_account(Email=f"aws-{name}@acme.example", AccountName=name)["CreateAccountStatus"]
+            self.accounts[name] = status["AccountId"]
+        self.ous: dict[str, str] = {}
+        for name, parent in (
+            ("Security", None),
+            ("Infrastructure", None),
+            ("Workloads", None),
+            ("Production", "Workloads"),
+            ("NonProduction", "Workloads"),
+        ):
+            parent_id = self.root_id if parent is None else self.ous[parent]
+            self.ous[name] = self.orgs.create_organizational_unit(ParentId=parent_id, Name=name)["OrganizationalUnit"][
+                "Id"
+            ]
+        for account, ou in (
+            ("log-archive", "Security"),
+            ("audit", "Security"),
+            ("shop-prod", "Production"),
+            ("shop-dev", "NonProduction"),
+        ):
+            self.move(account, ou)
+
+    def move(self, account: str, ou: str) -> None:
+        source = self.orgs.list_parents(ChildId=self.accounts[account])["Parents"][0]["Id"]
+        self.orgs.move_account(
+            AccountId=self.accounts[account], SourceParentId=source, DestinationParentId=self.ous[ou]
+        )
+
+    def session(self, account: str) -> boto3.Session:
+        if self.accounts[account] == MANAGEMENT:
+            return self.base
+        if account not in self._sessions:
+            credentials = self.base.client("sts").assume_role(
+                RoleArn=f"arn:aws:iam::{self.accounts[account]}:role/OrganizationAccountAccessRole",
+                RoleSessionName="seed",
+            )["Credentials"]
+            self._sessions[account] = preflight.assumed_session(self.base, credentials)
+        return self._sessions[account]
+
+    def client(self, account: str, service: str, region: str = HOME) -> Any:
+        return self.session(account).client(service, region_name=region)
+
+    def bootstrap(self, account: str, region: str, *, version: str = "33", trust: bool = True) -> None:
+        cloudformation = self.client(account, "cloudformation", region)
+        self.unbootstrap(account, region)
+        trusted = MANAGEMENT if trust and self.accounts[account] != MANAGEMENT else ""
+        cloudformation.create_stack(
+            StackName="CDKToolkit",
+            TemplateBody=_toolkit_template(),
+            Parameters=[
+                {"ParameterKey": "TrustedAccounts", "ParameterValue": trusted},
+                {"ParameterKey": "Version", "ParameterValue": version},
+            ],
+        )
+
+    def unbootstrap(self, account: str, region: str) -> None:
+        cloudformation = self.client(account, "cloudformation", region)
+        if any(
+            s["StackName"] == "CDKToolkit"
+            for s in cloudformation.list_stacks()["StackSummaries"]
+            if s["StackStatus"] != "DELETE_COMPLETE"
+        ):
+            cloudformation.delete_stack(StackName="CDKToolkit")
+
+    def config_data(self) -> dict[str, Any]:
+        """config/example.yaml with this organization's ids; every OU exists and is referenced by id."""
+        data = _example_data()
+        data["organization"]["id"] = self.org_id
+
+        def ids(units: list[dict[str, Any]]) -> None:
+            for unit in units:
+                unit["id"] = self.ous[unit["name"]]
+                ids(unit.get("children", []))
+
+        ids(data["organization"]["organizational_units"])
+        return data
+
+
+#: Member account ids moto hands out, in creation order: those of config/example.yaml.
+MEMBER_IDS = {
+    "log-archive": "222222222222",
+    "audit": "333333333333",
+    "shop-prod": "444444444444",
+    "shop-dev": "555555555555",
+}
+
+
+def _example_data() -> dict[str, Any]:
+    """config/example.yaml with moto's default account as the management account."""
+    data = yaml.safe_load(EXAMPLE_CONFIGS["example"].read_text())
+    for account in data["accounts"]:
+        if account["role"] == "management":
+            account["id"] = MANAGEMENT
+    return data
+
+
+@pytest.fixture(scope="module")
+def ready_plan() -> DeployPlan:
+    """Built once: environments and fixed names depend on account ids and names, not on org or OU ids."""
+    return build_plan(parse_config(_example_data()))
+
+
+@pytest.fixture
+def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[Org]:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": HOME,
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    import moto.organizations.utils
+
+    # The management account's record draws an id first (then takes the caller's): a throwaway one.
+    ids = iter(["000000000000", *MEMBER_IDS.values()])
+    monkeypatch.setattr(moto.organizations.utils, "make_random_account_id", lambda: next(ids))
+    with mock_aws():
+        emulated = Org()
+        assert emulated.accounts == {"management": MANAGEMENT, **MEMBER_IDS}
+        for region in ("eu-west-1", "eu-central-1", "us-east-1"):
+            emulated.bootstrap("management", region)
+        for account in ("log-archive", "audit", "shop-prod"):
+            emulated.bootstrap(account, HOME)
+        yield emulated
+
+
+def _run(org: Org, plan: DeployPlan, data: dict[str, Any] | None = None, **options: Any) -> list[Row]:
+    config = parse_config(data if data is not None else org.config_data())
+    return run_preflight(config, session=org.base, plan=plan, **options)
+
+
+def _of(rows: list[Row], result: Result) -> list[Row]:
+    return [r for r in rows if r.result is result]
+
+
+def test_a_ready_organization_passes(org: Org, ready_plan: DeployPlan):
+    progress: list[str] = []
+    rows = _run(org, ready_plan, progress=progress.append)
+    assert _of(rows, Result.BLOCKER) == []
+    print(preflight.table(rows))
+    # Trusted access is left to the management stack, which enables it itself: a warning that says so.
+    warnings = _of(rows, Result.WARN)
+    assert {r.where for r in warnings if r.check == "trusted access"} == {
+        "cloudtrail.amazonaws.com",
+        "config.amazonaws.com",
+        "config-multiaccountsetup.amazonaws.com",
+        "member.org.stacksets.cloudformation.amazonaws.com",
+    }
+    assert all("enables it itself" in r.detail for r in warnings if r.check == "trusted access")
+    # moto 5.2.5 has no OAM API: the sink check of the audit account says it could not check.
+    (unchecked,) = [r for r in warnings if r.check != "trusted access"]
+    assert (unchecked.check, unchecked.where) == ("fixed name", "audit (333333333333) eu-west-1")
+    assert "oam:ListSinks" in unchecked.detail
+    checks = {r.check for r in _of(rows, Result.PASS)}
+    assert checks >= {"credentials", "organization", "root", "account", "OU", "SCP quota", "CDK bootstrap"}
+    assert checks >= {"fixed names", "AWS Config recorder", "organization trails", "delegated admin"}
+    bootstrapped = {r.where for r in rows if r.check == "CDK bootstrap"}
+    assert bootstrapped == {
+        f"management ({MANAGEMENT}) eu-west-1",
+        f"management ({MANAGEMENT}) eu-central-1",
+        f"management ({MANAGEMENT}) us-east-1",
+        "log-archive (222222222222) eu-west-1",
+        "audit (333333333333) eu-west-1",
+        "shop-prod (444444444444) eu-west-1",
+    }
+    assert progress[0].startswith("organization") and progress[-1] == "account 5/5: shop-dev (555555555555)"
+
+
+def _bucket(org: Org) -> None:
+    org.client("log-archive", "s3").create_bucket(
+        Bucket="acme-cloudtrail-222222222222-eu-west-1", CreateBucketConfiguration={"LocationConstraint": HOME}
+    )
+
+
+def _trail(org: Org) -> None:
+    org.client("management", "s3").create_bucket(
+        Bucket="old-trail-bucket", CreateBucketConfiguration={"LocationConstraint": HOME}
+    )
+    org.client("management", "cloudtrail").create_trail(Name="acme-organization-trail", S3BucketName="old-trail-bucket")
+
+
+def _recorder(org: Org) -> None:
+    org.client("audit", "config", "eu-central-1").put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": "aws-controltower-BaselineConfigRecorder",
+            "roleARN": "arn:aws:iam::333333333333:role/x",
+        }
+    )
+
+
+def _scps(org: Org) -> None:
+    for index in range(2):
+        policy = org.orgs.create_policy(
+            Name=f"legacy-{index}",
+            Description="",
+            Type="SERVICE_CONTROL_POLICY",
+            Content=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "ec2:*", "Resource": "*"}]}
+            ),
+        )["Policy"]["PolicySummary"]["Id"]
+        org.orgs.attach_policy(PolicyId=policy, TargetId=org.root_id)
+
+
+def _scp_name(org: Org) -> None:
+    org.orgs.create_policy(
+        Name="guardrails",
+        Description="",
+        Type="SERVICE_CONTROL_POLICY",
+        Content=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        ),
+    )
+
+
+def _units(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(units: list[dict[str, Any]]) -> None:
+        for unit in units:
+            found[unit["name"]] = unit
+            walk(unit.get("children", []))
+
+    walk(data["organization"]["organizational_units"])
+    return found
+
+
+#: seed -> (seed the organization, seed the config data, expected blocker: check, where contains, fix contains).
+#: The seeds touch different accounts, OUs and names, so they are seeded together and run once (each
+#: run costs seconds): every seed must yield exactly its own blocker row.
+BLOCKERS: dict[
+    str, tuple[Callable[[Org], Any] | None, Callable[[dict[str, Any]], Any] | None, tuple[str, str, str]]
+] = {
+    "organization id": (
+        None,
+        lambda d: d["organization"].update(id="o-zzzzzzzzzz"),
+        ("organization", "organization o-", "set organization.id: o-"),
+    ),
+    "account missing": (
+        None,
+        (
+            lambda d: d["accounts"].append(
+                {
+                    "name": "shop-qa",
+                    "id": "666666666666",
+                    "email": "qa@acme.example",
+                    "role": "workload",
+                    "ou": "Production",
+                }
+            )
+        ),
+        ("account", "shop-qa (666666666666)", "invite-account-to-organization --target Id=666666666666"),
+    ),
+    "account closed": (
+        lambda o: o.orgs.close_account(AccountId="555555555555"),
+        None,
+        ("account", "shop-dev (555555555555)", "only ACTIVE accounts"),
+    ),
+    "account in another OU": (
+        lambda o: o.move("shop-prod", "Security"),
+        None,
+        ("account", "shop-prod (444444444444)", "aws organizations move-account --account-id 444444444444"),
+    ),
+    "OU id missing": (
+        None,
+        lambda d: _units(d)["Infrastructure"].update(id="ou-zzzz-zzzzzzzz"),
+        ("OU", "OU Infrastructure", "use the real id"),
+    ),
+    "OU exists but config creates it": (
+        None,
+        lambda d: _units(d)["NonProduction"].pop("id"),
+        ("OU", "OU NonProduction", ".id: ou-"),
+    ),
+    "SCP quota": (_scps, None, ("SCP quota", "root", "detach-policy")),
+    "SCP name taken": (_scp_name, None, ("fixed name", "organization", "cdk import")),
+    "role taken": (
+        lambda o: o.client("management", "iam").create_role(
+            RoleName="CloudTrail_CloudWatchLogs_Role", AssumeRolePolicyDocument="{}"
+        ),
+        None,
+        ("fixed name", "management (123456789012)", "aws iam delete-role --role-name CloudTrail_CloudWatchLogs_Role"),
+    ),
+    "bucket taken": (_bucket, None, ("fixed name", "log-archive (222222222222)", "naming.prefix")),
+    "trail taken": (_trail, None, ("fixed name", "management (123456789012) eu-west-1", "cdk import")),
+    "recorder exists": (
+        _recorder,
+        None,
+        (
+            "AWS Config recorder",
+            "audit (333333333333) eu-central-1",
+            "existing_recorder_name: aws-controltower-BaselineConfigRecorder",
+        ),
+    ),
+    "not bootstrapped": (
+        lambda o: o.unbootstrap("shop-prod", HOME),
+        None,
+        (
+            "CDK bootstrap",
+            "shop-prod (444444444444) eu-west-1",
+            "npx cdk bootstrap aws://444444444444/eu-west-1 --trust 123456789012",
+        ),
+    ),
+    "bootstrap too old": (
+        lambda o: o.bootstrap("management", "us-east-1", version="5"),
+        None,
+        ("CDK bootstrap", "management (123456789012) us-east-1", "npx cdk bootstrap aws://123456789012/us-east-1"),
+    ),
+    "bootstrap without trust": (
+        lambda o: o.bootstrap("audit", HOME, trust=False),
+        None,
+        ("CDK bootstrap", "audit (333333333333) eu-west-1", "--cloudformation-execution-policies"),
+    ),
+}
+
+
+def test_each_blocker_is_reported_with_its_fix(org: Org, ready_plan: DeployPlan):
+    data = org.config_data()
+    for seed_org, seed_config, _ in BLOCKERS.values():
+        if seed_org is not None:
+            seed_org(org)
+        if seed_config is not None:
+            seed_config(data)
+    blockers = _of(_run(org, ready_plan, data), Result.BLOCKER)
+    for seed, (_, _, (check, where, fix)) in BLOCKERS.items():
+        matching = [r for r in blockers if r.check == check and where in r.where and fix in r.fix]
+        assert len(matching) == 1, f"{seed}: {matching}\n{preflight.table(blockers)}"
+    assert len(blockers) == len(BLOCKERS), preflight.table(blockers)
+
+
+def test_management_account_mismatch_is_a_blocker(org: Org, ready_plan: DeployPlan):
+    data = org.config_data()
+    data["accounts"][0]["id"] = "999999999999"
+    blockers = _of(_run(org, ready_plan, data), Result.BLOCKER)
+    organization = [r for r in blockers if r.check == "organization"]
+    assert [r.detail for r in organization] == ["management account is 123456789012, config says 999999999999"]
+    # The credentials are not those of the configured management account either.
+    assert "credentials" in {r.check for r in blockers}
+
+
+def test_warnings_existing_org_trail_and_delegated_admin_elsewhere(org: Org, ready_plan: DeployPlan):
+    org.client("management", "s3").create_bucket(
+        Bucket="ct-bucket", CreateBucketConfiguration={"LocationConstraint": HOME}
+    )
+    org.client("management", "cloudtrail").create_trail(
+        Name="aws-controltower-BaselineCloudTrail", S3BucketName="ct-bucket", IsOrganizationTrail=True
+    )
+    org.orgs.register_delegated_administrator(
+        AccountId="222222222222", ServicePrincipal="config-multiaccountsetup.amazonaws.com"
+    )
+    org.orgs.enable_aws_service_access(ServicePrincipal="cloudtrail.amazonaws.com")
+    rows = _run(org, ready_plan)
+    assert _of(rows, Result.BLOCKER) == []
+    by_check = {
+        (r.check, r.result): r for r in rows if r.check in ("organization trails", "delegated admin", "trusted access")
+    }
+    trail = by_check[("organization trails", Result.WARN)]
+    assert "aws-controltower-BaselineCloudTrail" in trail.detail and "bills management events again" in trail.detail
+    admin = by_check[("delegated admin", Result.WARN)]
+    assert admin.where == "config-multiaccountsetup.amazonaws.com" and "222222222222" in admin.detail
+    assert "deregister-delegated-administrator --account-id 222222222222" in admin.fix
+    enabled = [r for r in rows if r.check == "trusted access" and r.result is Result.PASS]
+    assert [r.where for r in enabled] == ["cloudtrail.amazonaws.com"]
+
+
+def test_an_unreachable_member_account_is_a_warning_not_a_traceback(
+    org: Org, ready_plan: DeployPlan, monkeypatch: pytest.MonkeyPatch
+):
+    # moto's AssumeRole accepts any role (it does not check that it exists), so refuse one account here.
+    real = preflight.Sessions.session
+
+    def session(self: preflight.Sessions, account: str) -> Any:
+        if account == "444444444444":
+            raise preflight.Unreachable(
+                "cannot assume arn:aws:iam::444444444444:role/OrganizationAccountAccessRole: AccessDenied"
+            )
+        return real(self, account)
+
+    monkeypatch.setattr(preflight.Sessions, "session", session)
+    rows = _run(org, ready_plan)
+    assert _of(rows, Result.BLOCKER) == []
+    (row,) = [r for r in rows if r.check == "member role"]
+    assert row.result is Result.WARN and row.where == "shop-prod (444444444444)"
+    assert "--member-role" in row.fix
+    # The organization-level account row still comes from the management account's view.
+    assert {r.check for r in rows if r.where.startswith("shop-prod")} == {"account", "member role"}
+
+
+def test_cli_exit_code_and_table(org: Org, ready_plan: DeployPlan, monkeypatch: pytest.MonkeyPatch, tmp_path, capsys):
+    org.unbootstrap("shop-prod", HOME)
+    path = tmp_path / "org.yaml"
+    path.write_text(yaml.safe_dump(org.config_data()))
+    monkeypatch.setattr(preflight, "build_plan", lambda config: ready_plan)
+    assert preflight.main(["preflight", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0].split() == ["result", "check", "where", "detail", "fix"]
+    assert "BLOCKER  CDK bootstrap" in out
+    assert out.rstrip().splitlines()[-1].endswith("1 blocker(s)")
+    assert "preflight: account 5/5: shop-dev (555555555555)" in err
+
+
+def test_bootstrap_versions_match_the_templates_and_the_pinned_cli():
+    from tests.conftest import ROOT
+
+    template = json.loads(
+        (ROOT / "tests/stacks/__snapshots__/test_gates/test_snapshot[example-acme-audit].json").read_text()
+    )
+    (assertion,) = template["Rules"]["CheckBootstrapVersion"]["Assertions"]
+    rejected = assertion["Assert"]["Fn::Not"][0]["Fn::Contains"][0]
+    assert rejected == [str(v) for v in range(1, preflight.REQUIRED_BOOTSTRAP_VERSION)]
+    cli = (ROOT / "node_modules/aws-cdk/lib/api/bootstrap/bootstrap-template.yaml").read_text()
+    assert f"Value: '{preflight.CLI_BOOTSTRAP_VERSION}'" in cli.split("CdkBootstrapVersion:", 1)[1][:400]
