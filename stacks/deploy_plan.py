@@ -44,6 +44,7 @@ NAME_ATTRIBUTES: dict[str, str] = {
     "AWS::Organizations::Policy": "name",
     "AWS::S3::Bucket": "bucket_name",
     "AWS::SSM::Parameter": "name",
+    "AWS::SecretsManager::Secret": "name",
 }
 #: Types with a literal name that is not a fixed physical name, and why.
 NOT_FIXED: dict[str, str] = {
@@ -54,6 +55,7 @@ NOT_FIXED: dict[str, str] = {
     "AWS::Logs::ResourcePolicy": "the name is generated from the construct path (unique per stack)",
     "AWS::Organizations::OrganizationalUnit": "OU names are checked by the preflight's OU check, per parent",
     "AWS::SSM::Association": "AssociationName is descriptive (the association id identifies it); Name is the document",
+    "Custom::SsmHybridActivation": "DefaultInstanceName is the name registered servers get, not a resource's name",
 }
 
 

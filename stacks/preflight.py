@@ -861,6 +861,10 @@ def _find_parameters(client: Any, names: list[str]) -> list[str]:
     return [n for n in names if _exists(lambda n=n: client.get_parameter(Name=n))]
 
 
+def _find_secrets(client: Any, names: list[str]) -> list[str]:
+    return [n for n in names if _exists(lambda n=n: client.describe_secret(SecretId=n))]
+
+
 _FINDERS: dict[str, Callable[[Any, list[str]], list[str]]] = {
     "AWS::CloudFormation::StackSet": _find_stack_sets,
     "AWS::CloudTrail::Trail": _find_trails,
@@ -876,6 +880,7 @@ _FINDERS: dict[str, Callable[[Any, list[str]], list[str]]] = {
     "AWS::Oam::Sink": _find_sinks,
     "AWS::S3::Bucket": _find_buckets,
     "AWS::SSM::Parameter": _find_parameters,
+    "AWS::SecretsManager::Secret": _find_secrets,
 }
 _SERVICES = {
     "AWS::CloudFormation::StackSet": "cloudformation",
@@ -892,6 +897,7 @@ _SERVICES = {
     "AWS::Oam::Sink": "oam",
     "AWS::S3::Bucket": "s3",
     "AWS::SSM::Parameter": "ssm",
+    "AWS::SecretsManager::Secret": "secretsmanager",
 }
 #: The IAM action each finder calls (README "Preflight" lists them for the read-only member role).
 _ACTIONS = {
@@ -909,6 +915,7 @@ _ACTIONS = {
     "AWS::Oam::Sink": "oam:ListSinks",
     "AWS::S3::Bucket": "s3:ListBucket (HeadBucket)",
     "AWS::SSM::Parameter": "ssm:GetParameter",
+    "AWS::SecretsManager::Secret": "secretsmanager:DescribeSecret",
 }
 #: Checked by their own rows: the recorder check (one per region, whatever its name) and the SCP check.
 _CHECKED_ELSEWHERE = (

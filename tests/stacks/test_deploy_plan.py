@@ -29,6 +29,7 @@ NAME_PROPERTIES = {
     "AWS::Events::EventBus": "Name",
     "AWS::IAM::Role": "RoleName",
     "AWS::KMS::Alias": "AliasName",
+    "AWS::SecretsManager::Secret": "Name",
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::Oam::Sink": "Name",
     "AWS::Organizations::Policy": "Name",
