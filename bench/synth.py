@@ -167,6 +167,30 @@ def _median_and_range(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
+def _report(
+    pairs: list[Pair], peaks: dict[str, float], floor: Run, rounds: int, started: datetime.datetime, load: float
+) -> None:
+    print(
+        f"\nsynthesis, {rounds} paired run(s) per case, {os.cpu_count()} cores, "
+        f"{started:%Y-%m-%d %H:%M} UTC, load average {load:.1f} at start, "
+        f"aws-cdk-lib {metadata.version('aws-cdk-lib')}, cdk-nag {metadata.version('cdk-nag')}\n"
+    )
+    print("ratio: median of the per-pair ratios (range); wall and CPU: medians in seconds, case / baseline\n")
+    print(
+        f"{'case':<34} {'against':<30} {'wall ratio':>17} {'CPU ratio':>17} {'wall s':>11} {'CPU s':>11} {'peak MiB':>8}"
+    )
+    for pair in pairs:
+        wall = f"{statistics.median(pair.wall['case']):.1f}/{statistics.median(pair.wall['baseline']):.1f}"
+        cpu = f"{statistics.median(pair.cpu['case']):.1f}/{statistics.median(pair.cpu['baseline']):.1f}"
+        print(
+            f"{pair.case.label:<34} {pair.baseline.label:<30} {_median_and_range(pair.ratios(pair.wall)):>17} "
+            f"{_median_and_range(pair.ratios(pair.cpu)):>17} {wall:>11} {cpu:>11} {peaks[pair.case.label]:>8.0f}"
+        )
+    if floor.label in peaks:
+        print(f"{floor.label:<34} {'':<30} {'':>17} {'':>17} {'':>11} {'':>11} {peaks[floor.label]:>8.0f}")
+    sys.stdout.flush()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="rounds; each round runs every pair once (default 5)")
@@ -228,26 +252,8 @@ def main() -> int:
                 for side, (wall, cpu) in (("baseline", base), ("case", case)):
                     pair.wall[side].append(wall)
                     pair.cpu[side].append(cpu)
-            print(f"  round {round_ + 1}/{args.runs} done", file=sys.stderr)
-
-    print(
-        f"synthesis, {args.runs} paired runs per case, {os.cpu_count()} cores, "
-        f"{started:%Y-%m-%d %H:%M} UTC, load average {load:.1f} at start, "
-        f"aws-cdk-lib {metadata.version('aws-cdk-lib')}, cdk-nag {metadata.version('cdk-nag')}\n"
-    )
-    print("ratio: median of the per-pair ratios (range); wall and CPU: medians in seconds, case / baseline\n")
-    print(
-        f"{'case':<34} {'against':<30} {'wall ratio':>17} {'CPU ratio':>17} {'wall s':>11} {'CPU s':>11} {'peak MiB':>8}"
-    )
-    for pair in pairs:
-        wall = f"{statistics.median(pair.wall['case']):.1f}/{statistics.median(pair.wall['baseline']):.1f}"
-        cpu = f"{statistics.median(pair.cpu['case']):.1f}/{statistics.median(pair.cpu['baseline']):.1f}"
-        print(
-            f"{pair.case.label:<34} {pair.baseline.label:<30} {_median_and_range(pair.ratios(pair.wall)):>17} "
-            f"{_median_and_range(pair.ratios(pair.cpu)):>17} {wall:>11} {cpu:>11} {peaks[pair.case.label]:>8.0f}"
-        )
-    if floor.label in peaks:
-        print(f"{floor.label:<34} {'':<30} {'':>17} {'':>17} {'':>11} {'':>11} {peaks[floor.label]:>8.0f}")
+            # The table so far after every round: a run cut short still reports what it measured.
+            _report(pairs, peaks, floor, round_ + 1, started, load)
     return 0
 
 
