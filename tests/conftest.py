@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -36,12 +36,15 @@ EXAMPLE_CONFIGS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass
 class StackInfo:
-    """Where a stack of a shared synthesis deploys (the stack objects live in the process that synthesized)."""
+    """A stack of a shared synthesis: where it deploys and what it depends on (the stack objects live
+    in the process that synthesized)."""
 
+    name: str
     account: str
     region: str
+    dependencies: list[StackInfo] = field(default_factory=list, compare=False, repr=False)
 
 
 @dataclass
@@ -109,9 +112,15 @@ def _synthesize_once(name: str, shared: Path) -> Synthesized:
     config, outdir, done = load_config(EXAMPLE_CONFIGS[name]), shared / name, shared / f"{name}.stacks.json"
     if not done.exists():
         synth = synthesize(config, outdir)
-        stacks = {stack_name: StackInfo(stack.account, stack.region) for stack_name, stack in synth.stacks.items()}
-        done.write_text(json.dumps({n: asdict(info) for n, info in stacks.items()}))
-    stacks = {n: StackInfo(**info) for n, info in json.loads(done.read_text()).items()}
+        described = {
+            name: [stack.account, stack.region, [d.stack_name for d in stack.dependencies]]
+            for name, stack in synth.stacks.items()
+        }
+        done.write_text(json.dumps(described))
+    described = json.loads(done.read_text())
+    stacks = {name: StackInfo(name, account, region) for name, (account, region, _) in described.items()}
+    for name, (_, _, dependencies) in described.items():
+        stacks[name].dependencies = [stacks[d] for d in dependencies]
     return Synthesized(config=config, stacks=stacks, outdir=outdir)
 
 
