@@ -1,16 +1,33 @@
-"""Synthesis benchmark: wall time and peak memory of `app.py`, against the jsii start-up floor.
+"""Synthesis benchmark: `python app.py` against the CDK floor, in paired runs.
 
-    .venv/bin/python bench/synth.py            # 3 runs per case, median
-    .venv/bin/python bench/synth.py --runs 1 --accounts 1 10
+    .venv/bin/python bench/synth.py                 # 5 rounds, the four cases below
+    .venv/bin/python bench/synth.py --runs 3 --accounts 100
 
-Each case runs in a fresh process (as `cdk synth` does). Peak memory is the largest sum of the
-resident set sizes of the process tree (python + the jsii node runtime), sampled every 20 ms.
-This is a measurement, not a test: it prints a table and never fails on a number.
+Every run is a fresh process with the app's cdk.json context (``CDK_CONTEXT_JSON``, as `cdk synth`
+passes it) and cdk-nag on unless the case says otherwise, exactly as `make synth` runs the app.
+
+The floor is a CDK app with one resource (``AWS::CloudFormation::WaitConditionHandle``): with this
+aws-cdk-lib and the app's context an empty stack no longer synthesizes (the default validation rules
+refuse a template without resources), so the floor is the least app that synthesizes cleanly with
+the same context: jsii start-up, the aws-cdk-lib import, one stack, one synth.
+
+Each case is measured against its baseline in pairs run back to back (A B, then B A in the next
+round, and so on), and the table reports the median of the per-pair ratios. The machine is shared,
+and a busy neighbour slows both runs of a pair alike; unpaired medians drift with the machine.
+
+Besides wall time it reports CPU time (user + system of every process of the tree, every thread):
+on a machine other jobs share, a run waits for a core but does not use more CPU, so the CPU ratio
+moves much less with the neighbours than the wall ratio. Peak memory is the largest sum of the
+resident set sizes of the process tree (python, the jsii runtime and its node child), sampled every
+20 ms. The app's own modules are byte-compiled first, as any run without PYTHONDONTWRITEBYTECODE
+leaves them. This is a measurement, not a test: it prints a table and never fails on a number.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
+import datetime
 import json
 import os
 import statistics
@@ -18,51 +35,91 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-EMPTY_APP = "import aws_cdk as cdk; app = cdk.App(); cdk.Stack(app, 'Empty'); app.synth()"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+FLOOR_APP = (
+    "import aws_cdk as cdk\n"
+    "app = cdk.App()\n"
+    "stack = cdk.Stack(app, 'Floor')\n"
+    "cdk.CfnWaitConditionHandle(stack, 'Resource')\n"
+    "app.synth()\n"
+)
 
 
-def _tree_rss_kib(pid: int) -> int:
-    """Resident memory of ``pid`` and all its descendants, in KiB (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
+def _children(pid: int) -> list[int]:
+    """Direct children of ``pid`` (Linux /proc, without CONFIG_PROC_CHILDREN)."""
+    found = []
+    for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    total, stack = 0, [pid]
+        if parent == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _tree(pid: int) -> list[int]:
+    pids, stack = [], [pid]
     while stack:
         current = stack.pop()
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+        pids.append(current)
+        stack.extend(_children(current))
+    return pids
+
+
+def _rss_kib_and_cpu(pid: int) -> tuple[int, float]:
+    """Resident memory (KiB) and CPU seconds so far (user + system, all threads) of ``pid``."""
+    rss = 0
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
                 if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
+                    rss = int(line.split()[1])
                     break
-        except OSError:
-            pass
-        stack.extend(children.get(current, []))
-    return total
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return rss, (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    except (OSError, ValueError, IndexError):
+        return rss, 0.0
 
 
-def measure(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak MiB of one run; raises if the command fails."""
+def measure(command: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak MiB of the process tree of one run; raises if the command fails.
+
+    The tree (python, the jsii runtime and its node child) is discovered every 0.5 s, its memory and
+    CPU read every 20 ms: scanning all of /proc at 20 ms would take CPU from the run being measured.
+    CPU is the last reading of each process (up to 20 ms short of its end).
+    """
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak = 0
+    peak, pids, discovered = 0, [process.pid], 0.0
+    cpu: dict[int, float] = {}
     while process.poll() is None:
-        peak = max(peak, _tree_rss_kib(process.pid))
+        now = time.perf_counter()
+        if now - discovered > 0.5:
+            pids, discovered = _tree(process.pid), now
+        total = 0
+        for pid in pids:
+            rss, seconds = _rss_kib_and_cpu(pid)
+            total += rss
+            cpu[pid] = max(cpu.get(pid, 0.0), seconds)
+        peak = max(peak, total)
         time.sleep(0.02)
     wall = time.perf_counter() - start
+    stderr = process.stderr.read() if process.stderr else ""
     if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed: {process.stderr.read()[-2000:]}")
-    return wall, peak / 1024
+        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}): {stderr[-2000:]}")
+    return wall, sum(cpu.values()), peak / 1024
 
 
 def generated_config(accounts: int, directory: Path) -> Path:
@@ -84,43 +141,119 @@ def generated_config(accounts: int, directory: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class Run:
+    """One command to time: a label, the argv, the context on top of cdk.json's."""
+
+    label: str
+    command: list[str]
+    context: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Pair:
+    """A case timed against its baseline, run back to back."""
+
+    baseline: Run
+    case: Run
+    wall: dict[str, list[float]] = field(default_factory=lambda: {"baseline": [], "case": []})
+    cpu: dict[str, list[float]] = field(default_factory=lambda: {"baseline": [], "case": []})
+
+    def ratios(self, measure: dict[str, list[float]]) -> list[float]:
+        return [case / base for base, case in zip(measure["baseline"], measure["case"], strict=True)]
+
+
+def _median_and_range(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+
+
+def _report(
+    pairs: list[Pair], peaks: dict[str, float], floor: Run, rounds: int, started: datetime.datetime, load: float
+) -> None:
+    print(
+        f"\nsynthesis, {rounds} paired run(s) per case, {os.cpu_count()} cores, "
+        f"{started:%Y-%m-%d %H:%M} UTC, load average {load:.1f} at start, "
+        f"aws-cdk-lib {metadata.version('aws-cdk-lib')}, cdk-nag {metadata.version('cdk-nag')}\n"
+    )
+    print("ratio: median of the per-pair ratios (range); wall and CPU: medians in seconds, case / baseline\n")
+    print(
+        f"{'case':<34} {'against':<30} {'wall ratio':>17} {'CPU ratio':>17} {'wall s':>11} {'CPU s':>11} {'peak MiB':>8}"
+    )
+    for pair in pairs:
+        wall = f"{statistics.median(pair.wall['case']):.1f}/{statistics.median(pair.wall['baseline']):.1f}"
+        cpu = f"{statistics.median(pair.cpu['case']):.1f}/{statistics.median(pair.cpu['baseline']):.1f}"
+        print(
+            f"{pair.case.label:<34} {pair.baseline.label:<30} {_median_and_range(pair.ratios(pair.wall)):>17} "
+            f"{_median_and_range(pair.ratios(pair.cpu)):>17} {wall:>11} {cpu:>11} {peaks[pair.case.label]:>8.0f}"
+        )
+    if floor.label in peaks:
+        print(f"{floor.label:<34} {'':<30} {'':>17} {'':>17} {'':>11} {'':>11} {peaks[floor.label]:>8.0f}")
+    sys.stdout.flush()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--accounts", type=int, nargs="*", default=[1, 10, 100, 1000])
+    parser.add_argument("--runs", type=int, default=5, help="rounds; each round runs every pair once (default 5)")
+    parser.add_argument(
+        "--accounts", type=int, default=1000, help="workload accounts of the large organization (default 1000)"
+    )
+    parser.add_argument("--only", nargs="*", help="run only the cases whose label contains one of these words")
     args = parser.parse_args()
 
-    base_env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "NODE_NO_WARNINGS": "1"}
+    # Byte-compile the app's modules once, as any run without PYTHONDONTWRITEBYTECODE leaves them:
+    # every measured run then starts from the same state (site-packages ship compiled already).
+    compileall.compile_file(str(ROOT / "app.py"), quiet=1)
+    for package in ("stacks", "constructs_lib"):
+        compileall.compile_dir(str(ROOT / package), quiet=1)
+
+    cdk_context = json.loads((ROOT / "cdk.json").read_text())["context"]
     python = sys.executable
-    rows: list[tuple[str, float, float]] = []
+    peaks: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
+        one = str(generated_config(1, directory))
+        many = str(generated_config(args.accounts, directory))
+        floor = Run("floor (one-resource app)", [python, "-c", FLOOR_APP])
+        app = [python, "app.py"]
+        example_on = Run("example config, cdk-nag on", app, {"config": "config/example.yaml"})
+        example_off = Run("example config, cdk-nag off", app, {"config": "config/example.yaml", "compliance": "false"})
+        one_account = Run("1 workload account, cdk-nag on", app, {"config": one})
+        many_accounts = Run(f"{args.accounts} workload accounts, cdk-nag on", app, {"config": many})
+        pairs = [
+            Pair(floor, example_on),
+            Pair(floor, example_off),
+            Pair(floor, one_account),
+            Pair(one_account, many_accounts),
+        ]
+        if args.only:
+            pairs = [p for p in pairs if any(word in p.case.label for word in args.only)]
 
-        def case(label: str, command: list[str], context: dict[str, str] | None = None) -> None:
-            env = {**base_env, "CDK_OUTDIR": str(directory / "out" / label.replace(" ", "_"))}
-            if context is not None:
-                cdk_context = json.loads((ROOT / "cdk.json").read_text())["context"]
-                env["CDK_CONTEXT_JSON"] = json.dumps({**cdk_context, **context})
-            results = [measure(command, env) for _ in range(args.runs)]
-            rows.append((label, statistics.median(r[0] for r in results), max(r[1] for r in results)))
-            print(f"  measured {label}", file=sys.stderr)
+        def timed(run: Run) -> tuple[float, float]:
+            env = {
+                **os.environ,
+                "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+                "NODE_NO_WARNINGS": "1",
+                "CDK_OUTDIR": str(directory / "out" / str(time.monotonic_ns())),
+                "CDK_CONTEXT_JSON": json.dumps({**cdk_context, **run.context}),
+            }
+            wall, cpu, peak = measure(run.command, env)
+            peaks[run.label] = max(peaks.get(run.label, 0.0), peak)
+            return wall, cpu
 
-        case("empty app (jsii floor)", [python, "-c", EMPTY_APP])
-        case("example config, cdk-nag on", [python, "app.py"], {"config": "config/example.yaml"})
-        case(
-            "example config, cdk-nag off", [python, "app.py"], {"config": "config/example.yaml", "compliance": "false"}
-        )
-        for count in args.accounts:
-            path = generated_config(count, directory)
-            case(f"{count} workload accounts, cdk-nag on", [python, "app.py"], {"config": str(path)})
-
-    floor = rows[0][1]
-    one = next((r[1] for r in rows if r[0].startswith("1 workload")), None)
-    print(f"\nsynthesis, median of {args.runs} run(s), {os.cpu_count()} cores\n")
-    print(f"{'case':<36} {'wall s':>8} {'x floor':>8} {'x 1 acct':>9} {'peak MiB':>9}")
-    for label, wall, peak in rows:
-        versus_one = f"{wall / one:>9.2f}" if one and "workload" in label else f"{'':>9}"
-        print(f"{label:<36} {wall:>8.2f} {wall / floor:>8.2f} {versus_one} {peak:>9.0f}")
+        started = datetime.datetime.now(datetime.UTC)
+        load = os.getloadavg()[0]
+        for round_ in range(args.runs):
+            for pair in pairs:
+                # A B in even rounds, B A in odd ones: neither side always runs first.
+                if round_ % 2 == 0:
+                    base, case = timed(pair.baseline), timed(pair.case)
+                else:
+                    case, base = timed(pair.case), timed(pair.baseline)
+                for side, (wall, cpu) in (("baseline", base), ("case", case)):
+                    pair.wall[side].append(wall)
+                    pair.cpu[side].append(cpu)
+            # The table so far after every round: a run cut short still reports what it measured.
+            _report(pairs, peaks, floor, round_ + 1, started, load)
     return 0
 
 

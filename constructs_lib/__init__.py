@@ -5,6 +5,8 @@ Import what you need into your own CDK app::
     from constructs_lib import AuditTrail, LogBucket
 """
 
+from typing import TYPE_CHECKING
+
 from constructs_lib import event_patterns, scp, scp_evaluator
 from constructs_lib._brought import IMPORTED_WARNING_ID
 from constructs_lib.audit_trail import (
@@ -92,12 +94,6 @@ from constructs_lib.health import (
     silent_sources_query,
 )
 from constructs_lib.hybrid_activation import HybridActivation, hybrid_service_role, on_premises_agent_config
-from constructs_lib.insights_aspects import (
-    DEFAULT_LAMBDA_INSIGHTS_VERSION,
-    CloudWatchObservabilityAddon,
-    ContainerInsights,
-    LambdaInsights,
-)
 from constructs_lib.insights_queries import FLOW_LOG_QUERIES, TRAIL_QUERIES, InsightsQueries, SavedQuery
 from constructs_lib.log_bucket import LifecycleOptions, LogBucket, ObjectLockMode, ObjectLockOptions
 from constructs_lib.organization import (
@@ -259,3 +255,35 @@ __all__ += [
     "hybrid_service_role",
     "on_premises_agent_config",
 ]
+
+if TYPE_CHECKING:  # type checkers and IDEs see the lazy names below as usual
+    from constructs_lib.insights_aspects import (
+        DEFAULT_LAMBDA_INSIGHTS_VERSION,
+        CloudWatchObservabilityAddon,
+        ContainerInsights,
+        LambdaInsights,
+    )
+
+#: Imported on first use (PEP 562): the insights aspects need aws_ecs, aws_eks and aws_lambda, whose
+#: Python bindings take longer to import than the rest of the library, for apps that have no container
+#: or function (the baseline's own stacks have neither).
+_LAZY = {
+    "DEFAULT_LAMBDA_INSIGHTS_VERSION": "constructs_lib.insights_aspects",
+    "CloudWatchObservabilityAddon": "constructs_lib.insights_aspects",
+    "ContainerInsights": "constructs_lib.insights_aspects",
+    "LambdaInsights": "constructs_lib.insights_aspects",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

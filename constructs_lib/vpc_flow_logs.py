@@ -586,7 +586,9 @@ def _has_flow_log(vpc: ec2.CfnVPC) -> bool:
     """Whether any flow log in the app already watches ``vpc`` (by a reference or by its id)."""
     stack = cdk.Stack.of(vpc)
     wanted = stack.resolve(vpc.ref)
-    for node in vpc.node.root.node.find_all():
+    # Only the stack's own subtree: a flow log elsewhere in the app is never in this stack (and
+    # walking the whole app costs one proxy object per construct of every other stack).
+    for node in stack.node.find_all():
         if (
             isinstance(node, ec2.CfnFlowLog)
             and node.resource_type == "VPC"

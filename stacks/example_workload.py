@@ -90,8 +90,9 @@ class ExampleWorkloadStack(cdk.Stack):
                 name, service=service, private_dns_enabled=True, security_groups=[endpoints_group], open=False
             )
 
-        # Flow logs through the aspect, exactly as platform teams apply it to their own apps.
-        cdk.Aspects.of(self).add(
+        # Flow logs through the aspect, as platform teams apply it to their own apps; on the VPC rather
+        # than the stack, so synthesis calls back into Python for the VPC's constructs only.
+        cdk.Aspects.of(self.vpc).add(
             FlowLogsForEveryVpc(
                 destinations=[
                     FlowLogDestination.cloudwatch_logs(

@@ -1,15 +1,20 @@
-"""Shared fixtures: each example config is synthesized once per test process (jsii start-up is costly)."""
+"""Shared fixtures: each example config is synthesized once per test run, whichever xdist process
+asks first (jsii start-up and the cdk-nag packs are costly); the others read its output."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+import io
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import aws_cdk as cdk
 import pytest
@@ -32,9 +37,20 @@ EXAMPLE_CONFIGS = {
 
 
 @dataclass
+class StackInfo:
+    """A stack of a shared synthesis: where it deploys and what it depends on (the stack objects live
+    in the process that synthesized)."""
+
+    name: str
+    account: str
+    region: str
+    dependencies: list[StackInfo] = field(default_factory=list, compare=False, repr=False)
+
+
+@dataclass
 class Synthesized:
     config: BaselineConfig
-    stacks: dict[str, cdk.Stack]
+    stacks: dict[str, cdk.Stack] | dict[str, StackInfo]
     outdir: Path
 
     def template(self, stack_name: str) -> assertions.Template:
@@ -64,25 +80,121 @@ def synthesize(config: BaselineConfig, outdir: Path, *, compliance: bool = True)
     return Synthesized(config=config, stacks=stacks, outdir=outdir)
 
 
+#: A folder all processes of this test run share (xdist workers have one test run id), or None.
+_shared: Path | None = None
+
+
+def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder the processes of this run share: beside the xdist workers' own temp folders."""
+    global _shared
+    if _shared is None:
+        run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+        base = tmp_path_factory.getbasetemp()
+        _shared = base.parent / f"shared-{run}" if run else base / "shared"
+        _shared.mkdir(exist_ok=True)
+    return _shared
+
+
+def _lock(path: Path, *, wait: bool) -> IO[str] | None:
+    """An exclusive lock on ``path`` (held until the file is closed), or None if busy and not ``wait``."""
+    handle = path.open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+def _synthesize_once(name: str, shared: Path) -> Synthesized:
+    """``name``'s config synthesized with the four packs into ``shared``, unless a process did already.
+    Called with the config's lock held."""
+    config, outdir, done = load_config(EXAMPLE_CONFIGS[name]), shared / name, shared / f"{name}.stacks.json"
+    if not done.exists():
+        synth = synthesize(config, outdir)
+        described = {
+            name: [stack.account, stack.region, [d.stack_name for d in stack.dependencies]]
+            for name, stack in synth.stacks.items()
+        }
+        done.write_text(json.dumps(described))
+    described = json.loads(done.read_text())
+    stacks = {name: StackInfo(name, account, region) for name, (account, region, _) in described.items()}
+    for name, (_, _, dependencies) in described.items():
+        stacks[name].dependencies = [stacks[d] for d in dependencies]
+    return Synthesized(config=config, stacks=stacks, outdir=outdir)
+
+
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Synthesized]]:
-    """Both bundled configs, synthesized with the four cdk-nag packs (a finding fails the fixture)."""
-    yield {name: synthesize(load_config(path), tmp_path_factory.mktemp(name)) for name, path in EXAMPLE_CONFIGS.items()}
+    """Both bundled configs, synthesized with the four cdk-nag packs (a finding fails the fixture).
 
-
-#: cfn-lint of the virtualenv the tests run in.
-CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+    Once per test run: a process first takes the configs no other process is synthesizing (so two
+    xdist workers synthesize one config each, side by side), then waits for and reads the others.
+    """
+    shared = shared_dir(tmp_path_factory)
+    result: dict[str, Synthesized] = {}
+    busy = []
+    for name in EXAMPLE_CONFIGS:
+        lock = _lock(shared / f"{name}.lock", wait=False)
+        if lock is None:
+            busy.append(name)
+            continue
+        with lock:
+            result[name] = _synthesize_once(name, shared)
+    for name in busy:
+        with _lock(shared / f"{name}.lock", wait=True):
+            result[name] = _synthesize_once(name, shared)
+    yield {name: result[name] for name in EXAMPLE_CONFIGS}
 
 
 def cfn_lint(*arguments: str | Path) -> subprocess.CompletedProcess[str]:
-    """cfn-lint over templates (and any options); return code 0 means no error and no warning."""
-    return subprocess.run(
-        [str(CFN_LINT), "--format", "parseable", *map(str, arguments)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    """cfn-lint over templates (and any options); return code 0 means no error and no warning.
+
+    The cfn-lint command itself, run in this process: its start-up (a second and a half of imports
+    and schemas) is paid once per test process rather than per call. The same templates (same paths,
+    same bytes) with the same options are linted once per test run, whichever process asks first.
+    """
+    argv = ["--format", "parseable", *map(str, arguments)]
+    key = hashlib.sha256(json.dumps(argv).encode())
+    for argument in argv:
+        if Path(argument).is_file():
+            key.update(Path(argument).read_bytes())
+    cached = _shared / f"cfn-lint-{key.hexdigest()}.json" if _shared is not None else None
+    if cached is None:
+        return _run_cfn_lint(argv)
+    with _lock(cached.with_suffix(".lock"), wait=True):
+        if not cached.exists():
+            result = _run_cfn_lint(argv)
+            cached.write_text(json.dumps([result.returncode, result.stdout, result.stderr]))
+        returncode, stdout, stderr = json.loads(cached.read_text())
+    return subprocess.CompletedProcess(["cfn-lint", *argv], returncode, stdout, stderr)
+
+
+def _run_cfn_lint(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    from cfnlint.runner import main  # imported on first use: only the gate tests lint
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    returncode: int | str | None = 0
+    with (
+        contextlib.redirect_stdout(stdout),
+        contextlib.redirect_stderr(stderr),
+        _argv(["cfn-lint", *argv]),
+    ):
+        try:
+            main()
+        except SystemExit as exit_:
+            returncode = exit_.code
+    code = returncode if isinstance(returncode, int) else (0 if returncode is None else 1)
+    return subprocess.CompletedProcess(["cfn-lint", *argv], code, stdout.getvalue(), stderr.getvalue())
+
+
+@contextlib.contextmanager
+def _argv(argv: list[str]) -> Iterator[None]:
+    saved, sys.argv = sys.argv, argv
+    try:
+        yield
+    finally:
+        sys.argv = saved
 
 
 def stack_template(stack: cdk.Stack) -> assertions.Template:
