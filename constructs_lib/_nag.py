@@ -25,6 +25,38 @@ def acknowledge(construct: IConstruct, reason: str, *rule_ids: str) -> None:
     cdk.Validations.of(construct).acknowledge(*(cdk.Acknowledgment(id=rule, reason=reason) for rule in rule_ids))
 
 
+def acknowledge_deploy_time_function(function: IConstruct, calls: str) -> None:
+    """The findings every custom-resource function of the library shares, with their reasons.
+
+    ``function`` runs only while CloudFormation creates, updates or deletes its stack, and ``calls``
+    says which public AWS APIs it calls (for example "the AWS Config tagging API").
+
+    It also drops the redundant DependsOn aws-cdk renders on the function's role, which the
+    function's GetAtt of the role already enforces (cfn-lint W3005).
+    """
+    resource = function.node.default_child if not isinstance(function, cdk.CfnResource) else function
+    assert isinstance(resource, cdk.CfnResource)
+    resource.add_deletion_override("DependsOn")
+    acknowledge(
+        resource,
+        f"Runs only while CloudFormation deploys the stack and calls {calls} on public endpoints; it stores no "
+        "data, so a VPC (with its endpoints) would add cost and nothing else",
+        *in_compliance_packs("LambdaInsideVPC"),
+    )
+    acknowledge(
+        resource,
+        "CloudFormation invokes it synchronously and a failure fails the stack operation, which is the alert; "
+        "there is no asynchronous event to dead-letter",
+        *in_compliance_packs("LambdaDLQ"),
+    )
+    acknowledge(
+        resource,
+        "A handful of invocations per deployment; reserved concurrency would only withhold capacity from the "
+        "account (and fails in accounts at the minimum unreserved concurrency)",
+        *in_compliance_packs("LambdaConcurrency"),
+    )
+
+
 def rendered(scope: IConstruct, value: str) -> str:
     """``value`` as cdk-nag writes it in a finding id: ``Ref`` as ``<Name>``, ``GetAtt`` as ``<Id.Attr>``."""
     return _render(cdk.Stack.of(scope).resolve(value))

@@ -143,16 +143,10 @@ class ConfigRuleTags(Construct):
             properties={"TagKey": tag[0], "TagValue": tag[1], "RuleArns": [_arn_where_it_exists(r) for r in rules]},
         )
         self.resource.node.add_dependency(self.role)
-        # aws-cdk renders a DependsOn on the role that the function's GetAtt of the role already
-        # enforces; cfn-lint reports it (W3005), so drop the redundant copy.
-        function = self.function.node.default_child
-        assert isinstance(function, cdk.CfnResource)
-        function.add_deletion_override("DependsOn")
+        _nag.acknowledge_deploy_time_function(self.function, "the AWS Config tagging API")
         self._acknowledge(rule_arns)
 
     def _acknowledge(self, rule_arns: str) -> None:
-        function = self.function.node.default_child
-        assert isinstance(function, cdk.CfnResource)
         _nag.acknowledge(
             self.role,
             "Config rule ARNs carry generated ids, and the rules are tagged right after CloudFormation creates them; "
@@ -163,24 +157,6 @@ class ConfigRuleTags(Construct):
             self.role,
             "One inline policy scoped to this function's two needs (tag the rules, write its own log group), next to it",
             *_nag.in_compliance_packs("IAMNoInlinePolicy"),
-        )
-        _nag.acknowledge(
-            function,
-            "Runs only while CloudFormation deploys the stack and calls the public AWS Config API; it stores no data",
-            *_nag.in_compliance_packs("LambdaInsideVPC"),
-        )
-        _nag.acknowledge(
-            function,
-            "CloudFormation invokes it synchronously and a failure fails the stack operation, which is the alert; "
-            "there is no asynchronous event to dead-letter",
-            "NIST.800.53.R5-LambdaDLQ",
-            "HIPAA.Security-LambdaDLQ",
-        )
-        _nag.acknowledge(
-            function,
-            "One invocation per deployment; reserved concurrency would only withhold capacity from the account",
-            "NIST.800.53.R5-LambdaConcurrency",
-            "HIPAA.Security-LambdaConcurrency",
         )
         _nag.acknowledge(
             self.log_group,

@@ -295,20 +295,7 @@ class HybridActivation(Construct):
             # Its own log group, not /aws/lambda/<name>: the function cannot race a log group of that name.
             log_group=self.log_group,
         )
-        # The function already references its role (GetAtt); the DependsOn the L2 adds is redundant (cfn-lint W3005).
-        function_resource = self.function.node.default_child
-        assert isinstance(function_resource, cdk.CfnResource)
-        function_resource.add_deletion_override("DependsOn")
-        _nag.acknowledge(
-            self.function,
-            "Custom-resource function that CloudFormation invokes only on stack create, update and delete: it calls "
-            "the Systems Manager and Secrets Manager APIs and nothing else, so a VPC (with its endpoints), a "
-            "dead-letter queue (CloudFormation reports failures) and reserved concurrency (it runs a few times a "
-            "year; a reservation can fail in accounts with the minimum unreserved concurrency) add nothing.",
-            *_nag.in_compliance_packs("LambdaInsideVPC"),
-            *_nag.in_compliance_packs("LambdaConcurrency"),
-            *_nag.in_compliance_packs("LambdaDLQ"),
-        )
+        _nag.acknowledge_deploy_time_function(self.function, "the Systems Manager and Secrets Manager APIs")
 
         # CloudFormation has no AWS::SSM::Activation: this custom resource is the only way to create one
         # in a stack. Its properties hold no secret; the response carries the activation id only.

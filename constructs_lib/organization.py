@@ -404,28 +404,7 @@ class Organization(Construct):
         )
         if provider is None:
             return None
-        # aws-cdk renders a DependsOn on the role that the function's GetAtt of the role already
-        # enforces; cfn-lint reports it (W3005), so drop the redundant copy.
-        provider.node.find_child("Resource").add_deletion_override("DependsOn")
-        _nag.acknowledge(
-            provider.node.find_child("Resource"),
-            "The provider function runs only while CloudFormation deploys this stack and calls AWS APIs on public "
-            "endpoints; it reads and stores no data, so it needs no VPC",
-            *_nag.in_compliance_packs("LambdaInsideVPC"),
-        )
-        _nag.acknowledge(
-            provider.node.find_child("Resource"),
-            "CloudFormation invokes the provider synchronously during deployment and a failure fails the stack "
-            "operation, which is the alert; there is no asynchronous event to dead-letter",
-            "NIST.800.53.R5-LambdaDLQ",
-            "HIPAA.Security-LambdaDLQ",
-        )
-        _nag.acknowledge(
-            provider.node.find_child("Resource"),
-            "A handful of invocations per deployment; reserved concurrency would only withhold capacity from the account",
-            "NIST.800.53.R5-LambdaConcurrency",
-            "HIPAA.Security-LambdaConcurrency",
-        )
+        _nag.acknowledge_deploy_time_function(provider.node.find_child("Resource"), "the Organizations APIs")
         log_group = provider.node.try_find_child("LogGroup")  # with @aws-cdk/aws-lambda:useCdkManagedLogGroup
         if log_group is not None:
             _nag.acknowledge(
