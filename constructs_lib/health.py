@@ -636,25 +636,18 @@ class NotificationHealthAlarms(Construct):
 
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         for key, watched in topics.items():
-            alarm = cloudwatch.Alarm(
+            alarm = _any_in_five_minutes(
                 self,
                 f"Sns-{key}",
                 alarm_name=f"{alarm_name_prefix}-sns-{key}",
-                alarm_description=(
+                description=(
                     f"SNS could not deliver notifications of the {key} alert topic. First check: the "
                     "topic's subscriptions (pending confirmation, bouncing endpoint) and its KMS key policy."
                 ),
-                metric=cloudwatch.Metric(
-                    namespace="AWS/SNS",
-                    metric_name="NumberOfNotificationsFailed",
-                    dimensions_map={"TopicName": watched.topic_name},
-                    statistic="Sum",
-                    period=cdk.Duration.minutes(5),
-                ),
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                namespace="AWS/SNS",
+                metric_name="NumberOfNotificationsFailed",
+                dimensions={"TopicName": watched.topic_name},
+                statistic="Sum",
             )
             own = topic is not None and watched is topic
             _notify(alarm, fallback_topic if own and fallback_topic is not None else topic)
@@ -689,25 +682,18 @@ class NotificationHealthAlarms(Construct):
             self.alarms[f"rules{suffix}"] = alarm
 
         for key, queue in queues.items():
-            alarm = cloudwatch.Alarm(
+            alarm = _any_in_five_minutes(
                 self,
                 f"Dlq-{key}",
                 alarm_name=f"{alarm_name_prefix}-dlq-{key}",
-                alarm_description=(
+                description=(
                     f"Messages wait in dead-letter queue {key}: events or notifications were not delivered. "
                     "First check: the messages' error attributes, then redrive them."
                 ),
-                metric=cloudwatch.Metric(
-                    namespace="AWS/SQS",
-                    metric_name="ApproximateNumberOfMessagesVisible",
-                    dimensions_map={"QueueName": queue.queue_name},
-                    statistic="Maximum",
-                    period=cdk.Duration.minutes(5),
-                ),
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                namespace="AWS/SQS",
+                metric_name="ApproximateNumberOfMessagesVisible",
+                dimensions={"QueueName": queue.queue_name},
+                statistic="Maximum",
             )
             _notify(alarm, topic)
             self.alarms[f"dlq-{key}"] = alarm
@@ -859,3 +845,34 @@ def baseline_health_widgets(
             )
         )
     return widgets
+
+
+def _any_in_five_minutes(
+    scope: Construct,
+    construct_id: str,
+    *,
+    alarm_name: str,
+    description: str,
+    namespace: str,
+    metric_name: str,
+    dimensions: dict[str, str],
+    statistic: str,
+) -> cloudwatch.Alarm:
+    """An alarm on one AWS metric reaching 1 within five minutes; no data (nothing failed) is fine."""
+    return cloudwatch.Alarm(
+        scope,
+        construct_id,
+        alarm_name=alarm_name,
+        alarm_description=description,
+        metric=cloudwatch.Metric(
+            namespace=namespace,
+            metric_name=metric_name,
+            dimensions_map=dimensions,
+            statistic=statistic,
+            period=cdk.Duration.minutes(5),
+        ),
+        threshold=1,
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
