@@ -197,6 +197,12 @@ def _argv(argv: list[str]) -> Iterator[None]:
         sys.argv = saved
 
 
+def nag_failures(outdir: Path) -> list[str]:
+    """The cdk-nag packs whose validation report in ``outdir`` did not conclude in success (empty: clean)."""
+    report = json.loads((outdir / "validation-report.json").read_text())
+    return [plugin.get("pluginName", "?") for plugin in report["pluginReports"] if plugin["conclusion"] != "success"]
+
+
 def stack_template(stack: cdk.Stack) -> assertions.Template:
     return assertions.Template.from_stack(stack)
 
