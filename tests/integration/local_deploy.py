@@ -49,8 +49,10 @@ def moto_server(account: str) -> Iterator[str]:
         port = probe.getsockname()[1]
     log = tempfile.NamedTemporaryFile(prefix="moto-", suffix=".log", delete=False)  # noqa: SIM115 - kept for the report
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        env={**os.environ, "MOTO_ACCOUNT_ID": account},
+        # moto plus what the on-premises deploy needs and moto lacks (tests/integration/moto_extensions.py).
+        [sys.executable, "-m", "tests.integration.moto_extensions", "-H", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT,
+        env={**os.environ, "MOTO_ACCOUNT_ID": account, "MOTO_PORT": str(port)},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -115,16 +117,6 @@ def emulator_config(config_path: Path, directory: Path, *, vpc_id: str | None = 
         # and leaves the rest of the stack uncreated while CloudFormation says CREATE_COMPLETE.
         data.pop("tags")
         notes.append("config tags dropped: moto 5.2.5 cannot create a KMS key with tags through CloudFormation")
-    on_premises = data.get("telemetry", {}).get("on_premises", {})
-    if on_premises.get("enabled") and on_premises.get("create_activation", True):
-        # The activation is a Lambda-backed custom resource: moto runs Lambda only in Docker (none
-        # here), so the stack would wait for it forever; moto's CloudFormation also has no
-        # AWS::SecretsManager::Secret. The service role, agent parameters and associations stay.
-        on_premises["create_activation"] = False
-        notes.append(
-            "telemetry.on_premises.create_activation switched off: moto 5.2.5 runs the activation's Lambda-backed "
-            "custom resource only with Docker and creates no Secrets Manager secret through CloudFormation"
-        )
     observability = data.setdefault("observability", {})
     if observability.get("central_bus", True):
         # moto 5.2.5 crashes creating an AWS::Events::Rule on an event bus of the same template
@@ -245,7 +237,35 @@ def _alias(session: Emulator, physical: str, _: dict[str, Any]) -> str:
     return "listed"
 
 
+def _secret(session: Emulator, physical: str, _: dict[str, Any]) -> str:
+    described = session.client("secretsmanager").describe_secret(SecretId=physical)
+    return f"{'KMS key ' if described.get('KmsKeyId') else 'NO KMS key, '}set"
+
+
+def _activation(session: Emulator, physical: str, resource: dict[str, Any]) -> str:
+    """The activation exists in SSM, and its code is in the secret only (never in the stack)."""
+    activations = session.client("ssm").describe_activations()["ActivationList"]
+    (secret_id,) = [
+        s["PhysicalResourceId"]
+        for s in session.client("cloudformation").list_stack_resources(StackName=resource["_stack"])[
+            "StackResourceSummaries"
+        ]
+        if s["ResourceType"] == "AWS::SecretsManager::Secret"
+    ]
+    stored = json.loads(session.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"])
+    ids = {a["ActivationId"] for a in activations}
+    if stored.get("ActivationId") not in ids:
+        raise LookupError(f"the secret holds activation {stored.get('ActivationId')}, SSM lists {sorted(ids)}")
+    (activation,) = [a for a in activations if a["ActivationId"] == stored["ActivationId"]]
+    return (
+        f"activation listed by SSM (limit {activation['RegistrationLimit']}, "
+        f"instance name {activation['DefaultInstanceName']}), its code in the secret"
+    )
+
+
 CHECKERS: dict[str, Checker] = {
+    "AWS::SecretsManager::Secret": _secret,
+    "Custom::SsmHybridActivation": _activation,
     "AWS::Events::Rule": _rule,
     "AWS::KMS::Alias": _alias,
     "AWS::S3::Bucket": _bucket,
@@ -278,15 +298,44 @@ def verify(session: Emulator, stack_name: str, template: dict[str, Any]) -> list
             rows.append(Row(resource_type, logical_id, True, "created; no API check written for this type"))
             continue
         try:
-            rows.append(Row(resource_type, logical_id, True, checker(session, physical[logical_id], resource)))
+            detail = checker(session, physical[logical_id], {**resource, "_stack": stack_name})
+            rows.append(Row(resource_type, logical_id, True, detail))
         except Exception as error:  # an API error here means the resource is not really there
             rows.append(Row(resource_type, logical_id, False, f"reported created, API check failed: {error}"))
     return rows
 
 
-def deploy_and_verify(config_path: Path) -> tuple[list[Row], list[str], dict[str, dict[str, Any]]]:
-    """Deploy into a fresh emulator; the rows, the notes on what was adapted for it, and the
-    templates that were deployed (by stack name)."""
+def activation_code_exposures(sessions: dict[str, Any], stacks: dict[str, str]) -> tuple[bool, list[str]]:
+    """Whether an activation code was stored in a secret, and where else it shows: the stacks'
+    descriptions, outputs, resources and events (what CloudFormation stores), and every log event.
+
+    :param sessions: an Emulator per region; :param stacks: stack name -> its region.
+    """
+    codes = []
+    places: dict[str, str] = {}
+    for region, session in sessions.items():
+        manager = session.client("secretsmanager")
+        for secret in manager.list_secrets()["SecretList"]:
+            value = manager.get_secret_value(SecretId=secret["ARN"]).get("SecretString", "")
+            if value.startswith("{") and "ActivationCode" in value:
+                codes.append(json.loads(value)["ActivationCode"])
+        logs = session.client("logs")
+        for group in logs.describe_log_groups()["logGroups"]:
+            events = logs.filter_log_events(logGroupName=group["logGroupName"])["events"]
+            places[f"log group {group['logGroupName']} ({region})"] = json.dumps([e["message"] for e in events])
+    for name, region in stacks.items():
+        cloudformation = sessions[region].client("cloudformation")
+        places[f"stack {name}"] = json.dumps(cloudformation.describe_stacks(StackName=name), default=str)
+        places[f"resources of {name}"] = json.dumps(
+            cloudformation.describe_stack_resources(StackName=name), default=str
+        )
+        places[f"events of {name}"] = json.dumps(cloudformation.describe_stack_events(StackName=name), default=str)
+    return bool(codes), sorted(place for place, text in places.items() for code in codes if code in text)
+
+
+def deploy_and_verify(config_path: Path) -> tuple[list[Row], list[str], dict[str, dict[str, Any]], list[str]]:
+    """Deploy into a fresh emulator; the rows, the notes on what was adapted for it, the templates
+    that were deployed (by stack name), and where an activation code shows outside its secret."""
     config = load_config(config_path)
     if not config.single_account:
         raise SystemExit(f"{config_path}: deploy-local takes a single-account config (one account, no organization)")
@@ -310,7 +359,16 @@ def deploy_and_verify(config_path: Path) -> tuple[list[Row], list[str], dict[str
             templates[artifact_id] = template
             stack_region = artifact["environment"].rsplit("/", 1)[-1]
             rows.extend(verify(Emulator(endpoint, stack_region), artifact_id, template))
-    return rows, notes, templates
+        stack_regions = {
+            artifact_id: artifact["environment"].rsplit("/", 1)[-1]
+            for artifact_id, artifact in manifest["artifacts"].items()
+            if artifact_id in templates
+        }
+        sessions = {r: Emulator(endpoint, r) for r in sorted(set(stack_regions.values()))}
+        stored, exposures = activation_code_exposures(sessions, stack_regions)
+        if not stored and any(r.resource_type == "Custom::SsmHybridActivation" for r in rows):
+            exposures.append("no secret holds an activation code")
+    return rows, notes, templates, exposures
 
 
 def table(rows: list[Row]) -> str:
@@ -329,7 +387,7 @@ def table(rows: list[Row]) -> str:
 
 def main(argv: list[str]) -> int:
     config_path = Path(argv[1] if len(argv) > 1 else "config/single-account.yaml")
-    rows, notes, _ = deploy_and_verify(config_path)
+    rows, notes, _, exposures = deploy_and_verify(config_path)
     print(f"local deploy of {config_path} into moto (the emulator, not AWS)\n")
     print(table(rows))
     for note in notes:
@@ -337,6 +395,8 @@ def main(argv: list[str]) -> int:
     print(
         "note: moto's CloudFormation applies only encryption and tags of AWS::S3::Bucket and no KMS key of a log group"
     )
+    for place in exposures:
+        print(f"LEAK: the activation code shows in {place}")
     accepted = sorted({r.resource_type for r in rows if not r.created})
     if accepted:
         print(f"note: the emulator accepted without creating: {', '.join(accepted)}; only real AWS proves those.")

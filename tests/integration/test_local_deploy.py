@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,7 @@ class Deployed:
     rows: list[Row]
     notes: list[str]
     templates: dict[str, dict[str, Any]]
+    exposures: list[str]
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +41,6 @@ def test_what_was_adapted_for_the_emulator_is_said(deployed: Deployed):
     )
     assert rest == [
         "config tags dropped: moto 5.2.5 cannot create a KMS key with tags through CloudFormation",
-        "telemetry.on_premises.create_activation switched off: moto 5.2.5 runs the activation's Lambda-backed "
-        "custom resource only with Docker and creates no Secrets Manager secret through CloudFormation",
         "observability.central_bus switched off: moto 5.2.5 cannot create a rule on an event bus of the same template",
         "observability.dashboard switched off: moto 5.2.5 cannot resolve the ARN of an alarm it skips",
     ]
@@ -107,3 +108,50 @@ def test_every_resource_the_emulator_reports_created_is_really_there(deployed: D
         1 for t in deployed.templates.values() for r in t["Resources"].values() if r["Type"] != "AWS::CDK::Metadata"
     )
     assert len(deployed.rows) == resources
+
+
+def test_the_activation_runs_its_real_handler_and_its_code_goes_to_the_secret_only(deployed: Deployed):
+    # The emulator (tests/integration/moto_extensions.py) runs the custom resource's inline handler
+    # against moto's SSM and Secrets Manager, as Lambda would in AWS.
+    (secret,) = by_type(deployed.rows, "AWS::SecretsManager::Secret")
+    assert secret.created and secret.detail == "KMS key set"
+    (activation,) = by_type(deployed.rows, "Custom::SsmHybridActivation")
+    assert activation.created
+    assert activation.detail == "activation listed by SSM (limit 5, instance name on-premises), its code in the secret"
+    # Not in what CloudFormation stores (stack, outputs, resources, events), not in any log.
+    assert deployed.exposures == []
+
+
+class _Mocked:
+    """An Emulator stand-in whose clients go to moto's in-process mock."""
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, region_name="eu-west-1")
+
+
+def test_the_exposure_check_finds_a_planted_activation_code():
+    from moto import mock_aws
+
+    from tests.integration.local_deploy import activation_code_exposures
+
+    with mock_aws():
+        session = _Mocked()
+        code = "Ab3dEf6hIj9kLm2nOp5q"
+        session.client("secretsmanager").create_secret(
+            Name="activation", SecretString=json.dumps({"ActivationId": "x", "ActivationCode": code})
+        )
+        logs = session.client("logs")
+        logs.create_log_group(logGroupName="/aws/lambda/activation")
+        logs.create_log_stream(logGroupName="/aws/lambda/activation", logStreamName="s")
+        assert activation_code_exposures({"eu-west-1": session}, {}) == (True, [])
+        logs.put_log_events(
+            logGroupName="/aws/lambda/activation",
+            logStreamName="s",
+            logEvents=[{"timestamp": int(time.time() * 1000), "message": f"created {code}"}],
+        )
+        assert activation_code_exposures({"eu-west-1": session}, {}) == (
+            True,
+            ["log group /aws/lambda/activation (eu-west-1)"],
+        )
