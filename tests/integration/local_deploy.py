@@ -333,9 +333,46 @@ def activation_code_exposures(sessions: dict[str, Any], stacks: dict[str, str]) 
     return bool(codes), sorted(place for place, text in places.items() for code in codes if code in text)
 
 
-def deploy_and_verify(config_path: Path) -> tuple[list[Row], list[str], dict[str, dict[str, Any]], list[str]]:
-    """Deploy into a fresh emulator; the rows, the notes on what was adapted for it, the templates
-    that were deployed (by stack name), and where an activation code shows outside its secret."""
+def register_dry_run(endpoint: str, region: str, account: str) -> list[str]:
+    """``scripts/register-on-premises.sh --dry-run`` for every activation secret, with the AWS CLI
+    against the emulator, as an operator runs it before registering a server: its output."""
+    manager = Emulator(endpoint, region).client("secretsmanager")
+    outputs = []
+    for secret in manager.list_secrets()["SecretList"]:
+        if "ActivationCode" not in manager.get_secret_value(SecretId=secret["ARN"]).get("SecretString", ""):
+            continue
+        env = emulator_env(endpoint, account, region)
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        script = str(ROOT / "scripts" / "register-on-premises.sh")
+        done = subprocess.run(
+            ["bash", script, "--dry-run", "--secret-id", secret["Name"], "--region", region],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        outputs.append(f"exit {done.returncode}\n{done.stdout}{done.stderr}")
+    return outputs
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What a deploy into the emulator showed."""
+
+    rows: list[Row]
+    #: what was adapted in the config for the emulator
+    notes: list[str]
+    #: the deployed templates by stack name
+    templates: dict[str, dict[str, Any]]
+    #: where an activation code shows outside its secret
+    exposures: list[str]
+    #: output of the install script's dry run, per activation secret
+    registrations: list[str]
+
+
+def deploy_and_verify(config_path: Path) -> Deployment:
+    """Deploy into a fresh emulator and ask it what exists."""
     config = load_config(config_path)
     if not config.single_account:
         raise SystemExit(f"{config_path}: deploy-local takes a single-account config (one account, no organization)")
@@ -368,7 +405,8 @@ def deploy_and_verify(config_path: Path) -> tuple[list[Row], list[str], dict[str
         stored, exposures = activation_code_exposures(sessions, stack_regions)
         if not stored and any(r.resource_type == "Custom::SsmHybridActivation" for r in rows):
             exposures.append("no secret holds an activation code")
-    return rows, notes, templates, exposures
+        registrations = register_dry_run(endpoint, region, account)
+    return Deployment(rows, notes, templates, exposures, registrations)
 
 
 def table(rows: list[Row]) -> str:
@@ -387,7 +425,8 @@ def table(rows: list[Row]) -> str:
 
 def main(argv: list[str]) -> int:
     config_path = Path(argv[1] if len(argv) > 1 else "config/single-account.yaml")
-    rows, notes, _, exposures = deploy_and_verify(config_path)
+    deployment = deploy_and_verify(config_path)
+    rows, notes, exposures = deployment.rows, deployment.notes, deployment.exposures
     print(f"local deploy of {config_path} into moto (the emulator, not AWS)\n")
     print(table(rows))
     for note in notes:

@@ -5,36 +5,27 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from tests.conftest import ROOT
-from tests.integration.local_deploy import CDK, Row, deploy_and_verify, table
-
-
-@dataclass
-class Deployed:
-    rows: list[Row]
-    notes: list[str]
-    templates: dict[str, dict[str, Any]]
-    exposures: list[str]
+from tests.integration.local_deploy import CDK, Deployment, Row, deploy_and_verify, table
 
 
 @pytest.fixture(scope="module")
-def deployed() -> Deployed:
+def deployed() -> Deployment:
     if not CDK.exists():
         pytest.fail("the CDK CLI is not installed: run `make test`, which runs `npm ci` first")
-    return Deployed(*deploy_and_verify(ROOT / "config" / "single-account.yaml"))
+    return deploy_and_verify(ROOT / "config" / "single-account.yaml")
 
 
 @pytest.fixture(scope="module")
-def rows(deployed: Deployed) -> list[Row]:
+def rows(deployed: Deployment) -> list[Row]:
     return deployed.rows
 
 
-def test_what_was_adapted_for_the_emulator_is_said(deployed: Deployed):
+def test_what_was_adapted_for_the_emulator_is_said(deployed: Deployment):
     telemetry, *rest = deployed.notes
     assert re.fullmatch(
         r"telemetry: CloudWatch agent on and flow logs for vpc-[0-9a-f]+, a VPC made in the emulator first", telemetry
@@ -99,7 +90,7 @@ def test_on_premises_service_role_and_agent_parameters_exist(rows: list[Row]):
     assert len(parameters) == 1 and parameters[0].created and parameters[0].detail.startswith("String")
 
 
-def test_every_resource_the_emulator_reports_created_is_really_there(deployed: Deployed):
+def test_every_resource_the_emulator_reports_created_is_really_there(deployed: Deployment):
     # verify() turns an API error on a reported-created resource into a row saying so: none may.
     failed = [r for r in deployed.rows if r.detail.startswith("reported created, API check failed")]
     assert failed == []
@@ -110,7 +101,7 @@ def test_every_resource_the_emulator_reports_created_is_really_there(deployed: D
     assert len(deployed.rows) == resources
 
 
-def test_the_activation_runs_its_real_handler_and_its_code_goes_to_the_secret_only(deployed: Deployed):
+def test_the_activation_runs_its_real_handler_and_its_code_goes_to_the_secret_only(deployed: Deployment):
     # The emulator (tests/integration/moto_extensions.py) runs the custom resource's inline handler
     # against moto's SSM and Secrets Manager, as Lambda would in AWS.
     (secret,) = by_type(deployed.rows, "AWS::SecretsManager::Secret")
@@ -120,6 +111,17 @@ def test_the_activation_runs_its_real_handler_and_its_code_goes_to_the_secret_on
     assert activation.detail == "activation listed by SSM (limit 5, instance name on-premises), its code in the secret"
     # Not in what CloudFormation stores (stack, outputs, resources, events), not in any log.
     assert deployed.exposures == []
+
+
+def test_the_install_script_reads_the_activation_the_handler_stored(deployed: Deployment):
+    # register-on-premises.sh --dry-run with the AWS CLI against the emulator: it finds the
+    # activation in the secret and names it, without printing the code.
+    (output,) = deployed.registrations
+    status, *lines = output.splitlines()
+    assert status == "exit 0", output
+    (activation_id,) = re.findall(r"^activation ([0-9a-f-]{36}) \(expires .+\) in us-east-1$", output, re.M)
+    assert lines[-1] == f"dry run: would install SSM Agent if missing and register with activation {activation_id}"
+    assert "ActivationCode" not in output
 
 
 class _Mocked:
