@@ -45,7 +45,7 @@ def synth(app: cdk.App, path: str) -> int:
         build_stacks(app, config)
     except (ValueError, RuntimeError) as error:
         # The constructs (ValueError) or aws-cdk (RuntimeError through jsii) refused a value the
-        # config check let through: still one line per problem, but it is a gap in stacks/config.py
+        # config check let through: still one line per problem, but it is a gap in stacks/config/
         # (`python -m stacks.config check` said valid).
         text = str(error) if isinstance(error, ValueError) else _first_line(error)
         lines = [line.strip().removeprefix("- ") for line in text.splitlines() if line.strip()]
