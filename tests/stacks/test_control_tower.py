@@ -316,7 +316,9 @@ def test_the_audit_stack_holds_the_central_bus_and_dashboard_but_no_aggregator(s
     audit.resource_count_is("AWS::CloudWatch::Dashboard", 1)
     audit.resource_count_is("AWS::Config::ConfigurationAggregator", 0)
     dashboard = json.dumps(synth.template_json("northwind-audit"))
-    assert "aws-controltower/CloudTrailLogs" in dashboard  # the health row queries Control Tower's trail
+    # The delivery and health widgets read Control Tower's trail log group, never a group of a trail of ours.
+    assert "aws-controltower/CloudTrailLogs" in dashboard
+    assert "/aws/cloudtrail/" not in dashboard
 
 
 def test_our_aggregator_when_control_towers_is_not_reused():
