@@ -15,6 +15,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
 CDK_FLAGS := --no-notices --no-version-reporting --quiet
+CONFIG ?= config/example.yaml
 
 .PHONY: setup synth test lint format schema diagram deploy-local preflight clean
 
@@ -30,9 +31,10 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.installed node_modules/.installed
 
+# `make synth CONFIG=config/control-tower.yaml` synthesizes another config (default: the example).
 synth: setup
 	@rm -rf cdk.out
-	@$(CDK) synth $(CDK_FLAGS) > /dev/null
+	@$(CDK) synth $(CDK_FLAGS) -c config=$(CONFIG) > /dev/null
 	@$(PY) -m stacks.summary cdk.out
 
 test: setup
@@ -58,7 +60,6 @@ diagram: setup
 	@$(PY) -m stacks.diagram --update-readme config/example.yaml
 
 # Read-only checks of the live organization (credentials of the management account): exit 1 on a blocker.
-CONFIG ?= config/example.yaml
 preflight: setup
 	@$(PY) -m stacks.preflight $(CONFIG) $(PREFLIGHT_FLAGS)
 

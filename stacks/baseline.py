@@ -63,6 +63,18 @@ def build_stacks(scope: Construct, config: BaselineConfig) -> dict[str, cdk.Stac
             description="Monitoring baseline: a new organization (first deploy; then set organization.id)",
         )
         return _tagged(stacks, config)
+    elif config.on_control_tower:
+        # Control Tower owns the trail and the log archive's buckets: no log-archive stack (README
+        # "With AWS Control Tower").
+        management_name = names.stack_name("management")
+        stacks[management_name] = ManagementStack(
+            scope,
+            management_name,
+            config=config,
+            env=env(config.account_with_role(AccountRole.MANAGEMENT).id),
+            description="Monitoring baseline on AWS Control Tower: SCPs, security alarms and health checks on "
+            "Control Tower's trail log group, the workload-baseline StackSet",
+        )
     else:
         archive_name = names.stack_name("log-archive")
         archive = LogArchiveStack(
@@ -89,8 +101,9 @@ def build_stacks(scope: Construct, config: BaselineConfig) -> dict[str, cdk.Stac
         )
         stacks[management_name] = management
 
-    # AWS Config delivers to the bucket of the log-archive (or single-account) stack.
-    config_bucket_stack = stacks[names.stack_name("single-account" if config.single_account else "log-archive")]
+    # AWS Config delivers to the bucket of the log-archive (or single-account) stack; on Control
+    # Tower, Control Tower's recorders deliver to its own bucket.
+    config_bucket_stack = stacks.get(names.stack_name("single-account" if config.single_account else "log-archive"))
     stacks.update(build_config_stacks(scope, config, depends_on=config_bucket_stack))
     audit = stacks.get(names.stack_name("audit"))
     if audit is not None:

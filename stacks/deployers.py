@@ -156,6 +156,7 @@ class Denial:
 def deployers(config: BaselineConfig) -> list[Deployer]:
     """Every principal that deploys a template into a member account, in config order."""
     from stacks.config import AccountRole
+    from stacks.landing_zone import wants_log_archive_stack
     from stacks.naming import Names
     from stacks.observability import wants_audit_stack
     from stacks.workload import wants_workload_baseline
@@ -177,7 +178,8 @@ def deployers(config: BaselineConfig) -> list[Deployer]:
             )
         )
 
-    cdk_stack("log-archive", config.account_with_role(AccountRole.LOG_ARCHIVE))
+    if wants_log_archive_stack(config):
+        cdk_stack("log-archive", config.account_with_role(AccountRole.LOG_ARCHIVE))
     if wants_audit_stack(config):
         cdk_stack("audit", config.account_with_role(AccountRole.AUDIT))
     if config.telemetry.example_workload:

@@ -82,11 +82,22 @@ def _flows(config: BaselineConfig) -> list[str]:
         ]
     management = _node_id("acct_" + config.account_with_role(AccountRole.MANAGEMENT).name)
     archive = _node_id("acct_" + config.account_with_role(AccountRole.LOG_ARCHIVE).name)
-    flows = [
-        '  every_account(["every account and governed region"])',
-        f'  every_account -. "API activity, recorded by the organization trail" .-> {management}',
-        f'  {management} -- "organization trail {trail}: log files of every account" --> {archive}',
-    ]
+    landing_zone = config.control_tower if config.on_control_tower else None
+    if landing_zone is not None:
+        # Control Tower's trail and buckets: the baseline reads the trail's log group (README "With AWS Control Tower").
+        flows = [
+            '  every_account(["every account and governed region"])',
+            f'  every_account -. "API activity, recorded by Control Tower\'s organization trail" .-> {management}',
+            f'  {management} -- "Control Tower trail {landing_zone.trail_name}: log files (Control Tower\'s bucket)" '
+            f"--> {archive}",
+            f'  {management} -- "{landing_zone.trail_log_group}: read by the security alarms" --> {management}',
+        ]
+    else:
+        flows = [
+            '  every_account(["every account and governed region"])',
+            f'  every_account -. "API activity, recorded by the organization trail" .-> {management}',
+            f'  {management} -- "organization trail {trail}: log files of every account" --> {archive}',
+        ]
     stack_set = _stack_set_name(config)
     if stack_set is not None:
         flows.append(
@@ -97,8 +108,15 @@ def _flows(config: BaselineConfig) -> list[str]:
         aggregator = _node_id(
             "acct_" + (audits[0] if audits else config.account_with_role(AccountRole.MANAGEMENT)).name
         )
-        flows.append(f'  every_account -- "AWS Config snapshots and history" --> {archive}')
-        flows.append(f'  every_account -- "AWS Config data, to the organization aggregator" --> {aggregator}')
+        if landing_zone is not None:
+            owner = "Control Tower's" if landing_zone.config_aggregator else "the organization"
+            flows.append(
+                f'  every_account -- "AWS Config snapshots and history (Control Tower\'s recorders)" --> {archive}'
+            )
+            flows.append(f'  every_account -- "AWS Config data, to {owner} aggregator" --> {aggregator}')
+        else:
+            flows.append(f'  every_account -- "AWS Config snapshots and history" --> {archive}')
+            flows.append(f'  every_account -- "AWS Config data, to the organization aggregator" --> {aggregator}')
     return flows
 
 

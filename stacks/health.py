@@ -44,6 +44,7 @@ from constructs_lib import (
     health_alarm_state_changes,
 )
 from stacks.config import AccountRole, BaselineConfig
+from stacks.landing_zone import trail_log_group_name
 from stacks.settings import severity_emails
 
 
@@ -298,7 +299,7 @@ def add_health_dashboard_row(
             threshold = trail_health.canaries.threshold
     dashboard.add_widgets(
         *baseline_health_widgets(
-            trail_log_group_name=f"/aws/cloudtrail/{config.cloudtrail.trail_name}",
+            trail_log_group_name=trail_log_group_name(config),
             trail_account=trail_account,
             trail_region=trail_region,
             alarms=alarms,

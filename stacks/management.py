@@ -7,6 +7,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -14,6 +15,7 @@ from constructs_lib import AuditTrail, Organization
 from constructs_lib.security_alarms import SecurityAlarms
 from stacks.config import BaselineConfig
 from stacks.health import add_trail_health, alert_topics
+from stacks.landing_zone import trail_log_group_name
 from stacks.naming import Names
 from stacks.observability import add_trail_queries
 from stacks.org_settings import organization_options
@@ -42,6 +44,10 @@ class ManagementStack(cdk.Stack):
                 value=self.organization.organization_id,
                 description="Put this into organization.id of the config, then deploy the whole baseline",
             )
+            return
+
+        if config.on_control_tower:
+            self._build_on_control_tower(config)
             return
 
         # The log-archive account owns the bucket and key; they are named, not looked up.
@@ -81,3 +87,28 @@ class ManagementStack(cdk.Stack):
             )
         cdk.CfnOutput(self, "TrailArn", value=self.trail.trail_arn)
         cdk.CfnOutput(self, "TrailLogGroupName", value=self.trail.log_group.log_group_name)
+
+    def _build_on_control_tower(self, config: BaselineConfig) -> None:
+        """Control Tower mode: the SCPs on the registered OUs, and everything that reads Control Tower's
+        trail log group (imported by name; it lives in this account and the home region), but no trail,
+        no organization and no OU of its own (README "With AWS Control Tower")."""
+        self.trail = None
+        # Only references (organization by id, registered OUs by id) plus the SCPs and trusted access.
+        self.organization = Organization(self, "Organization", **organization_options(config))
+        cdk.CfnOutput(self, "OrganizationId", value=self.organization.organization_id)
+        log_group = logs.LogGroup.from_log_group_name(self, "ControlTowerTrailLogGroup", trail_log_group_name(config))
+        self.security_alarms = None
+        if config.alarms.enabled:
+            self.security_alarms = SecurityAlarms(
+                self, "SecurityAlarms", log_group=log_group, **security_alarm_options(config)
+            )
+        add_trail_queries(self, config, log_group)
+        self.trail_health = add_trail_health(
+            self, config, log_group=log_group, topics=alert_topics(self, config, self.security_alarms)
+        )
+        self.workload_baseline = None
+        if wants_workload_baseline(config):
+            self.workload_baseline = WorkloadBaselineStackSet(
+                self, "WorkloadBaseline", config=config, organization=self.organization
+            )
+        cdk.CfnOutput(self, "TrailLogGroupName", value=log_group.log_group_name)

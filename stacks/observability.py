@@ -34,6 +34,7 @@ from constructs_lib.event_patterns import default_security_patterns
 from constructs_lib.health import health_alarm_state_changes
 from stacks.config import AccountRole, BaselineConfig
 from stacks.health import forwarded_alarm_prefix, wants_health
+from stacks.landing_zone import trail_log_group_name  # Control Tower's group in that mode
 
 
 @dataclass
@@ -77,11 +78,6 @@ def wants_workload_observability(config: BaselineConfig) -> bool:
     forwarding = settings.central_bus and settings.forwarding
     link = not config.single_account and settings.oam and settings.oam_sink_arn is not None
     return bool(forwarding or link)
-
-
-def trail_log_group_name(config: BaselineConfig) -> str:
-    """Name of the trail's log group (``AuditTrail``'s default, which the baseline stacks keep)."""
-    return f"/aws/cloudtrail/{config.cloudtrail.trail_name}"
 
 
 def add_audit_observability(

@@ -123,7 +123,7 @@ def organization_options(config: BaselineConfig) -> dict[str, Any]:
             for name in documents
         ],
         "exempt_role_names": section.exempt_role_names,
-        # The organization trail needs CloudTrail's trusted access.
-        "trusted_access_services": ["cloudtrail.amazonaws.com"],
+        # The organization trail needs CloudTrail's trusted access (Control Tower's trail has it already).
+        "trusted_access_services": [] if config.on_control_tower else ["cloudtrail.amazonaws.com"],
         "delegated_administrators": delegated,
     }

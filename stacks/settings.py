@@ -107,10 +107,12 @@ def security_alarm_options(config: BaselineConfig) -> dict[str, Any]:
 def config_recorder_options(config: BaselineConfig, *, home_region: bool) -> dict[str, Any]:
     """Keyword arguments of ``ConfigRecorder`` from the ``aws_config`` section (bucket aside)."""
     from constructs_lib import RecordingFrequency, RecordingFrequencyOverride, SnapshotDeliveryFrequency
+    from stacks.landing_zone import adopted_recorder_name
 
     settings = config.aws_config
-    if settings.existing_recorder_name is not None:
-        return {"existing_recorder_name": settings.existing_recorder_name}
+    adopted = adopted_recorder_name(config)
+    if adopted is not None:
+        return {"existing_recorder_name": adopted}
     return {
         "include_global_resource_types": home_region,
         "recording_frequency": RecordingFrequency(settings.recording_frequency),

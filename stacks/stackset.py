@@ -17,6 +17,7 @@ from constructs import Construct
 from constructs_lib import ConfigRecorder, Organization
 from stacks.config import AccountRole, BaselineConfig, on_premises_account
 from stacks.health import add_account_health
+from stacks.landing_zone import adopted_recorder_name
 from stacks.naming import Names
 from stacks.observability import add_workload_observability
 from stacks.on_premises import add_on_premises
@@ -41,7 +42,7 @@ class WorkloadBaselineTemplate(stacksets.StackSetStack):
         if config.aws_config.enabled:
             bucket = (
                 s3.Bucket.from_bucket_name(self, "ConfigBucket", names.config_bucket)
-                if config.aws_config.existing_recorder_name is None
+                if adopted_recorder_name(config) is None
                 else None
             )
             # Member accounts are bound by the SCPs, which protect the baseline's rules by this tag.
@@ -86,9 +87,16 @@ class WorkloadBaselineStackSet(Construct):
         names = Names(config)
         settings = config.stacksets
         self.template = WorkloadBaselineTemplate(self, "Template", config=config)
-        targets = [organization.organizational_unit_ids[name] for name in settings.target_organizational_units] or [
-            organization.root_id
-        ]
+        # Default: the whole organization; on Control Tower, its registered OUs (the top-level OUs of the
+        # config, every one with an id): an account in the root or an unregistered OU has no Control
+        # Tower recorder to evaluate the rules.
+        default_targets = (
+            [unit.name for unit in config.organization.organizational_units] if config.on_control_tower else []
+        )
+        targets = [
+            organization.organizational_unit_ids[name]
+            for name in settings.target_organizational_units or default_targets
+        ] or [organization.root_id]
         self.stack_set = stacksets.StackSet(
             self,
             "Resource",

@@ -20,6 +20,7 @@ from constructs import Construct
 from constructs_lib import IMPORTED_WARNING_ID, ConfigRecorder, ConfigRules, _nag, policies
 from stacks.config import Account, AccountRole, BaselineConfig, on_premises_account
 from stacks.health import add_account_health, wants_canary
+from stacks.landing_zone import adopted_recorder_name, records_management_account, wants_aggregator
 from stacks.naming import Names
 from stacks.observability import add_workload_observability, forwards_to_central_bus, wants_workload_observability
 from stacks.on_premises import add_on_premises
@@ -145,13 +146,17 @@ class WorkloadBaselineStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
         names = Names(config)
         self.account_config = account
+        # Control Tower mode: no recorder in the management account (Control Tower has none there).
+        records = config.aws_config.enabled and (
+            account.role is not AccountRole.MANAGEMENT or records_management_account(config)
+        )
         bucket = (
             s3.Bucket.from_bucket_name(self, "ConfigBucket", names.config_bucket)
-            if config.aws_config.enabled and config.aws_config.existing_recorder_name is None
+            if records and adopted_recorder_name(config) is None
             else None
         )
         self.recorder: ConfigRecorder | None = None
-        if config.aws_config.enabled:
+        if records:
             self.recorder = add_config_baseline(self, config, bucket=bucket)
             cdk.CfnOutput(self, "ConfigRecorderName", value=self.recorder.recorder_name)
         forwarding = add_workload_observability(self, config)
@@ -178,12 +183,15 @@ def wants_workload_baseline(config: BaselineConfig) -> bool:
     )
 
 
-def build_config_stacks(scope: Construct, config: BaselineConfig, *, depends_on: cdk.Stack) -> dict[str, cdk.Stack]:
+def build_config_stacks(
+    scope: Construct, config: BaselineConfig, *, depends_on: cdk.Stack | None
+) -> dict[str, cdk.Stack]:
     """AWS Config stacks: one per account and governed region, plus the audit aggregator.
 
     Organization mode: the management account in every governed region, each after
-    ``depends_on`` (the log archive, whose bucket they deliver to); every other account gets the
-    same content from the StackSet of the management stack.
+    ``depends_on`` (the log archive, whose bucket they deliver to; None on Control Tower, whose
+    recorders deliver to its own bucket); every other account gets the same content from the
+    StackSet of the management stack.
     Single-account mode: the single-account stack holds the home region; the other governed
     regions get a stack each.
     """
@@ -210,9 +218,10 @@ def build_config_stacks(scope: Construct, config: BaselineConfig, *, depends_on:
                 env=cdk.Environment(account=account.id, region=region),
                 description=f"Monitoring baseline: AWS Config recorder and rules for {account.name} in {region}",
             )
-            stack.add_stack_dependency(depends_on, "AWS Config delivers to the Config bucket of that stack")
+            if depends_on is not None:
+                stack.add_stack_dependency(depends_on, "AWS Config delivers to the Config bucket of that stack")
             stacks[name] = stack
-    if not config.single_account and config.aws_config.enabled and config.aws_config.aggregator:
+    if wants_aggregator(config):
         audit = config.accounts_with_role(AccountRole.AUDIT) or config.accounts_with_role(AccountRole.MANAGEMENT)
         name = names.stack_name("audit")
         stacks[name] = AuditStack(

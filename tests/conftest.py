@@ -33,6 +33,7 @@ CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["conte
 EXAMPLE_CONFIGS = {
     "example": ROOT / "config" / "example.yaml",
     "single-account": ROOT / "config" / "single-account.yaml",
+    "control-tower": ROOT / "config" / "control-tower.yaml",
 }
 
 

@@ -10,6 +10,7 @@ from constructs_lib.detections import builtin_detections
 from stacks.config._base import LOG_GROUP_NAME, MAX_OU_DEPTH, MAX_OUS, tag_problems
 from stacks.config.alarms import AlarmSettings
 from stacks.config.checks_aws_config import _aws_config_problems
+from stacks.config.checks_control_tower import _control_tower_problems
 from stacks.config.checks_scp import _scp_problems
 from stacks.config.checks_telemetry import _on_premises_problems, _telemetry_problems
 from stacks.config.model import BaselineConfig
@@ -172,6 +173,7 @@ def _semantic_problems(config: BaselineConfig) -> list[str]:
     problems.extend(_stackset_problems(config))
     problems.extend(_observability_problems(config))
     problems.extend(_health_problems(config))
+    problems.extend(_control_tower_problems(config))
     problems.extend(_scp_problems(config, check_documents=not problems))
     return problems
 

@@ -236,7 +236,7 @@ class TestSchema:
         assert committed == json_schema(), "config/schema.json is stale: run `make schema`"
 
     def test_example_configs_reference_the_schema(self):
-        for name in ("example.yaml", "single-account.yaml"):
+        for name in ("example.yaml", "single-account.yaml", "control-tower.yaml"):
             assert (ROOT / "config" / name).read_text().startswith("# yaml-language-server: $schema=./schema.json")
 
     def test_schema_forbids_unknown_keys(self):

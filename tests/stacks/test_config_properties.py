@@ -54,7 +54,7 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("CONFIG_FUZZ_PROFILE", "gate"))
 
-CONFIG_FILES = {name: ROOT / "config" / f"{name}.yaml" for name in ("example", "single-account")}
+CONFIG_FILES = {name: ROOT / "config" / f"{name}.yaml" for name in ("example", "single-account", "control-tower")}
 BASES: dict[str, dict[str, Any]] = {name: yaml.safe_load(path.read_text()) for name, path in CONFIG_FILES.items()}
 
 

@@ -21,11 +21,18 @@ STACKS = {
         "acme-example-workload",
     ],
     "single-account": ["solo-single-account", "solo-baseline-sandbox-us-west-2"],
+    # No log-archive stack: Control Tower owns the trail's and AWS Config's buckets.
+    "control-tower": [
+        "northwind-management",
+        *(f"northwind-baseline-management-{region}" for region in ("eu-central-1", "eu-west-1")),
+        "northwind-audit",
+    ],
 }
 #: The StackSet template of the workload baseline (organization mode), deployed to every other account.
 STACKSET_TEMPLATES = {
     "example": ["acmemanagementWorkloadBaselineTemplate83728206.stackset.template.json"],
     "single-account": [],
+    "control-tower": ["northwindmanagementWorkloadBaselineTemplate0CC8598C.stackset.template.json"],
 }
 
 
