@@ -256,6 +256,9 @@ __all__ += [
     "on_premises_agent_config",
 ]
 
+# AWS Control Tower (issue 13)
+__all__ += ["AccountFactoryRollout", "lifecycle_event_pattern"]
+
 if TYPE_CHECKING:  # type checkers and IDEs see the lazy names below as usual
     from constructs_lib.insights_aspects import (
         DEFAULT_LAMBDA_INSIGHTS_VERSION,
@@ -263,6 +266,7 @@ if TYPE_CHECKING:  # type checkers and IDEs see the lazy names below as usual
         ContainerInsights,
         LambdaInsights,
     )
+    from constructs_lib.control_tower import AccountFactoryRollout, lifecycle_event_pattern
 
 #: Imported on first use (PEP 562): the insights aspects need aws_ecs, aws_eks and aws_lambda, whose
 #: Python bindings take longer to import than the rest of the library, for apps that have no container
@@ -272,6 +276,9 @@ _LAZY = {
     "CloudWatchObservabilityAddon": "constructs_lib.insights_aspects",
     "ContainerInsights": "constructs_lib.insights_aspects",
     "LambdaInsights": "constructs_lib.insights_aspects",
+    # Step Functions bindings, needed by the management stack in Control Tower mode only.
+    "AccountFactoryRollout": "constructs_lib.control_tower",
+    "lifecycle_event_pattern": "constructs_lib.control_tower",
 }
 
 
