@@ -260,13 +260,13 @@ __all__ += [
 __all__ += ["AccountFactoryRollout", "lifecycle_event_pattern"]
 
 if TYPE_CHECKING:  # type checkers and IDEs see the lazy names below as usual
+    from constructs_lib.control_tower import AccountFactoryRollout, lifecycle_event_pattern
     from constructs_lib.insights_aspects import (
         DEFAULT_LAMBDA_INSIGHTS_VERSION,
         CloudWatchObservabilityAddon,
         ContainerInsights,
         LambdaInsights,
     )
-    from constructs_lib.control_tower import AccountFactoryRollout, lifecycle_event_pattern
 
 #: Imported on first use (PEP 562): the insights aspects need aws_ecs, aws_eks and aws_lambda, whose
 #: Python bindings take longer to import than the rest of the library, for apps that have no container
