@@ -186,7 +186,7 @@ class AccountFactoryRollout(Construct):
         stack_set_arn = _stack_set_arn(self, stack_set_name)
         # Service-managed StackSets also authorize the deployment target and the template's resource
         # types (AWSControlTowerServiceRolePolicy grants CreateStackInstances on the same three).
-        deploy_arns = [stack_set_arn, _target_arn(self), _type_arn(self)]
+        deploy_arns = [stack_set_arn, _target_arn(self, stack_set_name), _type_arn(self)]
 
         # The roll-out: start the operation (retried while the StackSet is busy), then poll it.
         create = tasks.CallAwsService(
@@ -431,11 +431,12 @@ class AccountFactoryRollout(Construct):
             "Step Functions log delivery (logs:CreateLogDelivery and the rest) and X-Ray tracing accept only "
             "Resource '*' (Step Functions Developer Guide, 'IAM policies for logging' and 'X-Ray'); the StackSet "
             f"actions are on this account's StackSet {stack_set_name} (any of its generated ids), its deployment "
-            "targets and its template's resource types, which service-managed StackSets authorize by these patterns",
+            "targets (its OUs and accounts) and its template's resource types, which service-managed StackSets "
+            "authorize by these patterns",
             "AwsSolutions-IAM5[Resource::*]",
             *(
                 f"AwsSolutions-IAM5[Resource::{_nag.rendered(self, arn)}]"
-                for arn in (_stack_set_arn(self, stack_set_name), _target_arn(self), _type_arn(self))
+                for arn in (_stack_set_arn(self, stack_set_name), _target_arn(self, stack_set_name), _type_arn(self))
             ),
         )
         _nag.acknowledge(
@@ -455,8 +456,12 @@ def _stack_set_arn(scope: Construct, name: str) -> str:
     )
 
 
-def _target_arn(scope: Construct) -> str:
-    return cdk.Stack.of(scope).format_arn(service="cloudformation", resource="stackset-target", resource_name="*")
+def _target_arn(scope: Construct, name: str) -> str:
+    """The StackSet's deployment targets, ``stackset-target/<name>:<id>/<OU or account>``, in any region
+    (Service Authorization Reference, CloudFormation; the CloudFormation User Guide's StackSets examples)."""
+    return cdk.Stack.of(scope).format_arn(
+        service="cloudformation", region="*", resource="stackset-target", resource_name=f"{name}:*"
+    )
 
 
 def _type_arn(scope: Construct) -> str:

@@ -200,7 +200,11 @@ def test_roles_may_do_exactly_the_roll_out(synth):
         "cloudformation:DescribeStackSetOperation",
     ]
     deploy = json.dumps(by_sid(machine, "CreateStackInstances")["Resource"])
-    assert f"stackset/{STACK_SET}:*" in deploy and "stackset-target/*" in deploy and "type/resource/*" in deploy
+    assert (
+        f"stackset/{STACK_SET}:*" in deploy
+        and f"stackset-target/{STACK_SET}:*" in deploy
+        and "type/resource/*" in deploy
+    )
     watch = json.dumps(by_sid(machine, "WatchOperation")["Resource"])
     assert f"stackset/{STACK_SET}:*" in watch and "target" not in watch
     assert all(a.startswith(("logs:", "xray:", "cloudformation:")) for a in actions)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -15,6 +16,7 @@ import yaml
 
 from constructs_lib.scp_evaluator import FULL_AWS_ACCESS, Request, evaluate_path
 from stacks import deployers
+from stacks.compliance import add_compliance_checks
 from stacks.config import BaselineConfig, ConfigError, parse_config
 from stacks.control_tower import (
     CONTROL_TOWER_SERVICE_ROLES,
@@ -24,7 +26,7 @@ from stacks.control_tower import (
 )
 from stacks.management import ManagementStack
 from stacks.org_settings import organization_options, scp_documents
-from tests.conftest import CDK_CONTEXT, EXAMPLE_CONFIGS
+from tests.conftest import CDK_CONTEXT, EXAMPLE_CONFIGS, cfn_lint
 
 EXAMPLE: dict[str, Any] = yaml.safe_load(EXAMPLE_CONFIGS["example"].read_text())
 CT_ROLES = ["AWSControlTowerExecution", *CONTROL_TOWER_SERVICE_ROLES]
@@ -150,15 +152,32 @@ def management_stack(config: BaselineConfig, region: str = "eu-west-1") -> Manag
 
 
 @pytest.fixture(scope="module")
-def rollout_template() -> dict[str, Any]:
+def rollout_synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The management stack with the roll-out, through the four cdk-nag packs (a finding fails synth)."""
     data = control_tower_data()
     data["stacksets"] = {"target_organizational_units": ["Security", "Workloads"]}
     config = parse_config(data)
-    stack = management_stack(config)
+    outdir = tmp_path_factory.mktemp("ct-management")
+    app = cdk.App(outdir=str(outdir), context=dict(CDK_CONTEXT))
+    stack = ManagementStack(
+        app, "acme-management", config=config, env=cdk.Environment(account="111111111111", region="eu-west-1")
+    )
     assert stack.workload_baseline is not None
     rollout = add_account_factory_rollout(stack, config, stack.workload_baseline)
     assert rollout is not None
-    return cdk.assertions.Template.from_stack(stack).to_json()
+    add_compliance_checks(app)
+    app.synth()
+    return outdir / "acme-management.template.json"
+
+
+@pytest.fixture(scope="module")
+def rollout_template(rollout_synth: Path) -> dict[str, Any]:
+    return json.loads(rollout_synth.read_text())
+
+
+def test_management_stack_with_the_rollout_is_cfn_lint_clean(rollout_synth):
+    lint = cfn_lint(rollout_synth)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
 
 
 def test_rollout_rules_cover_the_target_ous_and_those_below(rollout_template):
