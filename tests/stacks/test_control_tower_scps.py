@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from constructs_lib.scp_evaluator import FULL_AWS_ACCESS, Request, evaluate_path
-from stacks import deployers
+from stacks import deployers, org_doc
 from stacks.compliance import add_compliance_checks
 from stacks.config import BaselineConfig, ConfigError, parse_config
 from stacks.control_tower import (
@@ -56,6 +56,12 @@ def test_control_tower_roles_are_exempt_in_every_statement(ct_config):
             exempt = statement["Condition"]["ArnNotLike"]["aws:PrincipalARN"]
             for role in CT_ROLES:
                 assert f"arn:aws:iam::*:role/{role}" in exempt, (name, statement["Sid"])
+
+
+def test_the_generated_organization_doc_names_them(ct_config):
+    text = org_doc.section(ct_config)
+    exempt = text.split("Every statement exempts these roles")[1]
+    assert all(f"`{role}`" in exempt for role in CT_ROLES)
 
 
 def test_standalone_configs_are_unchanged():
