@@ -256,7 +256,11 @@ __all__ += [
     "on_premises_agent_config",
 ]
 
+# AWS Control Tower (issue 13)
+__all__ += ["AccountFactoryRollout", "lifecycle_event_pattern"]
+
 if TYPE_CHECKING:  # type checkers and IDEs see the lazy names below as usual
+    from constructs_lib.control_tower import AccountFactoryRollout, lifecycle_event_pattern
     from constructs_lib.insights_aspects import (
         DEFAULT_LAMBDA_INSIGHTS_VERSION,
         CloudWatchObservabilityAddon,
@@ -272,6 +276,9 @@ _LAZY = {
     "CloudWatchObservabilityAddon": "constructs_lib.insights_aspects",
     "ContainerInsights": "constructs_lib.insights_aspects",
     "LambdaInsights": "constructs_lib.insights_aspects",
+    # Step Functions bindings, needed by the management stack in Control Tower mode only.
+    "AccountFactoryRollout": "constructs_lib.control_tower",
+    "lifecycle_event_pattern": "constructs_lib.control_tower",
 }
 
 

@@ -6,7 +6,9 @@ that deploy the baseline there:
 - ``cdk deploy`` of the log-archive, audit and example stacks runs as the CDK execution role of the
   target environment, ``cdk-<qualifier>-cfn-exec-role-<account>-<region>``;
 - the service-managed StackSet creates ``stacksets-exec-<id>`` in each target account and deploys
-  through it (CloudFormation User Guide, "Configure a custom execution role template for StackSets").
+  through it (CloudFormation User Guide, "Configure a custom execution role template for StackSets");
+- on a Control Tower landing zone, Control Tower keeps managing its own baseline and controls in
+  every enrolled account through ``AWSControlTowerExecution`` (``stacks.control_tower``).
 
 For each deployment this module knows the resource types it deploys and, from CloudFormation's
 resource provider schemas (shipped inside cfn-lint: ``handlers.create|update|delete.permissions``),
@@ -75,6 +77,28 @@ RESOURCE_TYPES: dict[str, frozenset[str]] = {
             # On-premises servers: the hybrid activation (function, custom resource, its secret).
             "AWS::SecretsManager::Secret",
             "Custom::SsmHybridActivation",
+        )
+    ),
+    # Control Tower's baseline StackSets (AWSControlTowerBP-BASELINE-CONFIG, -CLOUDWATCH, -ROLES,
+    # -SERVICE-ROLES; -CLOUDTRAIL before landing zone 3.0) and its detective controls (Config rules),
+    # deployed by AWSControlTowerExecution in every enrolled account and governed region (Control
+    # Tower User Guide, "Resource considerations for Account Factory").
+    "control-tower": frozenset(
+        (
+            "AWS::CloudTrail::Trail",
+            "AWS::Config::AggregationAuthorization",
+            "AWS::Config::ConfigRule",
+            "AWS::Config::ConfigurationRecorder",
+            "AWS::Config::DeliveryChannel",
+            "AWS::Events::Rule",
+            "AWS::IAM::Policy",
+            "AWS::IAM::Role",
+            "AWS::Lambda::Function",
+            "AWS::Lambda::Permission",
+            "AWS::Logs::LogGroup",
+            "AWS::SNS::Subscription",
+            "AWS::SNS::Topic",
+            "AWS::SNS::TopicPolicy",
         )
     ),
     "log-archive": frozenset(("AWS::KMS::Alias", "AWS::KMS::Key", "AWS::S3::Bucket", "AWS::S3::BucketPolicy")),
@@ -196,6 +220,19 @@ def deployers(config: BaselineConfig) -> list[Deployer]:
                     account=account,
                     role_name=STACKSETS_EXEC_ROLE,
                     needed_exemption="stacksets-exec-*",
+                )
+            )
+    if config.on_control_tower:
+        assert config.control_tower is not None
+        role = config.control_tower.execution_role_name
+        for account in members:
+            found.append(
+                Deployer(
+                    deployment="control-tower",
+                    label=f"Control Tower's baseline and controls ({role})",
+                    account=account,
+                    role_name=role,
+                    needed_exemption=role,
                 )
             )
     return found

@@ -14,6 +14,7 @@ from constructs import Construct
 from constructs_lib import AuditTrail, Organization
 from constructs_lib.security_alarms import SecurityAlarms
 from stacks.config import BaselineConfig
+from stacks.control_tower import add_account_factory_rollout
 from stacks.health import add_trail_health, alert_topics
 from stacks.landing_zone import trail_log_group_name
 from stacks.naming import Names
@@ -107,8 +108,12 @@ class ManagementStack(cdk.Stack):
             self, config, log_group=log_group, topics=alert_topics(self, config, self.security_alarms)
         )
         self.workload_baseline = None
+        self.account_factory_rollout = None
         if wants_workload_baseline(config):
             self.workload_baseline = WorkloadBaselineStackSet(
                 self, "WorkloadBaseline", config=config, organization=self.organization
             )
+            # Accounts Account Factory vends later: on Control Tower's lifecycle events (README
+            # "Account Factory roll-out"); the StackSet's own automatic deployment is off here.
+            self.account_factory_rollout = add_account_factory_rollout(self, config, self.workload_baseline)
         cdk.CfnOutput(self, "TrailLogGroupName", value=log_group.log_group_name)

@@ -77,7 +77,9 @@ def render(config: BaselineConfig) -> str:
     for name, document in built.items():
         sids = ", ".join(s["Sid"] for s in document["Statement"])
         table.append(f"| `{name}` | {DESCRIPTIONS[name]} | {sids} | {', '.join(where[name]) or 'not attached'} |")
-    exempt = ", ".join(f"`{r}`" for r in scp_section(config).exempt_role_names)
+    from stacks.control_tower import effective_exempt_role_names  # Control Tower's roles included
+
+    exempt = ", ".join(f"`{r}`" for r in effective_exempt_role_names(config))
     return (
         "\n".join(lines)
         + "\n\nEvery account also keeps the AWS-managed `FullAWSAccess` (one of the 5 SCPs a target may have); "

@@ -48,8 +48,10 @@ def monitoring_resources(config: BaselineConfig) -> scp.MonitoringResources:
 
 def scp_documents(config: BaselineConfig) -> dict[str, dict[str, Any]]:
     """Every SCP of the baseline by name (``stacks.config.SCP_NAMES``)."""
+    from stacks.control_tower import effective_exempt_role_names
+
     section = scp_section(config)
-    exempt = section.exempt_role_names
+    exempt = effective_exempt_role_names(config)
     resources = monitoring_resources(config)
     guard = section.guardrails
     documents = {
@@ -96,6 +98,8 @@ def organization_options(config: BaselineConfig) -> dict[str, Any]:
     (they have ids), so they are referenced, never created; the management account is left out:
     SCPs never restrict it.
     """
+    from stacks.control_tower import effective_exempt_role_names
+
     assert config.organization is not None, "organization mode only"
     organization = config.organization
     section = scp_section(config)
@@ -122,7 +126,7 @@ def organization_options(config: BaselineConfig) -> dict[str, Any]:
             )
             for name in documents
         ],
-        "exempt_role_names": section.exempt_role_names,
+        "exempt_role_names": effective_exempt_role_names(config),
         # The organization trail needs CloudTrail's trusted access (Control Tower's trail has it already).
         "trusted_access_services": [] if config.on_control_tower else ["cloudtrail.amazonaws.com"],
         "delegated_administrators": delegated,

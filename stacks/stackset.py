@@ -106,9 +106,13 @@ class WorkloadBaselineStackSet(Construct):
             target=stacksets.StackSetTarget.from_organizational_units(
                 regions=config.regions, organizational_units=targets
             ),
+            # On Control Tower, automatic deployment would reach a vended account before Control
+            # Tower's recorder does; the Account Factory roll-out (stacks.control_tower) adds it after.
             deployment_type=stacksets.DeploymentType.service_managed(
-                auto_deploy_enabled=True,
-                auto_deploy_retain_stacks=settings.retain_stacks_on_account_removal,
+                auto_deploy_enabled=not config.on_control_tower,
+                auto_deploy_retain_stacks=(
+                    settings.retain_stacks_on_account_removal if not config.on_control_tower else None
+                ),
                 delegated_admin=False,
             ),
             operation_preferences=stacksets.OperationPreferences(

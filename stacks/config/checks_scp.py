@@ -28,6 +28,9 @@ def _scp_problems(config: BaselineConfig, *, check_documents: bool) -> list[str]
             )
     if not section.exempt_role_names:
         problems.append(f"{path}.exempt_role_names: needs at least one role (the deployment or break-glass role)")
+    from stacks.control_tower import exemption_problems  # Control Tower mode: its roles stay exempt
+
+    problems.extend(exemption_problems(config))
     if section.flow_log_tag is not None:
         problems.extend(tag_problems(f"{path}.flow_log_tag", {section.flow_log_tag.key: section.flow_log_tag.value}))
     units = {u.name for u in config.organization.all_units()}
@@ -75,11 +78,12 @@ def _scp_problems(config: BaselineConfig, *, check_documents: bool) -> list[str]
         # package, so they are imported here, never at module level (no import cycle).
         from constructs_lib import scp
         from stacks import deployers
+        from stacks.control_tower import effective_exempt_role_names
         from stacks.org_settings import scp_documents
 
         documents = scp_documents(config)
         for name, document in documents.items():
-            for problem in scp.policy_problems(document, exempt_role_names=section.exempt_role_names):
+            for problem in scp.policy_problems(document, exempt_role_names=effective_exempt_role_names(config)):
                 problems.append(f"{path}: SCP {name!r} {problem}")
         # Every role that deploys into a member account may do what CloudFormation's handlers need.
         problems.extend(deployers.problems(config, documents))
