@@ -22,7 +22,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from stacks.config import AccountRole, BaselineConfig, ConfigError, OrganizationalUnit, load_config
+from stacks.config import (
+    AccountRole,
+    BaselineConfig,
+    ConfigError,
+    ControlTower,
+    OrganizationalUnit,
+    load_config,
+)
 from stacks.deploy_plan import DeployPlan, FixedName, bootstrap_command, build_plan, deploying_account
 
 #: Lowest bootstrap version the synthesized templates accept (their CheckBootstrapVersion rule rejects 1-5).
@@ -38,6 +45,17 @@ MAX_SCPS_PER_TARGET = 5
 MAX_OU_DEPTH = 5
 DEFAULT_MEMBER_ROLE = "OrganizationAccountAccessRole"
 STACKSETS_PRINCIPAL = "member.org.stacksets.cloudformation.amazonaws.com"
+#: What a Control Tower landing zone leaves behind (AWS Control Tower User Guide): resources named
+#: ``aws-controltower-*`` (its organization trail, its recorders), these roles in the management
+#: account, and its preventive controls as SCPs named ``aws-guardrails-*`` attached to registered OUs.
+CONTROL_TOWER_PREFIX = "aws-controltower-"
+CONTROL_TOWER_SCP_PREFIX = "aws-guardrails-"
+CONTROL_TOWER_ADMIN_ROLE = "AWSControlTowerAdmin"
+CONTROL_TOWER_MANAGEMENT_ROLES = (
+    CONTROL_TOWER_ADMIN_ROLE,
+    "AWSControlTowerStackSetRole",
+    "AWSControlTowerCloudTrailRole",
+)
 
 
 class Result(enum.StrEnum):
@@ -53,6 +71,46 @@ class Row:
     where: str
     detail: str
     fix: str = ""
+
+
+@dataclass(frozen=True)
+class LandingZone:
+    """A Control Tower landing zone as the management account shows it.
+
+    :param api: what ``controltower:ListLandingZones`` said, for the row's detail (moto 5.2.5 has no
+        Control Tower API: there, and wherever the caller may not call it, detection rests on the resources).
+    :param arn: the landing zone's ARN when the API answered with one.
+    :param governed_regions: its manifest's governed regions when the API answered.
+    :param trails: Control Tower's trails seen from its home region (``describe_trails`` entries).
+    :param roles: which of ``CONTROL_TOWER_MANAGEMENT_ROLES`` exist in the management account.
+    """
+
+    api: str
+    arn: str | None
+    governed_regions: tuple[str, ...] | None
+    trails: tuple[dict[str, Any], ...]
+    roles: tuple[str, ...]
+
+    @property
+    def found(self) -> bool:
+        return self.arn is not None or bool(self.trails) or CONTROL_TOWER_ADMIN_ROLE in self.roles
+
+    def evidence(self) -> str:
+        parts = [f"landing zone {self.arn}"] if self.arn else []
+        parts += [f"trail {t['Name']} (home region {t.get('HomeRegion')})" for t in self.trails]
+        if self.roles:
+            parts.append(f"role(s) {', '.join(self.roles)}")
+        return "; ".join(parts) or f"no trail {CONTROL_TOWER_PREFIX}*, no role {CONTROL_TOWER_ADMIN_ROLE}"
+
+
+def is_control_tower_trail(trail: dict[str, Any], settings: ControlTower) -> bool:
+    return trail["Name"] == settings.trail_name or trail["Name"].startswith(CONTROL_TOWER_PREFIX)
+
+
+def log_group_name(arn: str) -> str:
+    """``arn:aws:logs:eu-west-1:111111111111:log-group:aws-controltower/CloudTrailLogs:*`` -> the group's name."""
+    name = arn.split(":log-group:", 1)[-1]
+    return name.removesuffix(":*")
 
 
 class Unreachable(Exception):
@@ -130,6 +188,8 @@ class Preflight:
     sessions: Sessions
     progress: Callable[[str], None] = lambda _line: None
     rows: list[Row] = field(default_factory=list)
+    #: What ``check_control_tower`` found; the per-account enrollment check reads it.
+    landing_zone: LandingZone | None = None
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -200,6 +260,13 @@ class Preflight:
                     "cloudtrail:DescribeTrails",
                     self.check_org_trails,
                 )
+                self.progress("Control Tower: landing zone, its trail and log group")
+                self.guarded(
+                    "Control Tower",
+                    self.where(deployer, self._control_tower_home()),
+                    "cloudtrail:DescribeTrails, iam:GetRole, logs:DescribeLogGroups",
+                    self.check_control_tower,
+                )
         accounts = self._accounts_to_check()
         for index, account in enumerate(accounts, 1):
             self.progress(f"account {index}/{len(accounts)}: {self.where(account)}")
@@ -222,6 +289,13 @@ class Preflight:
                 "config:DescribeConfigurationRecorders, config:DescribeDeliveryChannels",
                 lambda a=account: self.check_recorders(a),
             )
+            if self.config.on_control_tower:
+                self.guarded(
+                    "Control Tower enrollment",
+                    self.where(account),
+                    "iam:GetRole, config:DescribeConfigurationRecorders",
+                    lambda a=account: self.check_enrollment(a),
+                )
         return self.rows
 
     def _accounts_to_check(self) -> list[str]:
@@ -505,16 +579,22 @@ class Preflight:
                     )
                     for p in page["Policies"]
                 ]
+            # Every attached SCP counts: FullAWSAccess and Control Tower's aws-guardrails-* too.
             total = len(attached) + len([n for n in planned if n not in attached])
-            detail = f"{len(attached)} attached ({', '.join(attached)}) + {len(planned)} of the baseline = {total}"
+            guardrails = [n for n in attached if n.startswith(CONTROL_TOWER_SCP_PREFIX)]
+            shown = ", ".join(f"{n} (Control Tower)" if n in guardrails else n for n in attached)
+            detail = f"{len(attached)} attached ({shown}) + {len(planned)} of the baseline = {total}"
             if total > MAX_SCPS_PER_TARGET:
+                fix = (
+                    "move the baseline's SCPs to another target in service_control_policies.attachments (the root, "
+                    "say), or detach one of yours there; leave Control Tower's aws-guardrails-* attached (detaching "
+                    "or editing them is landing-zone drift)"
+                    if guardrails
+                    else "detach SCPs there (aws organizations detach-policy) or move the baseline's to another "
+                    "target in service_control_policies.attachments"
+                )
                 self.add(
-                    Result.BLOCKER,
-                    "SCP quota",
-                    label,
-                    f"{detail}; AWS allows {MAX_SCPS_PER_TARGET} per target",
-                    "detach SCPs there (aws organizations detach-policy) or move the baseline's to another target "
-                    "in service_control_policies.attachments",
+                    Result.BLOCKER, "SCP quota", label, f"{detail}; AWS allows {MAX_SCPS_PER_TARGET} per target", fix
                 )
             else:
                 self.add(Result.PASS, "SCP quota", label, f"{detail} of {MAX_SCPS_PER_TARGET}")
@@ -589,8 +669,24 @@ class Preflight:
         trails = self.sessions.client(deployer, "cloudtrail", self.config.home_region).describe_trails(
             includeShadowTrails=True
         )["trailList"]
-        others = [t for t in trails if t.get("IsOrganizationTrail") and t["Name"] != self.config.cloudtrail.trail_name]
+        planned = self._planned_names("AWS::CloudTrail::Trail")
         where = self.where(deployer, self.config.home_region)
+        others = [t for t in trails if t.get("IsOrganizationTrail") and t["Name"] not in planned]
+        if self.config.on_control_tower and not planned:
+            # Control Tower mode: the baseline reuses Control Tower's trail and creates none, so that
+            # trail is no duplicate; a third organization trail still is.
+            settings = self._control_tower_settings()
+            reused = [t["Name"] for t in others if is_control_tower_trail(t, settings)]
+            others = [t for t in others if not is_control_tower_trail(t, settings)]
+            if not others:
+                self.add(
+                    Result.PASS,
+                    "organization trails",
+                    where,
+                    "the baseline creates no organization trail; it reuses Control Tower's "
+                    f"({', '.join(reused) or settings.trail_name})",
+                )
+                return
         if others:
             names = ", ".join(f"{t['Name']} ({t.get('HomeRegion')})" for t in others)
             self.add(
@@ -603,6 +699,178 @@ class Preflight:
             )
         else:
             self.add(Result.PASS, "organization trails", where, "no other organization trail")
+
+    # --- Control Tower ---------------------------------------------------------------------------
+
+    def _control_tower_settings(self) -> ControlTower:
+        """The config's section, or Control Tower's default names when the mode is off (for detection)."""
+        return self.config.control_tower if self.config.control_tower is not None else ControlTower()
+
+    def _control_tower_home(self) -> str:
+        return self._control_tower_settings().home_region or self.config.home_region
+
+    def detect_landing_zone(self) -> LandingZone:
+        """Read-only look at the management account in the landing zone's home region."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        settings = self._control_tower_settings()
+        management = deploying_account(self.config)
+        home = self._control_tower_home()
+        arn: str | None = None
+        governed: tuple[str, ...] | None = None
+        try:
+            client = self.sessions.client(management, "controltower", home)
+            zones = client.list_landing_zones()["landingZones"]
+            if zones:
+                arn = zones[0]["arn"]
+                zone = client.get_landing_zone(landingZoneIdentifier=arn)["landingZone"]
+                regions = (zone.get("manifest") or {}).get("governedRegions")
+                governed = tuple(regions) if regions else None
+                api = f"controltower:ListLandingZones: {arn} (version {zone.get('version')}, {zone.get('status')})"
+            else:
+                api = "controltower:ListLandingZones: none"
+        except (ClientError, BotoCoreError) as error:
+            # moto 5.2.5 has no Control Tower API (HTTP 404 "Not yet implemented"); a caller without
+            # controltower:ListLandingZones gets AccessDenied. Either way the resources decide.
+            api = f"controltower:ListLandingZones not answered ({_code(error)}): detected from the resources"
+        trails = self.sessions.client(management, "cloudtrail", home).describe_trails(includeShadowTrails=True)[
+            "trailList"
+        ]
+        iam = self.sessions.client(management, "iam", self.config.home_region)
+        roles = tuple(r for r in CONTROL_TOWER_MANAGEMENT_ROLES if _exists(lambda r=r: iam.get_role(RoleName=r)))
+        return LandingZone(
+            api=api,
+            arn=arn,
+            governed_regions=governed,
+            trails=tuple(t for t in trails if is_control_tower_trail(t, settings)),
+            roles=roles,
+        )
+
+    def check_control_tower(self) -> None:
+        zone = self.detect_landing_zone()
+        self.landing_zone = zone
+        management = deploying_account(self.config)
+        home = self._control_tower_home()
+        where = self.where(management, home)
+        section = self.config.control_tower
+        if not self.config.on_control_tower:
+            if not zone.found:
+                self.add(Result.PASS, "Control Tower", where, f"no landing zone ({zone.evidence()}); {zone.api}")
+                return
+            state = "control_tower.enabled: false" if section is not None else "no control_tower section"
+            self.add(
+                Result.BLOCKER,
+                "Control Tower",
+                where,
+                f"a Control Tower landing zone is there ({zone.evidence()}) but the config has {state}: the "
+                "baseline would add a second organization trail and a recorder where Control Tower has one",
+                "set control_tower.enabled: true"
+                if section is not None
+                else "add a control_tower: section to the config (README 'With AWS Control Tower')",
+            )
+            return
+        assert section is not None
+        if not zone.found:
+            self.add(
+                Result.BLOCKER,
+                "Control Tower",
+                where,
+                f"control_tower is on, but no landing zone is there ({zone.evidence()}; {zone.api})",
+                "set up the landing zone first (README 'With AWS Control Tower', deploy order), check "
+                "control_tower.home_region, or remove the control_tower section",
+            )
+            return
+        note = "" if zone.arn else f" ({zone.api})"
+        self.add(Result.PASS, "Control Tower", where, f"landing zone: {zone.evidence()}{note}")
+        self._check_control_tower_trail(zone, section, where)
+        self._check_control_tower_log_group(section, where)
+        missing_roles = [r for r in CONTROL_TOWER_MANAGEMENT_ROLES if r not in zone.roles]
+        if missing_roles:
+            self.add(
+                Result.WARN,
+                "Control Tower",
+                self.where(management),
+                f"role(s) {', '.join(missing_roles)} missing: Control Tower cannot keep managing the landing zone",
+                "repair the landing zone (Control Tower console: Landing zone settings > Repair, or "
+                "aws controltower reset-landing-zone)",
+            )
+        if zone.governed_regions is not None:
+            ungoverned = [r for r in self.config.regions if r not in zone.governed_regions]
+            for region in ungoverned:
+                self.add(
+                    Result.BLOCKER,
+                    "Control Tower",
+                    f"landing zone {region}",
+                    f"governed_regions has {region}; the landing zone governs {', '.join(zone.governed_regions)}: "
+                    "Control Tower runs no recorder there",
+                    f"add {region} to the landing zone's governed regions (Landing zone settings > Modify), or "
+                    "remove it from governed_regions",
+                )
+
+    def _check_control_tower_trail(self, zone: LandingZone, section: ControlTower, where: str) -> None:
+        home = self._control_tower_home()
+        trail = next((t for t in zone.trails if t["Name"] == section.trail_name), None)
+        if trail is None:
+            others = [t["Name"] for t in zone.trails]
+            self.add(
+                Result.BLOCKER,
+                "Control Tower trail",
+                where,
+                f"no trail named {section.trail_name} (control_tower.trail_name); Control Tower's trails: "
+                f"{', '.join(others) or 'none'}",
+                f"set control_tower.trail_name: {others[0]}"
+                if others
+                else "turn on the landing zone's AWS CloudTrail (Landing zone settings > Modify); the alarms need it",
+            )
+            return
+        if trail.get("HomeRegion") not in (None, home):
+            self.add(
+                Result.BLOCKER,
+                "Control Tower trail",
+                where,
+                f"{trail['Name']} lives in {trail['HomeRegion']}, the config says {home}",
+                f"set control_tower.home_region: {trail['HomeRegion']}",
+            )
+            return
+        arn = trail.get("CloudWatchLogsLogGroupArn")
+        if not arn:
+            self.add(
+                Result.BLOCKER,
+                "Control Tower trail",
+                where,
+                f"{trail['Name']} delivers to no CloudWatch Logs group: the baseline's security alarms filter "
+                f"{section.trail_log_group}",
+                "turn on CloudWatch Logs delivery of the landing zone's trail (Landing zone settings), then rerun",
+            )
+            return
+        group = log_group_name(arn)
+        if group != section.trail_log_group:
+            self.add(
+                Result.BLOCKER,
+                "Control Tower trail",
+                where,
+                f"{trail['Name']} delivers to log group {group}, control_tower.trail_log_group is "
+                f"{section.trail_log_group}",
+                f"set control_tower.trail_log_group: {group}",
+            )
+            return
+        self.add(Result.PASS, "Control Tower trail", where, f"{trail['Name']} delivers to CloudWatch Logs {group}")
+
+    def _check_control_tower_log_group(self, section: ControlTower, where: str) -> None:
+        management = deploying_account(self.config)
+        logs = self.sessions.client(management, "logs", self._control_tower_home())
+        if _find_log_groups(logs, [section.trail_log_group]):
+            self.add(Result.PASS, "Control Tower log group", where, f"{section.trail_log_group} exists")
+            return
+        self.add(
+            Result.BLOCKER,
+            "Control Tower log group",
+            where,
+            f"log group {section.trail_log_group} (control_tower.trail_log_group) does not exist: the alarms' "
+            "metric filters cannot be created on it",
+            "turn on CloudWatch Logs delivery of the landing zone's trail (Landing zone settings), or set "
+            "control_tower.trail_log_group to the group it delivers to",
+        )
 
     # --- per account ---------------------------------------------------------------------------
 
@@ -706,7 +974,9 @@ class Preflight:
             self.add(Result.PASS, "fixed names", self.where(account), f"{checked} names checked: none exists yet")
 
     def check_recorders(self, account: str) -> None:
-        adopt = self.config.aws_config.existing_recorder_name
+        """Where the baseline creates a recorder, none may exist; where it adopts one, it must exist.
+        In Control Tower mode only the first: ``check_enrollment`` looks for Control Tower's recorders."""
+        adopt = None if self.config.on_control_tower else self.config.aws_config.existing_recorder_name
         recorder_type = "AWS::Config::ConfigurationRecorder" if adopt is None else "AWS::Config::ConfigRule"
         regions = list(
             dict.fromkeys(
@@ -743,15 +1013,113 @@ class Preflight:
                     where,
                     f"existing recorder {recorders or 'none'}, delivery channel {channels or 'none'}; AWS allows one "
                     "of each per account and region (Control Tower brings its own)",
-                    f"set aws_config.existing_recorder_name: {recorders[0]}"
-                    if recorders
-                    else f"aws configservice delete-delivery-channel --delivery-channel-name {channels[0]} --region {region}",
+                    _recorder_fix(self.config, recorders, channels, region),
                 )
             else:
                 clean.append(region)
         if clean:
             detail = f"adopted recorder {adopt} present" if adopt else "no recorder, no delivery channel"
             self.add(Result.PASS, "AWS Config recorder", self.where(account), f"{detail} in {', '.join(clean)}")
+
+    def check_enrollment(self, account: str) -> None:
+        """Control Tower mode: where the plan evaluates Config rules without a recorder of its own, Control
+        Tower's recorder must record (the account enrolled, the region governed), and the account should
+        have the role Control Tower manages it with."""
+        zone = self.landing_zone
+        if zone is None or not zone.found:
+            return  # the Control Tower row says there is no landing zone (or why it was not checked)
+        settings = self._control_tower_settings()
+        own = {r for f in self.plan.fixed_names if _recorder_of(f, account) for r in f.regions}
+        needed = list(
+            dict.fromkeys(
+                r
+                for f in self.plan.fixed_names
+                if f.resource_type == "AWS::Config::ConfigRule" and account in f.accounts
+                for r in f.regions
+                if r not in own
+            )
+        )
+        if not needed:
+            return
+        name = settings.config_recorder_name
+        if account == deploying_account(self.config):
+            self.add(
+                Result.BLOCKER,
+                "Control Tower enrollment",
+                self.where(account),
+                f"Config rules in {', '.join(needed)} but no recorder of the baseline: Control Tower runs none in "
+                "the management account",
+                "let the baseline create the management account's recorder (drop aws_config.existing_recorder_name)",
+            )
+            return
+        iam = self.sessions.client(account, "iam", self.config.home_region)
+        role = _exists(lambda: iam.get_role(RoleName=settings.execution_role_name))
+        found: dict[str, list[str]] = {}
+        for region in needed:
+            client = self.sessions.client(account, "config", region)
+            found[region] = [r["name"] for r in client.describe_configuration_recorders()["ConfigurationRecorders"]]
+        missing = [r for r in needed if name not in found[r]]
+        unit = next((a.ou for a in self.config.accounts if a.id == account), None)
+        if not role and missing == needed:
+            self.add(
+                Result.BLOCKER,
+                "Control Tower enrollment",
+                self.where(account),
+                f"not enrolled in Control Tower: no role {settings.execution_role_name}, no recorder {name} in "
+                f"{', '.join(needed)}",
+                f"enroll it: register its OU {unit or '(root)'} in Control Tower, or Control Tower > Organization > "
+                f"Enroll (an invited account needs role {settings.execution_role_name} first)",
+            )
+            return
+        for region in missing:
+            others = found[region]
+            governed = zone.governed_regions
+            detail = f"no AWS Config recorder {name} (found: {', '.join(others) or 'none'}): "
+            detail += (
+                f"{region} is not a governed region of the landing zone ({', '.join(governed)})"
+                if governed is not None and region not in governed
+                else f"Control Tower does not record {region} for this account"
+            )
+            fix = (
+                f"add {region} to the landing zone's governed regions (Landing zone settings > Modify), then "
+                f"update the account (or re-register OU {unit or '(root)'}); or remove {region} from governed_regions"
+            )
+            if others:
+                fix += f"; if {others[0]} is Control Tower's, set control_tower.config_recorder_name: {others[0]}"
+            self.add(Result.BLOCKER, "Control Tower enrollment", self.where(account, region), detail, fix)
+        if not role:
+            self.add(
+                Result.WARN,
+                "Control Tower enrollment",
+                self.where(account),
+                f"no role {settings.execution_role_name}: Control Tower cannot update this account",
+                "update or re-enroll the account in Control Tower (it recreates the role)",
+            )
+        if not missing and role:
+            self.add(
+                Result.PASS,
+                "Control Tower enrollment",
+                self.where(account),
+                f"role {settings.execution_role_name}, recorder {name} in {', '.join(needed)}",
+            )
+
+
+def _recorder_of(fixed: FixedName, account: str) -> bool:
+    return fixed.resource_type == "AWS::Config::ConfigurationRecorder" and account in fixed.accounts
+
+
+def _recorder_fix(config: BaselineConfig, recorders: list[str], channels: list[str], region: str) -> str:
+    if not recorders:
+        return f"aws configservice delete-delivery-channel --delivery-channel-name {channels[0]} --region {region}"
+    if not recorders[0].startswith(CONTROL_TOWER_PREFIX):
+        return f"set aws_config.existing_recorder_name: {recorders[0]}"
+    if config.on_control_tower:
+        # The plan creates a recorder where Control Tower records: stacks that do not honour the mode here.
+        return f"do not deploy: the stacks create a recorder where Control Tower's {recorders[0]} records"
+    return (
+        f"Control Tower's recorder: add a control_tower: section (README 'With AWS Control Tower'), or set "
+        f"aws_config.existing_recorder_name: {recorders[0]}"
+    )
 
 
 # --- fixed-name finders: each returns the names of ``names`` that exist -------------------------

@@ -17,8 +17,8 @@ from moto import mock_aws
 
 from stacks import preflight
 from stacks.config import parse_config
-from stacks.deploy_plan import DeployPlan, build_plan
-from stacks.preflight import Result, Row, run_preflight
+from stacks.deploy_plan import DeployPlan, FixedName, build_plan
+from stacks.preflight import LandingZone, Result, Row, run_preflight
 from tests.conftest import EXAMPLE_CONFIGS
 
 #: moto's default account: the credentials the preflight runs with (the management account).
@@ -400,8 +400,9 @@ def test_warnings_existing_org_trail_and_delegated_admin_elsewhere(org: Org, rea
     org.client("management", "s3").create_bucket(
         Bucket="ct-bucket", CreateBucketConfiguration={"LocationConstraint": HOME}
     )
+    # Not Control Tower's (that would be a landing zone: test_a_landing_zone_with_the_mode_off_is_a_blocker).
     org.client("management", "cloudtrail").create_trail(
-        Name="aws-controltower-BaselineCloudTrail", S3BucketName="ct-bucket", IsOrganizationTrail=True
+        Name="legacy-organization-trail", S3BucketName="ct-bucket", IsOrganizationTrail=True
     )
     org.orgs.register_delegated_administrator(
         AccountId="222222222222", ServicePrincipal="config-multiaccountsetup.amazonaws.com"
@@ -413,7 +414,7 @@ def test_warnings_existing_org_trail_and_delegated_admin_elsewhere(org: Org, rea
         (r.check, r.result): r for r in rows if r.check in ("organization trails", "delegated admin", "trusted access")
     }
     trail = by_check[("organization trails", Result.WARN)]
-    assert "aws-controltower-BaselineCloudTrail" in trail.detail and "bills management events again" in trail.detail
+    assert "legacy-organization-trail" in trail.detail and "bills management events again" in trail.detail
     admin = by_check[("delegated admin", Result.WARN)]
     assert admin.where == "config-multiaccountsetup.amazonaws.com" and "222222222222" in admin.detail
     assert "deregister-delegated-administrator --account-id 222222222222" in admin.fix
@@ -468,3 +469,298 @@ def test_bootstrap_versions_match_the_templates_and_the_pinned_cli():
     assert rejected == [str(v) for v in range(1, preflight.REQUIRED_BOOTSTRAP_VERSION)]
     cli = (ROOT / "node_modules/aws-cdk/lib/api/bootstrap/bootstrap-template.yaml").read_text()
     assert f"Value: '{preflight.CLI_BOOTSTRAP_VERSION}'" in cli.split("CdkBootstrapVersion:", 1)[1][:400]
+
+
+# --- on AWS Control Tower ------------------------------------------------------------------------
+
+CT_TRAIL = "aws-controltower-BaselineCloudTrail"
+CT_LOG_GROUP = "aws-controltower/CloudTrailLogs"
+CT_RECORDER = "aws-controltower-BaselineConfigRecorder"
+REGIONS = ("eu-west-1", "eu-central-1", "us-east-1")
+
+
+def _on_control_tower(data: dict[str, Any], **section: Any) -> dict[str, Any]:
+    """``data`` turned into a config on Control Tower: the section, and without what the mode refuses
+    (settings of Control Tower's trail and log archive, an exemption list without its roles)."""
+    for owned in ("cloudtrail", "log_archive"):
+        data.pop(owned, None)
+    data["service_control_policies"].pop("exempt_role_names", None)  # the defaults add Control Tower's roles
+    for key in ("recording_frequency", "snapshot_delivery_frequency", "excluded_resource_types"):
+        data["aws_config"].pop(key, None)
+    data["control_tower"] = section
+    return data
+
+
+def _control_tower_data(org: Org, **section: Any) -> dict[str, Any]:
+    return _on_control_tower(org.config_data(), **section)
+
+
+def _as_control_tower_composes(plan: DeployPlan) -> DeployPlan:
+    """The plan without what the stacks leave to Control Tower in its mode: the organization trail and the
+    recorders (and delivery channels) of member accounts; the management account keeps its own, as Control
+    Tower runs none there. Once the stacks honour control_tower themselves this drops nothing."""
+
+    def kept(fixed: FixedName) -> bool:
+        if fixed.resource_type == "AWS::CloudTrail::Trail":
+            return False
+        if fixed.resource_type in ("AWS::Config::ConfigurationRecorder", "AWS::Config::DeliveryChannel"):
+            return fixed.accounts == (MANAGEMENT,)
+        return True
+
+    return DeployPlan(
+        environments=plan.environments,
+        fixed_names=tuple(f for f in plan.fixed_names if kept(f)),
+        stack_names=plan.stack_names,
+    )
+
+
+@pytest.fixture(scope="module")
+def control_tower_plan() -> DeployPlan:
+    data = _on_control_tower(_example_data())
+    # Control Tower mode creates no OU, so every OU has an id; the plan does not depend on which.
+    for index, unit in enumerate(_units(data).values()):
+        unit["id"] = f"ou-plan-{index:08d}"
+    return _as_control_tower_composes(build_plan(parse_config(data)))
+
+
+def _guardrail(org: Org, target: str, suffix: str) -> None:
+    """An SCP as Control Tower names its preventive controls' policies, attached to ``target``."""
+    policy = org.orgs.create_policy(
+        Name=f"aws-guardrails-{suffix}",
+        Description="",
+        Type="SERVICE_CONTROL_POLICY",
+        Content=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Deny", "Action": "cloudtrail:DeleteTrail", "Resource": "*"}],
+            }
+        ),
+    )["Policy"]["PolicySummary"]["Id"]
+    org.orgs.attach_policy(PolicyId=policy, TargetId=target)
+
+
+def _landing_zone(org: Org) -> None:
+    """What a landing zone leaves in the organization: its roles, its trail delivering to its log group in
+    the management account, the execution role and a recorder per governed region in every enrolled
+    account, an aws-guardrails-* SCP on every registered OU."""
+    iam = org.client("management", "iam")
+    for role in ("AWSControlTowerAdmin", "AWSControlTowerStackSetRole", "AWSControlTowerCloudTrailRole"):
+        iam.create_role(RoleName=role, Path="/service-role/", AssumeRolePolicyDocument="{}")
+    logs = org.client("management", "logs")
+    logs.create_log_group(logGroupName=CT_LOG_GROUP)
+    org.client("management", "s3").create_bucket(
+        Bucket="aws-controltower-logs-222222222222-eu-west-1", CreateBucketConfiguration={"LocationConstraint": HOME}
+    )
+    org.client("management", "cloudtrail").create_trail(
+        Name=CT_TRAIL,
+        S3BucketName="aws-controltower-logs-222222222222-eu-west-1",
+        IsOrganizationTrail=True,
+        IsMultiRegionTrail=True,
+        CloudWatchLogsLogGroupArn=f"arn:aws:logs:{HOME}:{MANAGEMENT}:log-group:{CT_LOG_GROUP}:*",
+        CloudWatchLogsRoleArn=f"arn:aws:iam::{MANAGEMENT}:role/service-role/AWSControlTowerCloudTrailRole",
+    )
+    for account, account_id in MEMBER_IDS.items():
+        org.client(account, "iam").create_role(RoleName="AWSControlTowerExecution", AssumeRolePolicyDocument="{}")
+        for region in REGIONS:
+            org.client(account, "config", region).put_configuration_recorder(
+                ConfigurationRecorder={
+                    "name": CT_RECORDER,
+                    "roleARN": f"arn:aws:iam::{account_id}:role/aws-controltower-ConfigRecorderRole",
+                }
+            )
+    for index, unit in enumerate(("Security", "Infrastructure", "Workloads", "Production", "NonProduction")):
+        _guardrail(org, org.ous[unit], f"ou{index}")
+
+
+@pytest.fixture
+def ct_org(org: Org) -> Org:
+    _landing_zone(org)
+    return org
+
+
+def test_on_control_tower_a_ready_landing_zone_passes(ct_org: Org, control_tower_plan: DeployPlan):
+    rows = _run(ct_org, control_tower_plan, _control_tower_data(ct_org))
+    print(preflight.table(rows))
+    assert _of(rows, Result.BLOCKER) == []
+    assert {r.check for r in _of(rows, Result.WARN)} == {"trusted access", "fixed name"}  # + moto's missing OAM
+    passed = {(r.check, r.where): r.detail for r in _of(rows, Result.PASS)}
+    where = f"management ({MANAGEMENT}) {HOME}"
+    assert CT_TRAIL in passed[("Control Tower", where)] and "AWSControlTowerAdmin" in passed[("Control Tower", where)]
+    assert passed[("Control Tower trail", where)] == f"{CT_TRAIL} delivers to CloudWatch Logs {CT_LOG_GROUP}"
+    assert passed[("Control Tower log group", where)] == f"{CT_LOG_GROUP} exists"
+    # Its trail is reused, not counted as a duplicate of one the baseline creates.
+    assert "reuses Control Tower's (aws-controltower-BaselineCloudTrail)" in passed[("organization trails", where)]
+    enrolled = {w for (check, w) in passed if check == "Control Tower enrollment"}
+    assert enrolled == {f"{name} ({account_id})" for name, account_id in MEMBER_IDS.items()}
+    assert passed[("Control Tower enrollment", "shop-dev (555555555555)")] == (
+        f"role AWSControlTowerExecution, recorder {CT_RECORDER} in eu-west-1, eu-central-1, us-east-1"
+    )
+    # Control Tower runs no recorder in the management account: nothing there waits for one of its.
+    assert ("Control Tower enrollment", f"management ({MANAGEMENT})") not in passed
+    if any(f.resource_type == "AWS::Config::ConfigurationRecorder" for f in control_tower_plan.fixed_names):
+        # Stacks that keep a recorder of the baseline's own there: it is checked like any other.
+        assert ("AWS Config recorder", f"management ({MANAGEMENT})") in passed
+    # Control Tower's SCPs are counted on every target the baseline attaches to (here the root only).
+    assert passed[("SCP quota", "root")].startswith("1 attached (FullAWSAccess) + 3 of the baseline = 4")
+
+
+def _not_enrolled(org: Org) -> None:
+    org.client("shop-dev", "iam").delete_role(RoleName="AWSControlTowerExecution")
+    for region in REGIONS:
+        org.client("shop-dev", "config", region).delete_configuration_recorder(ConfigurationRecorderName=CT_RECORDER)
+
+
+def _trail_without_cloudwatch_logs(org: Org) -> None:
+    org.client("management", "cloudtrail").update_trail(
+        Name=CT_TRAIL, CloudWatchLogsLogGroupArn="", CloudWatchLogsRoleArn=""
+    )
+
+
+#: seed -> (seed the organization, seed the config data, expected blocker: check, where contains, fix contains)
+CONTROL_TOWER_BLOCKERS: dict[
+    str, tuple[Callable[[Org], Any] | None, Callable[[dict[str, Any]], Any] | None, tuple[str, str, str]]
+] = {
+    "trail without CloudWatch Logs": (
+        _trail_without_cloudwatch_logs,
+        None,
+        ("Control Tower trail", f"management ({MANAGEMENT}) {HOME}", "turn on CloudWatch Logs delivery"),
+    ),
+    "log group absent": (
+        lambda o: o.client("management", "logs").delete_log_group(logGroupName=CT_LOG_GROUP),
+        None,
+        ("Control Tower log group", f"management ({MANAGEMENT}) {HOME}", "Landing zone settings"),
+    ),
+    "region not governed": (
+        lambda o: o.client("shop-prod", "config", "us-east-1").delete_configuration_recorder(
+            ConfigurationRecorderName=CT_RECORDER
+        ),
+        None,
+        ("Control Tower enrollment", "shop-prod (444444444444) us-east-1", "add us-east-1 to the landing zone"),
+    ),
+    "account not enrolled": (
+        _not_enrolled,
+        None,
+        ("Control Tower enrollment", "shop-dev (555555555555)", "register its OU NonProduction"),
+    ),
+    "SCP quota with Control Tower's SCPs": (
+        lambda o: _guardrail(o, o.ous["Production"], "extra"),
+        lambda d: d["service_control_policies"]["attachments"].update(
+            organizational_units={"Production": ["protect-audit-logging", "protect-monitoring", "guardrails"]}
+        ),
+        ("SCP quota", "OU Production", "leave Control Tower's aws-guardrails-* attached"),
+    ),
+}
+
+
+def test_on_control_tower_each_blocker_is_reported_with_its_fix(ct_org: Org, control_tower_plan: DeployPlan):
+    data = _control_tower_data(ct_org)
+    for seed_org, seed_config, _ in CONTROL_TOWER_BLOCKERS.values():
+        if seed_org is not None:
+            seed_org(ct_org)
+        if seed_config is not None:
+            seed_config(data)
+    blockers = _of(_run(ct_org, control_tower_plan, data), Result.BLOCKER)
+    for seed, (_, _, (check, where, fix)) in CONTROL_TOWER_BLOCKERS.items():
+        matching = [r for r in blockers if r.check == check and where in r.where and fix in r.fix]
+        assert len(matching) == 1, f"{seed}: {matching}\n{preflight.table(blockers)}"
+    assert len(blockers) == len(CONTROL_TOWER_BLOCKERS), preflight.table(blockers)
+    (quota,) = [r for r in blockers if r.check == "SCP quota"]
+    # FullAWSAccess and both of Control Tower's SCPs count: 3 + 3 of the baseline = 6.
+    assert quota.detail.startswith(
+        "3 attached (FullAWSAccess, aws-guardrails-ou3 (Control Tower), aws-guardrails-extra (Control Tower)) "
+        "+ 3 of the baseline = 6; AWS allows 5"
+    )
+    (trail,) = [r for r in blockers if r.check == "Control Tower trail"]
+    assert trail.detail.startswith(f"{CT_TRAIL} delivers to no CloudWatch Logs group")
+    (region,) = [r for r in blockers if r.where.endswith("us-east-1")]
+    assert region.detail.startswith(f"no AWS Config recorder {CT_RECORDER} (found: none)")
+
+
+def test_a_landing_zone_with_the_mode_off_is_a_blocker(ct_org: Org, ready_plan: DeployPlan):
+    rows = _run(ct_org, ready_plan)
+    (row,) = [r for r in rows if r.check == "Control Tower"]
+    assert row.result is Result.BLOCKER and row.where == f"management ({MANAGEMENT}) {HOME}"
+    assert "no control_tower section" in row.detail and CT_TRAIL in row.detail
+    assert row.fix == "add a control_tower: section to the config (README 'With AWS Control Tower')"
+    # The baseline's recorders would collide with Control Tower's: each says so, with the same way out.
+    recorders = [r for r in rows if r.check == "AWS Config recorder" and r.result is Result.BLOCKER]
+    assert len(recorders) == len(MEMBER_IDS) * len(REGIONS)
+    assert all("add a control_tower: section" in r.fix for r in recorders)
+    # Switched off explicitly: the fix is to switch it on.
+    rows = _run(ct_org, ready_plan, _control_tower_data(ct_org, enabled=False))
+    (row,) = [r for r in rows if r.check == "Control Tower"]
+    assert (row.result, row.fix) == (Result.BLOCKER, "set control_tower.enabled: true")
+    assert "control_tower.enabled: false" in row.detail
+
+
+def test_the_mode_on_without_a_landing_zone_is_a_blocker(org: Org, control_tower_plan: DeployPlan):
+    rows = _run(org, control_tower_plan, _control_tower_data(org))
+    (row,) = [r for r in rows if r.check == "Control Tower"]
+    assert row.result is Result.BLOCKER and "no landing zone is there" in row.detail
+    # moto has no Control Tower API: the row says detection rested on the resources.
+    assert "controltower:ListLandingZones not answered (404)" in row.detail
+    assert "set up the landing zone first" in row.fix
+    # Nothing else is asked of a landing zone that is not there.
+    assert not [r for r in rows if r.check.startswith("Control Tower ")]
+
+
+def test_an_unmanaged_org_without_a_landing_zone_passes_the_detection(org: Org, ready_plan: DeployPlan):
+    rows = _run(org, ready_plan)
+    (row,) = [r for r in rows if r.check == "Control Tower"]
+    assert row.result is Result.PASS and row.detail.startswith("no landing zone (no trail aws-controltower-*")
+
+
+class _ControlTowerApi:
+    """controltower:ListLandingZones / GetLandingZone as AWS answers them (moto 5.2.5 has no Control Tower)."""
+
+    ARN = "arn:aws:controltower:eu-west-1:123456789012:landingzone/1A2B3C4D5E6F7G8H"
+
+    def list_landing_zones(self) -> dict[str, Any]:
+        return {"landingZones": [{"arn": self.ARN}]}
+
+    def get_landing_zone(self, landingZoneIdentifier: str) -> dict[str, Any]:
+        assert landingZoneIdentifier == self.ARN
+        return {
+            "landingZone": {
+                "arn": self.ARN,
+                "version": "3.3",
+                "status": "ACTIVE",
+                "manifest": {"governedRegions": ["eu-west-1", "eu-central-1"]},
+            }
+        }
+
+
+def test_the_control_tower_api_names_the_landing_zone_and_its_governed_regions(
+    ct_org: Org, control_tower_plan: DeployPlan, monkeypatch: pytest.MonkeyPatch
+):
+    real = preflight.Sessions.client
+
+    def client(self: preflight.Sessions, account: str, service: str, region: str) -> Any:
+        return _ControlTowerApi() if service == "controltower" else real(self, account, service, region)
+
+    monkeypatch.setattr(preflight.Sessions, "client", client)
+    ct_org.client("shop-prod", "config", "us-east-1").delete_configuration_recorder(
+        ConfigurationRecorderName=CT_RECORDER
+    )
+    rows = _run(ct_org, control_tower_plan, _control_tower_data(ct_org))
+    found = next(r for r in rows if r.check == "Control Tower" and r.result is Result.PASS)
+    assert found.detail.startswith(f"landing zone: landing zone {_ControlTowerApi.ARN}")
+    blockers = _of(rows, Result.BLOCKER)
+    (ungoverned,) = [r for r in blockers if r.where == "landing zone us-east-1"]
+    assert "the landing zone governs eu-west-1, eu-central-1" in ungoverned.detail
+    (recorder,) = [r for r in blockers if r.check == "Control Tower enrollment"]
+    assert recorder.where == "shop-prod (444444444444) us-east-1"
+    assert "us-east-1 is not a governed region of the landing zone (eu-west-1, eu-central-1)" in recorder.detail
+
+
+def test_landing_zone_detection_rests_on_trail_admin_role_or_api():
+    empty = LandingZone(api="", arn=None, governed_regions=None, trails=(), roles=())
+    assert not empty.found
+    assert LandingZone(api="", arn=None, governed_regions=None, trails=({"Name": CT_TRAIL},), roles=()).found
+    assert LandingZone(api="", arn=None, governed_regions=None, trails=(), roles=("AWSControlTowerAdmin",)).found
+    assert LandingZone(api="", arn="arn:x", governed_regions=None, trails=(), roles=()).found
+    # A leftover StackSet role alone is no landing zone.
+    assert not LandingZone(
+        api="", arn=None, governed_regions=None, trails=(), roles=("AWSControlTowerStackSetRole",)
+    ).found
+    assert preflight.log_group_name(f"arn:aws:logs:{HOME}:{MANAGEMENT}:log-group:{CT_LOG_GROUP}:*") == CT_LOG_GROUP
