@@ -12,6 +12,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib import AuditTrail, Organization
+from constructs_lib.control_tower import AccountFactoryRollout
 from constructs_lib.security_alarms import SecurityAlarms
 from stacks.config import BaselineConfig
 from stacks.control_tower import add_account_factory_rollout
@@ -32,6 +33,8 @@ class ManagementStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
         names = Names(config)
         assert config.organization is not None, "the management stack exists only in organization mode"
+        #: Control Tower mode: the roll-out of the workload baseline to vended accounts
+        self.account_factory_rollout: AccountFactoryRollout | None = None
         if config.organization.pending_creation:
             # organization.create without an id yet: the policies of every other resource need the id,
             # so the first deploy creates the organization alone; its id goes into the config next.
@@ -108,7 +111,6 @@ class ManagementStack(cdk.Stack):
             self, config, log_group=log_group, topics=alert_topics(self, config, self.security_alarms)
         )
         self.workload_baseline = None
-        self.account_factory_rollout = None
         if wants_workload_baseline(config):
             self.workload_baseline = WorkloadBaselineStackSet(
                 self, "WorkloadBaseline", config=config, organization=self.organization

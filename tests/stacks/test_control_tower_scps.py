@@ -33,10 +33,18 @@ CT_ROLES = ["AWSControlTowerExecution", *CONTROL_TOWER_SERVICE_ROLES]
 
 
 def control_tower_data(**section: Any) -> dict[str, Any]:
-    """The example organization on a Control Tower landing zone, the exemptions left to their defaults."""
+    """The example organization on a Control Tower landing zone, the exemptions left to their defaults.
+
+    As the mode's config checks ask: every OU registered with Control Tower (an id), and no settings
+    of the trail and the log archive, which Control Tower owns."""
     data = copy.deepcopy(EXAMPLE)
     data["control_tower"] = {"home_region": data["home_region"], **section}
     del data["service_control_policies"]["exempt_role_names"]
+    del data["cloudtrail"], data["log_archive"]
+    units = list(data["organization"]["organizational_units"])
+    for number, unit in enumerate(units):
+        unit.setdefault("id", f"ou-ct00-{number:08d}")
+        units.extend(unit.get("children", []))
     return data
 
 
@@ -168,9 +176,8 @@ def rollout_synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
     stack = ManagementStack(
         app, "acme-management", config=config, env=cdk.Environment(account="111111111111", region="eu-west-1")
     )
-    assert stack.workload_baseline is not None
-    rollout = add_account_factory_rollout(stack, config, stack.workload_baseline)
-    assert rollout is not None
+    # The management stack adds the roll-out itself in Control Tower mode.
+    assert stack.workload_baseline is not None and stack.account_factory_rollout is not None
     add_compliance_checks(app)
     app.synth()
     return outdir / "acme-management.template.json"
@@ -196,10 +203,8 @@ def test_rollout_rules_cover_the_target_ous_and_those_below(rollout_template):
     for rule in rules:
         status = next(iter(rule["EventPattern"]["detail"]["serviceEventDetails"].values()))
         units = status["organizationalUnit"]["organizationalUnitId"]
-        # Security exists (its id), Workloads and its two children are created by the stack.
-        assert units[0] == "ou-a1b2-c3d4e5f6"
-        created = [u["Fn::GetAtt"][0] for u in units[1:]]
-        assert len(created) == 3 and all(c.startswith("OrganizationOu") for c in created), created
+        # Security, Workloads and its two children, all registered with Control Tower (their ids).
+        assert units == ["ou-a1b2-c3d4e5f6", "ou-ct00-00000002", "ou-ct00-00000003", "ou-ct00-00000004"]
 
 
 def test_auto_deployment_is_off_on_control_tower(rollout_template, ct_config):
@@ -218,17 +223,17 @@ def test_auto_deployment_is_off_on_control_tower(rollout_template, ct_config):
 def test_rollout_only_in_control_tower_mode_and_its_home_region(ct_config):
     standalone = parse_config(copy.deepcopy(EXAMPLE))
     stack = management_stack(standalone)
-    assert stack.workload_baseline is not None
+    assert stack.workload_baseline is not None and stack.account_factory_rollout is None
     assert add_account_factory_rollout(stack, standalone, stack.workload_baseline) is None
     off = parse_config(control_tower_data(account_factory_rollout=False))
     stack = management_stack(off)
-    assert stack.workload_baseline is not None
+    assert stack.workload_baseline is not None and stack.account_factory_rollout is None
     assert add_account_factory_rollout(stack, off, stack.workload_baseline) is None
-    elsewhere = parse_config(control_tower_data(home_region="us-east-1"))
-    stack = management_stack(elsewhere)
-    assert stack.workload_baseline is not None
-    with pytest.raises(ValueError, match=r"control_tower.home_region: .* home region 'us-east-1', .* 'eu-west-1'"):
-        add_account_factory_rollout(stack, elsewhere, stack.workload_baseline)
+    # A landing zone elsewhere is a config error; a management stack deployed elsewhere, a synth error.
+    with pytest.raises(ConfigError, match=r"control_tower.home_region: 'us-east-1' differs from home_region"):
+        parse_config(control_tower_data(home_region="us-east-1"))
+    with pytest.raises(ValueError, match=r"control_tower.home_region: .* home region 'eu-west-1', .* 'us-east-1'"):
+        management_stack(ct_config, region="us-east-1")
 
 
 def test_rollout_calls_run_where_no_scp_applies(ct_config):
