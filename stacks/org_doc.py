@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from stacks.config import AccountRole, BaselineConfig, ConfigError, OrganizationalUnit, load_config
-from stacks.org_settings import DESCRIPTIONS, scp_documents, scp_section
+from stacks.org_settings import scp_description, scp_documents, scp_section
 
 BEGIN = "<!-- BEGIN GENERATED: stacks/org_doc.py -->"
 END = "<!-- END GENERATED: stacks/org_doc.py -->"
@@ -76,7 +76,7 @@ def render(config: BaselineConfig) -> str:
     table = ["| SCP | Purpose | Statements | Attached to |", "| --- | --- | --- | --- |"]
     for name, document in built.items():
         sids = ", ".join(s["Sid"] for s in document["Statement"])
-        table.append(f"| `{name}` | {DESCRIPTIONS[name]} | {sids} | {', '.join(where[name]) or 'not attached'} |")
+        table.append(f"| `{name}` | {scp_description(name)} | {sids} | {', '.join(where[name]) or 'not attached'} |")
     from stacks.control_tower import effective_exempt_role_names  # Control Tower's roles included
 
     exempt = ", ".join(f"`{r}`" for r in effective_exempt_role_names(config))

@@ -13,13 +13,13 @@ from constructs_lib import (
     scp,
 )
 from stacks.config import AccountRole, BaselineConfig, OrganizationalUnit, ServiceControlPolicies
+from stacks.config.scp import scp_definitions
 from stacks.naming import Names
 
-DESCRIPTIONS = {
-    "protect-audit-logging": "Monitoring baseline: deny tampering with CloudTrail, AWS Config and the log archive",
-    "protect-monitoring": "Monitoring baseline: deny tampering with its log groups, alarms, topics, keys and roles",
-    "guardrails": "Monitoring baseline: organization guardrails (leave org, root user, regions, security services)",
-}
+
+def scp_description(name: str) -> str:
+    """The description in AWS Organizations of the baseline's SCP ``name``."""
+    return scp_definitions()[name].description
 
 
 def scp_section(config: BaselineConfig) -> ServiceControlPolicies:
@@ -47,26 +47,16 @@ def monitoring_resources(config: BaselineConfig) -> scp.MonitoringResources:
 
 
 def scp_documents(config: BaselineConfig) -> dict[str, dict[str, Any]]:
-    """Every SCP of the baseline by name (``stacks.config.SCP_NAMES``)."""
+    """Every SCP of the baseline the config switches on, by name (``stacks.config.SCP_REGISTRY``)."""
     from stacks.control_tower import effective_exempt_role_names
 
-    section = scp_section(config)
     exempt = effective_exempt_role_names(config)
     resources = monitoring_resources(config)
-    guard = section.guardrails
-    documents = {
-        "protect-audit-logging": scp.protect_audit_logging_policy(resources=resources, exempt_role_names=exempt),
-        "protect-monitoring": scp.protect_monitoring_policy(resources=resources, exempt_role_names=exempt),
+    return {
+        name: definition.build(config, resources, exempt)
+        for name, definition in scp_definitions().items()
+        if definition.enabled(config)
     }
-    if any(guard.model_dump().values()):  # all off: no guardrails SCP (the config check forbids attaching it)
-        documents["guardrails"] = scp.guardrails_policy(
-            exempt_role_names=exempt,
-            deny_leave_organization=guard.deny_leave_organization,
-            deny_root_user=guard.deny_root_user,
-            protect_security_services=guard.protect_security_services,
-            allowed_regions=config.regions if guard.deny_ungoverned_regions else None,
-        )
-    return documents
 
 
 def scp_targets(config: BaselineConfig) -> dict[str, list[PolicyTarget]]:
@@ -122,7 +112,7 @@ def organization_options(config: BaselineConfig) -> dict[str, Any]:
         ],
         "service_control_policies": [
             ServiceControlPolicy(
-                name=name, description=DESCRIPTIONS[name], document=documents[name], targets=targets.get(name, [])
+                name=name, description=scp_description(name), document=documents[name], targets=targets.get(name, [])
             )
             for name in documents
         ],

@@ -123,10 +123,12 @@ from stacks.config.organization import (
 from stacks.config.scp import (
     DEFAULT_SCP_EXEMPT_ROLES,
     SCP_NAMES,
+    SCP_REGISTRY,
     DelegatedAdministrators,
     FlowLogTag,
     Guardrails,
     ScpAttachments,
+    ScpDefinition,
     ServiceControlPolicies,
 )
 from stacks.config.stacksets import (
@@ -177,6 +179,7 @@ __all__ = [
     "RESOURCE_TYPE",
     "ROOT_ID",
     "SCP_NAMES",
+    "SCP_REGISTRY",
     "SNAPSHOT_FREQUENCIES",
     "TAG_KEY",
     "TAG_KEY_RULE",
@@ -220,6 +223,7 @@ __all__ = [
     "OrganizationalUnit",
     "Region",
     "ScpAttachments",
+    "ScpDefinition",
     "ServiceControlPolicies",
     "StackSetSettings",
     "TelemetrySettings",

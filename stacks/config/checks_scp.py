@@ -7,7 +7,7 @@ import re
 from stacks.config._base import tag_problems
 from stacks.config.model import BaselineConfig
 from stacks.config.organization import AccountRole
-from stacks.config.scp import SCP_NAMES
+from stacks.config.scp import scp_definitions
 
 
 def _scp_problems(config: BaselineConfig, *, check_documents: bool) -> list[str]:
@@ -49,11 +49,12 @@ def _scp_problems(config: BaselineConfig, *, check_documents: bool) -> list[str]
         elif accounts[name].role is AccountRole.MANAGEMENT:
             problems.append(f"{where}: SCPs never restrict the management account; attach them elsewhere")
         targets.append((where, names))
+    definitions = scp_definitions()
     for where, names in targets:
         for index, name in enumerate(names):
-            if name not in SCP_NAMES:
+            if name not in definitions:
                 problems.append(
-                    f"{where}[{index}]: {name!r} is not an SCP of the baseline; known: {', '.join(SCP_NAMES)}"
+                    f"{where}[{index}]: {name!r} is not an SCP of the baseline; known: {', '.join(definitions)}"
                 )
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -63,9 +64,11 @@ def _scp_problems(config: BaselineConfig, *, check_documents: bool) -> list[str]
                 f"{where}: {len(set(names))} SCPs exceed the quota of 5 per target (FullAWSAccess takes one); "
                 "attach at most 4"
             )
-    guard = section.guardrails
-    if not any(guard.model_dump().values()) and any("guardrails" in names for _, names in targets):
-        problems.append(f"{path}.guardrails: every guardrail is off, but the 'guardrails' SCP is attached; detach it")
+    for definition in definitions.values():
+        attached = any(definition.name in names for _, names in targets)
+        if attached and definition.off_when is not None and not definition.enabled(config):
+            key, why = definition.off_when
+            problems.append(f"{path}.{key}: {why}, but the {definition.name!r} SCP is attached; detach it")
     delegated = section.delegated_administrators
     if (delegated.config or delegated.cloudtrail) and not config.accounts_with_role(AccountRole.AUDIT):
         problems.append(
