@@ -14,7 +14,8 @@ prove it is alive:
   alarm when fewer arrive than the account-regions should send; one alarm, however many accounts.
 - ``HealthQueries``: saved Logs Insights queries naming the silent account-regions and measuring
   CloudTrail-to-CloudWatch-Logs delivery latency per account and region (p50, p95, max).
-- ``ConfigHealthAlarm``: AWS Config's recording and delivery failure metrics (``AWS/Config``).
+- ``ConfigHealthAlarms``: AWS Config's recording and delivery failure metrics (``AWS/Config``), one
+  Metrics Insights alarm per metric.
 - ``NotificationHealthAlarms``: failed SNS deliveries, failed rule invocations and messages waiting
   in dead-letter queues.
 - ``baseline_health_widgets``: the "Baseline health" dashboard row.
@@ -68,17 +69,94 @@ _NAMESPACE = re.compile(r"^[A-Za-z0-9._/#:-]{1,255}$")
 #: CloudWatch metric math: at most 10 metrics in one alarm.
 _MAX_ALARM_METRICS = 10
 
-#: AWS Config failure metrics (namespace ``AWS/Config``, no dimension: one series per account and
-#: region), each with what it means. Names as AWS Config publishes them ("Viewing the AWS Config
-#: dashboard", metrics section).
+#: Where AWS documents AWS Config's CloudWatch metrics: the AWS Config Developer Guide, "Viewing the
+#: AWS Config Dashboard", section "AWS Config Usage and Success Metrics" (source text checked in the
+#: guide's public repository awsdocs/aws-config-developer-guide, doc_source/
+#: viewing-the-aws-config-dashboard.md, last revision 2023-06-15).
+CONFIG_METRICS_DOCUMENTATION = (
+    "https://docs.aws.amazon.com/config/latest/developerguide/viewing-the-aws-config-dashboard.html"
+)
+#: That page, quoted: "If you want to perform additional analyses of these metrics with CloudWatch,
+#: choose Metrics in the left navigation pane of the CloudWatch console and then choose AWS/Config."
+CONFIG_METRICS_NAMESPACE = "AWS/Config"
+#: The page's "AWS Config Success Metrics", in its order and spelling (display names; the metric name
+#: is the display name without spaces):
+#:
+#: - "Change Notifications Delivery Failed displays the number of failed change notification
+#:   deliveries to the Amazon SNS topic for your delivery channel."
+#: - "Config History Export Failed displays the number of failed configuration history exports to
+#:   your Amazon S3 bucket."
+#: - "Configuration Recorder Insufficient Permissions Failure displays the number of failed permission
+#:   access attempts due to the IAM role policy for the configuration recorder having insufficient
+#:   permissions."
+#: - "Config Snapshot Export Failed displays the number of failed configuration snapshot exports to
+#:   your Amazon S3 bucket."
+#:
+#: Its usage metric, "Configuration Items Recorded displays the number of configuration items recorded
+#: for each resource type or all resource types", is per ``ResourceType``.
+CONFIG_DOCUMENTED_SUCCESS_METRICS: tuple[str, ...] = (
+    "Change Notifications Delivery Failed",
+    "Config History Export Failed",
+    "Configuration Recorder Insufficient Permissions Failure",
+    "Config Snapshot Export Failed",
+)
+
+#: AWS Config failure metrics (namespace ``AWS/Config``, a count: any value above zero is a failure),
+#: each with what it means and the first thing to check. Names: ``CONFIG_DOCUMENTED_SUCCESS_METRICS``
+#: without spaces (a test pins both lists to each other).
+#:
+#: Dimensions: the page does not list them. Public evidence disagrees: alarms in public templates
+#: (eijikominami/aws-cloudformation-templates, monitoring/sam-app/config.yaml) watch the three delivery
+#: metrics with no dimension, and leave the recorder metric out; code samples read
+#: ``ConfigurationRecorderInsufficientPermissionsFailure`` per ``ResourceType``, as the console's
+#: dashboard shows it per resource type. An alarm on a metric with the wrong dimension set never
+#: receives data (and looks healthy), so the alarms do not guess: each is a CloudWatch Metrics Insights
+#: query, ``SELECT SUM(<metric>) FROM "AWS/Config"``, which sums every series of the metric whatever
+#: its dimensions (a ``SCHEMA(...)`` clause would narrow it to one dimension set).
 CONFIG_FAILURE_METRICS: dict[str, str] = {
+    "ChangeNotificationsDeliveryFailed": "configuration change notifications could not be sent to the SNS topic",
+    "ConfigHistoryExportFailed": "configuration history could not be delivered to the S3 bucket",
     "ConfigurationRecorderInsufficientPermissionsFailure": (
         "the recorder's role may not describe resources: nothing of that type is recorded"
     ),
-    "ConfigHistoryExportFailed": "configuration history could not be delivered to the S3 bucket",
     "ConfigSnapshotExportFailed": "a configuration snapshot could not be delivered to the S3 bucket",
-    "ChangeNotificationsDeliveryFailed": "configuration change notifications could not be sent to the SNS topic",
 }
+#: Stable alarm-name suffixes and construct ids of ``ConfigHealthAlarms``, by metric.
+CONFIG_FAILURE_ALARMS: dict[str, str] = {
+    "ChangeNotificationsDeliveryFailed": "change-notifications",
+    "ConfigHistoryExportFailed": "history-export",
+    "ConfigurationRecorderInsufficientPermissionsFailure": "recorder-permissions",
+    "ConfigSnapshotExportFailed": "snapshot-export",
+}
+_CONFIG_FIRST_CHECK: dict[str, str] = {
+    "ChangeNotificationsDeliveryFailed": (
+        "aws configservice describe-delivery-channel-status (configStreamDeliveryInfo.lastErrorCode): "
+        "the topic's policy and KMS key must admit config.amazonaws.com"
+    ),
+    "ConfigHistoryExportFailed": (
+        "aws configservice describe-delivery-channel-status (configHistoryDeliveryInfo.lastErrorCode): "
+        "the Config bucket's and its key's policies"
+    ),
+    "ConfigurationRecorderInsufficientPermissionsFailure": (
+        "the recorder role (AWS_ConfigRole attached, not denied by an SCP or a permissions boundary); "
+        "aws configservice describe-configuration-recorder-status"
+    ),
+    "ConfigSnapshotExportFailed": (
+        "aws configservice describe-delivery-channel-status (configSnapshotDeliveryInfo.lastErrorCode): "
+        "the Config bucket's and its key's policies"
+    ),
+}
+
+
+def config_failure_query(metric_name: str) -> str:
+    """The Metrics Insights query summing every series of an AWS Config failure metric, whatever its
+    dimensions: ``SELECT SUM(<metric_name>) FROM "AWS/Config"``."""
+    if metric_name not in CONFIG_FAILURE_METRICS:
+        raise ValueError(
+            f"config_failure_query: {metric_name!r} is not an AWS Config failure metric; "
+            f"allowed: {', '.join(CONFIG_FAILURE_METRICS)}"
+        )
+    return f'SELECT SUM({metric_name}) FROM "{CONFIG_METRICS_NAMESPACE}"'
 
 
 def canary_filter_pattern(parameter_name: str) -> str:
@@ -522,60 +600,84 @@ def _sum_alarm(
     )
 
 
-def config_failure_metrics(*, account: str | None = None, region: str | None = None) -> dict[str, cloudwatch.Metric]:
-    """``CONFIG_FAILURE_METRICS`` as Sum-over-5-minutes metrics, by metric name."""
+def config_failure_metrics(
+    *, period: cdk.Duration | None = None, search_account: str | None = None, search_region: str | None = None
+) -> dict[str, cloudwatch.MathExpression]:
+    """``CONFIG_FAILURE_METRICS`` as Metrics Insights queries (``config_failure_query``: every series of
+    the metric, whatever its dimensions), by metric name.
+
+    :param period: Default: five minutes.
+    :param search_account: account to query (dashboards). Default: the stack's.
+    :param search_region: region to query (dashboards). Default: the stack's.
+    """
     return {
-        name: cloudwatch.Metric(
-            namespace="AWS/Config",
-            metric_name=name,
-            statistic="Sum",
-            period=cdk.Duration.minutes(5),
-            account=account,
-            region=region,
+        name: cloudwatch.MathExpression(
+            expression=config_failure_query(name),
+            label=name,
+            period=period if period is not None else cdk.Duration.minutes(5),
+            search_account=search_account,
+            search_region=search_region,
         )
         for name in CONFIG_FAILURE_METRICS
     }
 
 
-class ConfigHealthAlarm(Construct):
-    """One alarm on AWS Config's recording and delivery failure metrics in this account and region.
+class ConfigHealthAlarms(Construct):
+    """One alarm per AWS Config failure metric in this account and region.
 
-    ``SUM`` of the four ``CONFIG_FAILURE_METRICS`` (``AWS/Config``, Sum over 5 minutes), ALARM at
-    1 or more; missing data is not breaching (the metrics exist only when something failed). One
-    alarm instead of four: one name to forward and route per account and region (CloudWatch still
-    bills each of the four alarm metrics).
+    Each alarm reads a Metrics Insights query, ``SELECT SUM(<metric>) FROM "AWS/Config"`` over five
+    minutes, and fires at 1 or more; missing data is not breaching (the metrics exist only once
+    something failed). A query, not a plain metric, because AWS documents the metric names and the
+    namespace but not their dimensions (``CONFIG_FAILURE_METRICS``): the query sums the metric's series
+    whatever dimensions AWS Config publishes it with. One query per alarm (a Metrics Insights alarm
+    reads one query), hence four alarms, named ``<alarm_name_prefix>-<CONFIG_FAILURE_ALARMS[metric]>``.
+    Metrics Insights allows 200 such alarms per account and region; these use 4.
 
     Example::
 
-        ConfigHealthAlarm(stack, "ConfigHealth", alarm_name="acme-health-config")
+        ConfigHealthAlarms(stack, "ConfigHealth", alarm_name_prefix="acme-health-config")
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, alarm_name: str, topic: sns.ITopic | None = None
+        self, scope: Construct, construct_id: str, *, alarm_name_prefix: str, topic: sns.ITopic | None = None
     ) -> None:
         """
-        :param alarm_name: name of the alarm (alarm names are per region).
-        :param topic: notified on ALARM and on OK. Default: none (forward its state changes instead).
+        :param alarm_name_prefix: the alarms are named ``<prefix>-change-notifications``,
+            ``-history-export``, ``-recorder-permissions`` and ``-snapshot-export`` (names are per region).
+        :param topic: notified on ALARM and on OK. Default: none (forward their state changes instead).
         """
         super().__init__(scope, construct_id)
-        problems = Problems(f"ConfigHealthAlarm({self.node.path})")
-        _check_alarm_name(problems, "alarm_name", alarm_name)
-        problems.raise_if_any()
-        named = config_failure_metrics()
-        self.metrics = {f"m{index}": metric for index, metric in enumerate(named.values(), start=1)}
-        meaning = "; ".join(f"{name}: {what}" for name, what in CONFIG_FAILURE_METRICS.items())
-        self.alarm = _sum_alarm(
-            self,
-            "Alarm",
-            alarm_name=alarm_name,
-            label="AWS Config failures",
-            description=(
-                f"AWS Config failed to record or deliver ({meaning}). First check: "
-                "aws configservice describe-configuration-recorder-status and describe-delivery-channel-status."
-            ),
-            metrics=self.metrics,
+        problems = Problems(f"ConfigHealthAlarms({self.node.path})")
+        longest = max(len(suffix) for suffix in CONFIG_FAILURE_ALARMS.values()) + 1
+        _check_alarm_name(problems, "alarm_name_prefix", alarm_name_prefix)
+        problems.check(
+            not isinstance(alarm_name_prefix, str) or len(alarm_name_prefix) <= 255 - longest,
+            f"alarm_name_prefix {alarm_name_prefix!r} is too long: at most {255 - longest} characters "
+            "leave room for the alarm suffixes",
         )
-        _notify(self.alarm, topic)
+        problems.raise_if_any()
+        #: Metrics Insights query per metric name.
+        self.metrics = config_failure_metrics()
+        #: Alarm per metric name.
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        for name, suffix in CONFIG_FAILURE_ALARMS.items():
+            alarm = cloudwatch.Alarm(
+                self,
+                "".join(part.title() for part in suffix.split("-")),
+                alarm_name=f"{alarm_name_prefix}-{suffix}",
+                alarm_description=(
+                    f"AWS Config {name} >= 1 in 5 minutes: {CONFIG_FAILURE_METRICS[name]}. "
+                    f"First check: {_CONFIG_FIRST_CHECK[name]}."
+                ),
+                metric=self.metrics[name],
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                # The failure metrics are published only when something fails: no data means healthy.
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            _notify(alarm, topic)
+            self.alarms[name] = alarm
 
 
 class NotificationHealthAlarms(Construct):
@@ -807,6 +909,8 @@ def baseline_health_widgets(
             height=8,
         )
     )
+    # 'Namespace="AWS/Config"', not the schema '{AWS/Config}': a schema matches one dimension set
+    # only ('{AWS/Config}' = no dimension), and AWS does not document the metrics' dimensions.
     config_names = " OR ".join(f'MetricName="{name}"' for name in CONFIG_FAILURE_METRICS)
     for region in regions:
         widgets.append(
@@ -814,7 +918,7 @@ def baseline_health_widgets(
                 title=f"AWS Config failures, every linked account ({region})",
                 left=[
                     cloudwatch.MathExpression(
-                        expression=f"SEARCH('{{AWS/Config}} {config_names}', 'Sum', 300)",
+                        expression=f"SEARCH('Namespace=\"{CONFIG_METRICS_NAMESPACE}\" ({config_names})', 'Sum', 300)",
                         label="Config failures",
                         period=cdk.Duration.minutes(5),
                         search_region=region,

@@ -17,18 +17,21 @@ from moto.events.models import EventPattern
 
 from constructs_lib import (
     CONFIG_FAILURE_METRICS,
+    CONFIG_METRICS_DOCUMENTATION,
     ApiCanary,
     CanaryMonitor,
-    ConfigHealthAlarm,
+    ConfigHealthAlarms,
     HealthQueries,
     LogGroupHeartbeat,
     NotificationHealthAlarms,
     baseline_health_widgets,
     canary_filter_pattern,
+    config_failure_query,
     health_alarm_state_changes,
     matches,
 )
 from constructs_lib.detections import builtin_detections
+from constructs_lib.health import CONFIG_DOCUMENTED_SUCCESS_METRICS, CONFIG_FAILURE_ALARMS, CONFIG_METRICS_NAMESPACE
 from constructs_lib.scp_evaluator import Request, statement_matches
 from tests.conftest import new_stack, only
 from tests.constructs_lib.cloudtrail_events import ACCOUNT, CASES, api_call
@@ -350,33 +353,65 @@ class TestHealthQueries:
         assert list(queries.query_definitions) == ["Delivery latency"]
 
 
-class TestConfigHealthAlarm:
-    def test_sum_of_the_documented_failure_metrics(self):
-        stack = new_stack()
-        ConfigHealthAlarm(stack, "ConfigHealth", alarm_name="acme-health-config")
-        _, alarm = only(Template.from_stack(stack), "AWS::CloudWatch::Alarm")
-        props = alarm["Properties"]
-        assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and props["Threshold"] == 1
-        assert props["TreatMissingData"] == "notBreaching"
-        expression = next(m for m in props["Metrics"] if "Expression" in m)
-        stats = [m["MetricStat"] for m in props["Metrics"] if "MetricStat" in m]
-        assert expression["Expression"] == f"SUM([{', '.join(f'm{i}' for i in range(1, len(stats) + 1))}])"
-        assert expression["ReturnData"] is True
-        assert [s["Metric"]["MetricName"] for s in stats] == list(CONFIG_FAILURE_METRICS)
+class TestConfigHealthAlarms:
+    def test_metric_names_and_namespace_are_the_documented_ones(self):
+        # AWS Config Developer Guide, "Viewing the AWS Config Dashboard", "AWS Config Success Metrics".
+        assert CONFIG_METRICS_DOCUMENTATION == (
+            "https://docs.aws.amazon.com/config/latest/developerguide/viewing-the-aws-config-dashboard.html"
+        )
+        assert CONFIG_DOCUMENTED_SUCCESS_METRICS == (
+            "Change Notifications Delivery Failed",
+            "Config History Export Failed",
+            "Configuration Recorder Insufficient Permissions Failure",
+            "Config Snapshot Export Failed",
+        )
+        assert [n.replace(" ", "") for n in CONFIG_DOCUMENTED_SUCCESS_METRICS] == list(CONFIG_FAILURE_METRICS)
         assert list(CONFIG_FAILURE_METRICS) == [
-            "ConfigurationRecorderInsufficientPermissionsFailure",
-            "ConfigHistoryExportFailed",
-            "ConfigSnapshotExportFailed",
             "ChangeNotificationsDeliveryFailed",
+            "ConfigHistoryExportFailed",
+            "ConfigurationRecorderInsufficientPermissionsFailure",
+            "ConfigSnapshotExportFailed",
         ]
-        for stat in stats:
-            assert stat["Metric"]["Namespace"] == "AWS/Config"
-            assert "Dimensions" not in stat["Metric"]  # one series per account and region
-            assert stat["Stat"] == "Sum" and stat["Period"] == 300
+        assert CONFIG_METRICS_NAMESPACE == "AWS/Config"
 
-    def test_invalid_name(self):
-        with pytest.raises(ValueError, match=r"alarm_name '' is not an alarm name"):
-            ConfigHealthAlarm(new_stack(), "ConfigHealth", alarm_name="")
+    def test_one_metrics_insights_alarm_per_metric_whatever_its_dimensions(self):
+        stack = new_stack()
+        created = ConfigHealthAlarms(stack, "ConfigHealth", alarm_name_prefix="acme-health-config")
+        assert list(created.alarms) == list(CONFIG_FAILURE_METRICS)
+        alarms = Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm")
+        by_name = {a["Properties"]["AlarmName"]: a["Properties"] for a in alarms.values()}
+        assert sorted(by_name) == [
+            "acme-health-config-change-notifications",
+            "acme-health-config-history-export",
+            "acme-health-config-recorder-permissions",
+            "acme-health-config-snapshot-export",
+        ]
+        for metric, suffix in CONFIG_FAILURE_ALARMS.items():
+            props = by_name[f"acme-health-config-{suffix}"]
+            assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and props["Threshold"] == 1
+            assert props["EvaluationPeriods"] == 1
+            assert props["TreatMissingData"] == "notBreaching"
+            (query,) = props["Metrics"]
+            # FROM the namespace, no SCHEMA(...): every series of the metric, with or without ResourceType.
+            assert query["Expression"] == f'SELECT SUM({metric}) FROM "AWS/Config"'
+            assert query["Period"] == 300 and query["ReturnData"] is True
+            assert metric in props["AlarmDescription"] and "First check:" in props["AlarmDescription"]
+
+    def test_the_query_refuses_other_metrics(self):
+        assert config_failure_query("ConfigHistoryExportFailed") == 'SELECT SUM(ConfigHistoryExportFailed) FROM "AWS/Config"'
+        with pytest.raises(ValueError, match=r"'ConfigurationItemsRecorded' is not an AWS Config failure metric"):
+            config_failure_query("ConfigurationItemsRecorded")
+
+    @pytest.mark.parametrize(
+        ("prefix", "message"),
+        [
+            ("", r"alarm_name_prefix '' is not an alarm name"),
+            ("a" * 240, r"alarm_name_prefix 'a+' is too long: at most 234 characters"),
+        ],
+    )
+    def test_invalid_prefix(self, prefix, message):
+        with pytest.raises(ValueError, match=message):
+            ConfigHealthAlarms(new_stack(), "ConfigHealth", alarm_name_prefix=prefix)
 
 
 class TestNotificationHealthAlarms:
@@ -516,6 +551,8 @@ def test_dashboard_row_widgets():
     assert "## Baseline health" in body
     assert "@ingestionTime" in body and "Canaries per account-region" in body
     assert body.count("AWS/Config") == 2 and "NumberOfNotificationsFailed" in body
+    # A property search, not the schema {AWS/Config} (which would match dimensionless series only).
+    assert "{AWS/Config}" not in body and body.count('Namespace=\\"AWS/Config\\"') == 2
     assert '"accountId": "111111111111"' in body
 
 
@@ -526,7 +563,8 @@ def test_readme_health_section_example_runs_and_names_every_alarm():
     section = readme.split("## Baseline health: the pipeline proves it is alive", 1)[1].split("\n## ", 1)[0]
     for metric in CONFIG_FAILURE_METRICS:
         assert f"`{metric}`" in section, metric
-    for alarm in ("trail-health-heartbeat", "trail-health-canaries", "health-config", "health-forwarding-rules"):
+    config_alarms = tuple(f"health-config-{suffix}" for suffix in CONFIG_FAILURE_ALARMS.values())
+    for alarm in ("trail-health-heartbeat", "trail-health-canaries", *config_alarms, "health-forwarding-rules"):
         assert f"`<prefix>-{alarm}`" in section, alarm
     (example,) = re.findall(r"```python\n(.*?)```", section, re.S)
     exec(compile(example, "README.md#baseline-health", "exec"), {})

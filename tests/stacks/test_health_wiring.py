@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from constructs_lib import canary_filter_pattern, scp_evaluator
+from constructs_lib.health import CONFIG_FAILURE_ALARMS
 from constructs_lib.scp_evaluator import FULL_AWS_ACCESS, Request
 from stacks.config import ConfigError, parse_config
 from stacks.health import canary_parameter_name, expected_canary_sources
@@ -96,8 +97,9 @@ class TestEveryAccountAndRegion:
     def test_config_and_forwarding_health_alarms_are_forwarded_not_mailed(self, synthesized: dict[str, Synthesized]):
         template = synthesized["example"].stackset_template()
         alarms = alarms_by_name(template)
-        assert {"acme-health-config", "acme-health-forwarding-rules"} <= set(alarms)
-        for name in ("acme-health-config", "acme-health-forwarding-rules"):
+        config_alarms = {f"acme-health-config-{suffix}" for suffix in CONFIG_FAILURE_ALARMS.values()}
+        assert {*config_alarms, "acme-health-forwarding-rules"} <= set(alarms)
+        for name in (*sorted(config_alarms), "acme-health-forwarding-rules"):
             assert "AlarmActions" not in alarms[name]["Properties"]
         rules = [
             r["Properties"]
