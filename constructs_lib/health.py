@@ -62,6 +62,40 @@ from constructs_lib.event_patterns import SecurityEventPattern
 DEFAULT_HEALTH_NAMESPACE = "BaselineHealth"
 #: Metric the canary filter publishes.
 CANARY_METRIC_NAME = "CanaryEvents"
+#: Default rate of ``ApiCanary`` and ``CanaryMonitor``.
+DEFAULT_CANARY_RATE = cdk.Duration.minutes(5)
+#: Rates (minutes) a canary may run at: whole divisors of an hour, so that every counting window (5
+#: minutes at a rate of 5, an hour otherwise) holds the same number of canaries of each source.
+CANARY_RATES_MINUTES = (5, 6, 10, 12, 15, 20, 30, 60)
+#: Minute of each rate step the canary runs at: ``cron(2/5 * * * ? *)`` runs at minutes 2, 7, 12 ...
+#: UTC. Every account-region calls at the same wall-clock minutes, 2 minutes after the start of a
+#: counting window and at least 3 before its end, so an invocation up to 2 minutes late still counts in
+#: its own window (a rolling window would cut through the invocations of some account-regions and count
+#: one canary too many or too few whenever they jitter across its edge).
+CANARY_MINUTE_OFFSET = 2
+#: How late a canary event may reach the trail log group without raising the canary alarm. CloudTrail
+#: delivers "typically within an average of about 5 minutes" and guarantees no bound (CloudTrail User
+#: Guide); 15 minutes is the figure its older documentation gave, kept as the default tolerance.
+DEFAULT_MAX_DELIVERY_DELAY = cdk.Duration.minutes(15)
+#: Minutes added to the counting arithmetic: CloudWatch evaluates an alarm once a minute, and the
+#: metric filter publishes by the minute.
+ALARM_EVALUATION_SLACK_MINUTES = 2
+
+
+def canary_schedule_expression(rate_minutes: int) -> str:
+    """The canary's EventBridge Scheduler expression (UTC): minute ``CANARY_MINUTE_OFFSET`` of every
+    ``rate_minutes`` step, e.g. ``cron(2/5 * * * ? *)``."""
+    if rate_minutes not in CANARY_RATES_MINUTES:
+        raise ValueError(f"rate {rate_minutes} minutes: allowed {', '.join(map(str, CANARY_RATES_MINUTES))}")
+    minutes = str(CANARY_MINUTE_OFFSET) if rate_minutes == 60 else f"{CANARY_MINUTE_OFFSET}/{rate_minutes}"
+    return f"cron({minutes} * * * ? *)"
+
+
+def canary_window_minutes(rate_minutes: int) -> int:
+    """``CanaryMonitor``'s counting window: 5 minutes at a rate of 5, an hour otherwise (CloudWatch's
+    wall clock windows allow periods of 1 minute, 5 minutes, 1 hour, 1 day or 1 week)."""
+    return 5 if rate_minutes == 5 else 60
+
 
 _PARAMETER_NAME = re.compile(r"^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,14}$")
 _ALARM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
@@ -342,14 +376,20 @@ class ApiCanary(Construct):
     ) -> None:
         """
         :param parameter_name: the SSM parameter the canary writes (a path starting with '/').
-        :param rate: how often the canary calls (1 to 60 whole minutes). Default: every 10 minutes.
+        :param rate: how often the canary calls: 5, 6, 10, 12, 15, 20, 30 or 60 minutes, at minute
+            ``CANARY_MINUTE_OFFSET`` of each step (``canary_schedule_expression``). Default: every 5 minutes.
         """
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
-        rate = rate if rate is not None else cdk.Duration.minutes(10)
+        rate = rate if rate is not None else DEFAULT_CANARY_RATE
         problems = Problems(f"ApiCanary({self.node.path})")
         _check_parameter_name(problems, parameter_name)
         minutes = _whole_minutes(problems, "rate", rate, 1, 60)
+        problems.check(
+            not minutes or minutes in CANARY_RATES_MINUTES,
+            f"rate {minutes} minutes is not a whole divisor of an hour of at least 5 minutes: "
+            f"allowed {', '.join(map(str, CANARY_RATES_MINUTES))}",
+        )
         problems.raise_if_any()
 
         self.parameter_name = parameter_name
@@ -391,7 +431,8 @@ class ApiCanary(Construct):
             self,
             "Schedule",
             description=f"Baseline canary: ssm:PutParameter {parameter_name} every {minutes} minutes",
-            schedule_expression=f"rate({minutes} minute{'s' if minutes > 1 else ''})",
+            schedule_expression=canary_schedule_expression(minutes),
+            schedule_expression_timezone="UTC",
             flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
             state="ENABLED",
             target=scheduler.CfnSchedule.TargetProperty(
@@ -403,7 +444,9 @@ class ApiCanary(Construct):
                 ),
                 # A canary that cannot run in time is a missing canary: no long retries.
                 retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
-                    maximum_event_age_in_seconds=max(60, minutes * 60), maximum_retry_attempts=2
+                    # A retry still lands in the canary's own counting window (invoked at minute 2 of 5).
+                    maximum_event_age_in_seconds=120,
+                    maximum_retry_attempts=2,
                 ),
             ),
         )
@@ -420,12 +463,26 @@ class ApiCanary(Construct):
 class CanaryMonitor(Construct):
     """Counts canary events on the central trail log group; one alarm when canaries go missing.
 
-    A metric filter (``canary_filter_pattern``, value 1) publishes ``CanaryEvents``; the alarm sums
-    it per ``period`` and fires when fewer than ``expected_sources * per_period - per_period / 2``
-    arrive, so one silent account-region is enough, while half a source's worth of jitter is not.
-    It fires when 2 of the last 3 periods are short (the newest period is still filling while
-    CloudTrail delivers, ~5 minutes late); missing data (no canary at all) is breaching. One
-    alarm however many accounts: ``HealthQueries`` names the silent account-regions.
+    A metric filter (``canary_filter_pattern``, value 1) publishes ``CanaryEvents``. The alarm sums
+    it over **wall clock windows** (CloudWatch ``EvaluationWindow.WallClockWindow``, UTC) of
+    ``canary_window_minutes(rate)``: 5 minutes at the default rate, an hour otherwise. Every
+    account-region's canary runs at the same minutes (``canary_schedule_expression``), 2 minutes into
+    a window and at least 3 before its end, so each window holds exactly ``per_source`` canaries of each
+    of the ``expected_sources``: a window breaches when even one is missing (``threshold`` is half a
+    canary below the expected count).
+
+    **Evaluation.** A window also breaches while the canaries in it are still on their way: CloudTrail
+    delivers "typically within an average of about 5 minutes" (CloudTrail User Guide), with no
+    guarantee. The alarm therefore needs ``evaluation_periods`` windows breaching, all of them: as many
+    as ``max_delivery_delay`` can keep short, plus one in case CloudWatch counts the window still in
+    progress, plus the one that must be complete. Missing data (no canary at all) is breaching.
+
+    **Detection time** (``worst_case_detection_minutes``): an account-region that falls silent right
+    after its last canary of a window is in ALARM once ``evaluation_periods`` whole windows passed
+    without it: ``window * evaluation_periods + gap`` (``gap``: from a window's last canary to its end)
+    plus 2 minutes of evaluation: 30 minutes at the defaults (rate 5, 5 windows of 5 minutes, delivery up
+    to 18 minutes late tolerated). One alarm however many accounts: ``HealthQueries`` names the silent
+    account-regions.
 
     Example::
 
@@ -443,7 +500,7 @@ class CanaryMonitor(Construct):
         expected_sources: int,
         alarm_name: str,
         rate: cdk.Duration | None = None,
-        period: cdk.Duration | None = None,
+        max_delivery_delay: cdk.Duration | None = None,
         metric_namespace: str = DEFAULT_HEALTH_NAMESPACE,
         topic: sns.ITopic | None = None,
     ) -> None:
@@ -452,15 +509,16 @@ class CanaryMonitor(Construct):
         :param parameter_name: the canaries' parameter (``ApiCanary.parameter_name``).
         :param expected_sources: account-regions that run the canary (at least 1).
         :param alarm_name: name of the alarm.
-        :param rate: the canaries' rate (``ApiCanary``'s). Default: 10 minutes.
-        :param period: the counting period, a whole multiple of ``rate`` of at least 2 rates,
-            at most a day. Default: one hour.
+        :param rate: the canaries' rate (``ApiCanary``'s): 5, 6, 10, 12, 15, 20, 30 or 60 minutes.
+            Default: 5 minutes.
+        :param max_delivery_delay: how late CloudTrail may deliver a canary without raising the alarm
+            (1 to 720 whole minutes). Default: 15 minutes.
         :param metric_namespace: Default: ``BaselineHealth``.
         :param topic: notified on ALARM and on OK. Default: none.
         """
         super().__init__(scope, construct_id)
-        rate = rate if rate is not None else cdk.Duration.minutes(10)
-        period = period if period is not None else cdk.Duration.hours(1)
+        rate = rate if rate is not None else DEFAULT_CANARY_RATE
+        delay = max_delivery_delay if max_delivery_delay is not None else DEFAULT_MAX_DELIVERY_DELAY
         problems = Problems(f"CanaryMonitor({self.node.path})")
         _check_parameter_name(problems, parameter_name)
         _check_alarm_name(problems, "alarm_name", alarm_name)
@@ -473,19 +531,38 @@ class CanaryMonitor(Construct):
             f"metric_namespace {metric_namespace!r} is not a custom namespace (not starting with 'AWS/')",
         )
         rate_minutes = _whole_minutes(problems, "rate", rate, 1, 60)
-        period_minutes = _whole_minutes(problems, "period", period, 2, 1440)
-        if rate_minutes and period_minutes:
-            problems.check(
-                period_minutes % rate_minutes == 0 and period_minutes >= 2 * rate_minutes,
-                f"period ({period_minutes} minutes) must be a whole multiple of rate ({rate_minutes} minutes), "
-                "at least two canaries long",
-            )
+        problems.check(
+            not rate_minutes or rate_minutes in CANARY_RATES_MINUTES,
+            f"rate {rate_minutes} minutes is not a whole divisor of an hour of at least 5 minutes: "
+            f"allowed {', '.join(map(str, CANARY_RATES_MINUTES))}",
+        )
+        delay_minutes = _whole_minutes(problems, "max_delivery_delay", delay, 1, 720)
         problems.raise_if_any()
 
-        self.per_source = period_minutes // rate_minutes
+        self.rate_minutes = rate_minutes
+        #: The counting window (the alarm's period).
+        self.window_minutes = canary_window_minutes(rate_minutes)
+        self.per_source = self.window_minutes // rate_minutes
         self.expected_sources = expected_sources
-        #: ALARM below this many canary events per period.
-        self.threshold = expected_sources * self.per_source - self.per_source / 2
+        #: ALARM below this many canary events per window: one canary missing is enough.
+        self.threshold = expected_sources * self.per_source - 0.5
+        #: From a window's last canary to the window's end.
+        self.gap_minutes = self.window_minutes - CANARY_MINUTE_OFFSET - (self.per_source - 1) * rate_minutes
+        #: Windows that must all breach: those a late delivery can keep short, one possibly in progress,
+        #: and the oldest, complete one.
+        self.evaluation_periods = 2 + max(0, -(-(delay_minutes - self.gap_minutes) // self.window_minutes))
+        #: Delivery delay the alarm tolerates: the oldest evaluated window's last canary is this old.
+        self.tolerated_delay_minutes = (self.evaluation_periods - 2) * self.window_minutes + self.gap_minutes
+        #: From an account-region's last canary to ALARM, at worst.
+        self.worst_case_detection_minutes = (
+            self.evaluation_periods * self.window_minutes + self.gap_minutes + ALARM_EVALUATION_SLACK_MINUTES
+        )
+        problems.check(
+            self.evaluation_periods * self.window_minutes <= 1440,
+            f"max_delivery_delay ({delay_minutes} minutes) needs {self.evaluation_periods} windows of "
+            f"{self.window_minutes} minutes: more than the day an alarm may evaluate",
+        )
+        problems.raise_if_any()
         self.metric_filter = logs.MetricFilter(
             self,
             "MetricFilter",
@@ -500,7 +577,7 @@ class CanaryMonitor(Construct):
             namespace=metric_namespace,
             metric_name=CANARY_METRIC_NAME,
             statistic="Sum",
-            period=cdk.Duration.minutes(period_minutes),
+            period=cdk.Duration.minutes(self.window_minutes),
         )
         self.alarm = cloudwatch.Alarm(
             self,
@@ -508,16 +585,23 @@ class CanaryMonitor(Construct):
             alarm_name=alarm_name,
             alarm_description=(
                 f"Fewer canary events than {expected_sources} account-regions x {self.per_source} per "
-                f"{period_minutes} minutes reached {log_group.log_group_name}. First check: the saved query "
-                "'Silent account-regions' names which; then that account-region's schedule and CloudTrail."
+                f"{self.window_minutes}-minute window reached {log_group.log_group_name}, "
+                f"{self.evaluation_periods} windows running: an account-region went silent (noticed within "
+                f"{self.worst_case_detection_minutes} minutes) or CloudTrail delivery lags more than "
+                f"{self.tolerated_delay_minutes} minutes. First check: the saved query 'Silent account-regions' "
+                "names which; then that account-region's schedule and CloudTrail."
             ),
             metric=self.metric,
             threshold=self.threshold,
-            evaluation_periods=3,
-            datapoints_to_alarm=2,
+            evaluation_periods=self.evaluation_periods,
+            datapoints_to_alarm=self.evaluation_periods,
             comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
         )
+        # Not yet an L2 option: windows aligned to the clock (UTC), like the canaries' schedule.
+        cfn_alarm = self.alarm.node.default_child
+        assert isinstance(cfn_alarm, cloudwatch.CfnAlarm)
+        cfn_alarm.add_property_override("EvaluationWindow", {"WallClockWindow": {"Timezone": "UTC"}})
         self.alarm.node.add_dependency(self.metric_filter)
         _notify(self.alarm, topic)
 

@@ -85,7 +85,9 @@ class TestDocumentedMetricDefaults:
         recorder = ConfigRecorder(stack, "Recorder", bucket=s3.Bucket(stack, "ConfigBucket"))
         metric = recorder.metric_configuration_items_recorded(dimensions_map={"ResourceType": "AWS::EC2::Instance"})
         assert rendered(stack, metric)["dimensions"] == {"ResourceType": "AWS::EC2::Instance"}
-        with pytest.raises(ValueError, match=r"has no 'ResourceType': AWS Config publishes ConfigurationItemsRecorded per"):
+        with pytest.raises(
+            ValueError, match=r"has no 'ResourceType': AWS Config publishes ConfigurationItemsRecorded per"
+        ):
             recorder.metric_configuration_items_recorded()
         snapshot = recorder.metric_snapshot_export_failed()
         # Every series of the metric, whatever its dimensions (AWS documents none).

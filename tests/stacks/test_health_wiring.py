@@ -158,7 +158,9 @@ class TestNextToTheTrail:
         assert dimension["Value"]["Ref"].startswith("OrganizationTrailLogGroup")
         assert heartbeat["TreatMissingData"] == "breaching" and heartbeat["Period"] == 1800
         canaries = alarms["acme-trail-health-canaries"]["Properties"]
-        assert canaries["Threshold"] == 15 * 6 - 3 and canaries["TreatMissingData"] == "breaching"
+        # One canary per account-region and 5-minute window (rate 5 by default); one missing is enough.
+        assert canaries["Threshold"] == 15 - 0.5 and canaries["TreatMissingData"] == "breaching"
+        assert (canaries["Period"], canaries["EvaluationPeriods"], canaries["DatapointsToAlarm"]) == (300, 5, 5)
         filters = [
             f["Properties"]
             for f in of_type(template, "AWS::Logs::MetricFilter").values()
@@ -184,9 +186,7 @@ class TestNextToTheTrail:
         base = synthesized["example"].template_json("acme-management")
         assert len(of_type(bigger, "AWS::CloudWatch::Alarm")) == len(of_type(base, "AWS::CloudWatch::Alarm"))
         assert len(of_type(bigger, "AWS::Logs::MetricFilter")) == len(of_type(base, "AWS::Logs::MetricFilter"))
-        assert (
-            alarms_by_name(bigger)["acme-trail-health-canaries"]["Properties"]["Threshold"] == (1 + 4 + 30) * 3 * 6 - 3
-        )
+        assert alarms_by_name(bigger)["acme-trail-health-canaries"]["Properties"]["Threshold"] == (1 + 4 + 30) * 3 - 0.5
 
 
 def topic_id(template: dict[str, Any], display_name: str) -> str:
