@@ -480,6 +480,13 @@ class TestCanaryAlarmSimulation:
         # Once in ALARM it stays there: the account-region stays silent.
         assert in_alarm == list(range(in_alarm[0], in_alarm[-1] + 1))
 
+    def test_an_uncounted_account_region_masks_a_silent_one(self, synthesized):
+        # The count must be exact (health.expected_canary_sources): one account-region more than
+        # expected running the canary hides one that falls silent.
+        alarm, expression, _ = synthesized
+        assert simulate_canary_alarm(alarm, expression, sources=1001, hours=4, silent=(417, 60)) == []
+        assert simulate_canary_alarm(alarm, expression, sources=1000, hours=4, silent=(417, 60)) != []
+
 
 class TestHealthQueries:
     def test_latency_and_silent_sources(self):
