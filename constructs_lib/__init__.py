@@ -81,15 +81,17 @@ from constructs_lib.event_routing import (
 from constructs_lib.filter_pattern import FilterPattern, FilterPatternError, matches
 from constructs_lib.health import (
     CONFIG_FAILURE_METRICS,
+    CONFIG_METRICS_DOCUMENTATION,
     DELIVERY_LATENCY_QUERY,
     ApiCanary,
     CanaryMonitor,
-    ConfigHealthAlarm,
+    ConfigHealthAlarms,
     HealthQueries,
     LogGroupHeartbeat,
     NotificationHealthAlarms,
     baseline_health_widgets,
     canary_filter_pattern,
+    config_failure_query,
     health_alarm_state_changes,
     silent_sources_query,
 )
@@ -234,15 +236,17 @@ __all__ += [
 # The baseline watches itself (issue 12)
 __all__ += [
     "CONFIG_FAILURE_METRICS",
+    "CONFIG_METRICS_DOCUMENTATION",
     "DELIVERY_LATENCY_QUERY",
     "ApiCanary",
     "CanaryMonitor",
-    "ConfigHealthAlarm",
+    "ConfigHealthAlarms",
     "HealthQueries",
     "LogGroupHeartbeat",
     "NotificationHealthAlarms",
     "baseline_health_widgets",
     "canary_filter_pattern",
+    "config_failure_query",
     "health_alarm_state_changes",
     "silent_sources_query",
 ]

@@ -23,7 +23,8 @@ from constructs import Construct, IDependable
 
 from constructs_lib import _brought, _log_groups, _nag, _names, policies
 from constructs_lib._errors import Problems
-from constructs_lib._metrics import MetricOptions, Unpack, metric
+from constructs_lib._metrics import DEFAULT_PERIOD, MetricOptions, Unpack, metric
+from constructs_lib.health import CONFIG_METRICS_NAMESPACE, config_failure_query
 
 #: The global IAM resource types. Recorded in every region they would be billed once per region,
 #: so the baseline records them only in the home region.
@@ -620,23 +621,47 @@ class ConfigRecorder(Construct):
         return grant
 
     def metric_configuration_items_recorded(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
-        """Configuration items Config recorded (``AWS/Config``; add ``dimensions_map={"ResourceType": ...}``
-        for one type): the volume Config bills. Default: Sum over 5 minutes."""
+        """Configuration items Config recorded of one resource type (``AWS/Config``
+        ``ConfigurationItemsRecorded``, dimension ``ResourceType``: AWS documents it "for each resource
+        type", ``health.CONFIG_METRICS_DOCUMENTATION``): the volume Config bills. Default: Sum over 5 minutes.
+
+        :param options: ``dimensions_map={"ResourceType": "AWS::EC2::Instance"}`` is required: the metric
+            has no series without it. ``ValueError`` otherwise.
+        """
+        if "ResourceType" not in (options.get("dimensions_map") or {}):
+            raise ValueError(
+                f"ConfigRecorder({self.node.path}).metric_configuration_items_recorded: "
+                f"dimensions_map {options.get('dimensions_map')!r} has no 'ResourceType': AWS Config publishes "
+                "ConfigurationItemsRecorded per resource type; pass dimensions_map={'ResourceType': 'AWS::EC2::Instance'}"
+            )
         return metric(
             f"ConfigRecorder({self.node.path})",
-            namespace="AWS/Config",
+            namespace=CONFIG_METRICS_NAMESPACE,
             metric_name="ConfigurationItemsRecorded",
             options=options,
         )
 
-    def metric_snapshot_export_failed(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
-        """Failed configuration snapshot deliveries to the bucket (``AWS/Config``): above zero means
-        the bucket or key policy no longer admits Config. Default: Sum over 5 minutes."""
-        return metric(
-            f"ConfigRecorder({self.node.path})",
-            namespace="AWS/Config",
-            metric_name="ConfigSnapshotExportFailed",
-            options=options,
+    def metric_snapshot_export_failed(
+        self,
+        *,
+        period: cdk.Duration | None = None,
+        label: str | None = None,
+        color: str | None = None,
+    ) -> cloudwatch.MathExpression:
+        """Failed configuration snapshot deliveries to the bucket (``AWS/Config``
+        ``ConfigSnapshotExportFailed``): above zero means the bucket or key policy no longer admits
+        Config. A Metrics Insights query summing every series of the metric
+        (``health.config_failure_query``), because AWS does not document its dimensions.
+
+        :param period: Default: five minutes.
+        :param label: Default: the metric name.
+        :param color: Default: automatic.
+        """
+        return cloudwatch.MathExpression(
+            expression=config_failure_query("ConfigSnapshotExportFailed"),
+            period=period if period is not None else DEFAULT_PERIOD,
+            label=label if label is not None else "ConfigSnapshotExportFailed",
+            color=color,
         )
 
     @property

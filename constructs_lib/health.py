@@ -14,7 +14,8 @@ prove it is alive:
   alarm when fewer arrive than the account-regions should send; one alarm, however many accounts.
 - ``HealthQueries``: saved Logs Insights queries naming the silent account-regions and measuring
   CloudTrail-to-CloudWatch-Logs delivery latency per account and region (p50, p95, max).
-- ``ConfigHealthAlarm``: AWS Config's recording and delivery failure metrics (``AWS/Config``).
+- ``ConfigHealthAlarms``: AWS Config's recording and delivery failure metrics (``AWS/Config``), one
+  Metrics Insights alarm per metric.
 - ``NotificationHealthAlarms``: failed SNS deliveries, failed rule invocations and messages waiting
   in dead-letter queues.
 - ``baseline_health_widgets``: the "Baseline health" dashboard row.
@@ -61,6 +62,40 @@ from constructs_lib.event_patterns import SecurityEventPattern
 DEFAULT_HEALTH_NAMESPACE = "BaselineHealth"
 #: Metric the canary filter publishes.
 CANARY_METRIC_NAME = "CanaryEvents"
+#: Default rate of ``ApiCanary`` and ``CanaryMonitor``.
+DEFAULT_CANARY_RATE = cdk.Duration.minutes(5)
+#: Rates (minutes) a canary may run at: whole divisors of an hour, so that every counting window (5
+#: minutes at a rate of 5, an hour otherwise) holds the same number of canaries of each source.
+CANARY_RATES_MINUTES = (5, 6, 10, 12, 15, 20, 30, 60)
+#: Minute of each rate step the canary runs at: ``cron(2/5 * * * ? *)`` runs at minutes 2, 7, 12 ...
+#: UTC. Every account-region calls at the same wall-clock minutes, 2 minutes after the start of a
+#: counting window and at least 3 before its end, so an invocation up to 2 minutes late still counts in
+#: its own window (a rolling window would cut through the invocations of some account-regions and count
+#: one canary too many or too few whenever they jitter across its edge).
+CANARY_MINUTE_OFFSET = 2
+#: How late a canary event may reach the trail log group without raising the canary alarm. CloudTrail
+#: delivers "typically within an average of about 5 minutes" and guarantees no bound (CloudTrail User
+#: Guide); 15 minutes is the figure its older documentation gave, kept as the default tolerance.
+DEFAULT_MAX_DELIVERY_DELAY = cdk.Duration.minutes(15)
+#: Minutes added to the counting arithmetic: CloudWatch evaluates an alarm once a minute, and the
+#: metric filter publishes by the minute.
+ALARM_EVALUATION_SLACK_MINUTES = 2
+
+
+def canary_schedule_expression(rate_minutes: int) -> str:
+    """The canary's EventBridge Scheduler expression (UTC): minute ``CANARY_MINUTE_OFFSET`` of every
+    ``rate_minutes`` step, e.g. ``cron(2/5 * * * ? *)``."""
+    if rate_minutes not in CANARY_RATES_MINUTES:
+        raise ValueError(f"rate {rate_minutes} minutes: allowed {', '.join(map(str, CANARY_RATES_MINUTES))}")
+    minutes = str(CANARY_MINUTE_OFFSET) if rate_minutes == 60 else f"{CANARY_MINUTE_OFFSET}/{rate_minutes}"
+    return f"cron({minutes} * * * ? *)"
+
+
+def canary_window_minutes(rate_minutes: int) -> int:
+    """``CanaryMonitor``'s counting window: 5 minutes at a rate of 5, an hour otherwise (CloudWatch's
+    wall clock windows allow periods of 1 minute, 5 minutes, 1 hour, 1 day or 1 week)."""
+    return 5 if rate_minutes == 5 else 60
+
 
 _PARAMETER_NAME = re.compile(r"^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,14}$")
 _ALARM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
@@ -68,17 +103,94 @@ _NAMESPACE = re.compile(r"^[A-Za-z0-9._/#:-]{1,255}$")
 #: CloudWatch metric math: at most 10 metrics in one alarm.
 _MAX_ALARM_METRICS = 10
 
-#: AWS Config failure metrics (namespace ``AWS/Config``, no dimension: one series per account and
-#: region), each with what it means. Names as AWS Config publishes them ("Viewing the AWS Config
-#: dashboard", metrics section).
+#: Where AWS documents AWS Config's CloudWatch metrics: the AWS Config Developer Guide, "Viewing the
+#: AWS Config Dashboard", section "AWS Config Usage and Success Metrics" (source text checked in the
+#: guide's public repository awsdocs/aws-config-developer-guide, doc_source/
+#: viewing-the-aws-config-dashboard.md, last revision 2023-06-15).
+CONFIG_METRICS_DOCUMENTATION = (
+    "https://docs.aws.amazon.com/config/latest/developerguide/viewing-the-aws-config-dashboard.html"
+)
+#: That page, quoted: "If you want to perform additional analyses of these metrics with CloudWatch,
+#: choose Metrics in the left navigation pane of the CloudWatch console and then choose AWS/Config."
+CONFIG_METRICS_NAMESPACE = "AWS/Config"
+#: The page's "AWS Config Success Metrics", in its order and spelling (display names; the metric name
+#: is the display name without spaces):
+#:
+#: - "Change Notifications Delivery Failed displays the number of failed change notification
+#:   deliveries to the Amazon SNS topic for your delivery channel."
+#: - "Config History Export Failed displays the number of failed configuration history exports to
+#:   your Amazon S3 bucket."
+#: - "Configuration Recorder Insufficient Permissions Failure displays the number of failed permission
+#:   access attempts due to the IAM role policy for the configuration recorder having insufficient
+#:   permissions."
+#: - "Config Snapshot Export Failed displays the number of failed configuration snapshot exports to
+#:   your Amazon S3 bucket."
+#:
+#: Its usage metric, "Configuration Items Recorded displays the number of configuration items recorded
+#: for each resource type or all resource types", is per ``ResourceType``.
+CONFIG_DOCUMENTED_SUCCESS_METRICS: tuple[str, ...] = (
+    "Change Notifications Delivery Failed",
+    "Config History Export Failed",
+    "Configuration Recorder Insufficient Permissions Failure",
+    "Config Snapshot Export Failed",
+)
+
+#: AWS Config failure metrics (namespace ``AWS/Config``, a count: any value above zero is a failure),
+#: each with what it means and the first thing to check. Names: ``CONFIG_DOCUMENTED_SUCCESS_METRICS``
+#: without spaces (a test pins both lists to each other).
+#:
+#: Dimensions: the page does not list them. Public evidence disagrees: alarms in public templates
+#: (eijikominami/aws-cloudformation-templates, monitoring/sam-app/config.yaml) watch the three delivery
+#: metrics with no dimension, and leave the recorder metric out; code samples read
+#: ``ConfigurationRecorderInsufficientPermissionsFailure`` per ``ResourceType``, as the console's
+#: dashboard shows it per resource type. An alarm on a metric with the wrong dimension set never
+#: receives data (and looks healthy), so the alarms do not guess: each is a CloudWatch Metrics Insights
+#: query, ``SELECT SUM(<metric>) FROM "AWS/Config"``, which sums every series of the metric whatever
+#: its dimensions (a ``SCHEMA(...)`` clause would narrow it to one dimension set).
 CONFIG_FAILURE_METRICS: dict[str, str] = {
+    "ChangeNotificationsDeliveryFailed": "configuration change notifications could not be sent to the SNS topic",
+    "ConfigHistoryExportFailed": "configuration history could not be delivered to the S3 bucket",
     "ConfigurationRecorderInsufficientPermissionsFailure": (
         "the recorder's role may not describe resources: nothing of that type is recorded"
     ),
-    "ConfigHistoryExportFailed": "configuration history could not be delivered to the S3 bucket",
     "ConfigSnapshotExportFailed": "a configuration snapshot could not be delivered to the S3 bucket",
-    "ChangeNotificationsDeliveryFailed": "configuration change notifications could not be sent to the SNS topic",
 }
+#: Stable alarm-name suffixes and construct ids of ``ConfigHealthAlarms``, by metric.
+CONFIG_FAILURE_ALARMS: dict[str, str] = {
+    "ChangeNotificationsDeliveryFailed": "change-notifications",
+    "ConfigHistoryExportFailed": "history-export",
+    "ConfigurationRecorderInsufficientPermissionsFailure": "recorder-permissions",
+    "ConfigSnapshotExportFailed": "snapshot-export",
+}
+_CONFIG_FIRST_CHECK: dict[str, str] = {
+    "ChangeNotificationsDeliveryFailed": (
+        "aws configservice describe-delivery-channel-status (configStreamDeliveryInfo.lastErrorCode): "
+        "the topic's policy and KMS key must admit config.amazonaws.com"
+    ),
+    "ConfigHistoryExportFailed": (
+        "aws configservice describe-delivery-channel-status (configHistoryDeliveryInfo.lastErrorCode): "
+        "the Config bucket's and its key's policies"
+    ),
+    "ConfigurationRecorderInsufficientPermissionsFailure": (
+        "the recorder role (AWS_ConfigRole attached, not denied by an SCP or a permissions boundary); "
+        "aws configservice describe-configuration-recorder-status"
+    ),
+    "ConfigSnapshotExportFailed": (
+        "aws configservice describe-delivery-channel-status (configSnapshotDeliveryInfo.lastErrorCode): "
+        "the Config bucket's and its key's policies"
+    ),
+}
+
+
+def config_failure_query(metric_name: str) -> str:
+    """The Metrics Insights query summing every series of an AWS Config failure metric, whatever its
+    dimensions: ``SELECT SUM(<metric_name>) FROM "AWS/Config"``."""
+    if metric_name not in CONFIG_FAILURE_METRICS:
+        raise ValueError(
+            f"config_failure_query: {metric_name!r} is not an AWS Config failure metric; "
+            f"allowed: {', '.join(CONFIG_FAILURE_METRICS)}"
+        )
+    return f'SELECT SUM({metric_name}) FROM "{CONFIG_METRICS_NAMESPACE}"'
 
 
 def canary_filter_pattern(parameter_name: str) -> str:
@@ -264,14 +376,20 @@ class ApiCanary(Construct):
     ) -> None:
         """
         :param parameter_name: the SSM parameter the canary writes (a path starting with '/').
-        :param rate: how often the canary calls (1 to 60 whole minutes). Default: every 10 minutes.
+        :param rate: how often the canary calls: 5, 6, 10, 12, 15, 20, 30 or 60 minutes, at minute
+            ``CANARY_MINUTE_OFFSET`` of each step (``canary_schedule_expression``). Default: every 5 minutes.
         """
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
-        rate = rate if rate is not None else cdk.Duration.minutes(10)
+        rate = rate if rate is not None else DEFAULT_CANARY_RATE
         problems = Problems(f"ApiCanary({self.node.path})")
         _check_parameter_name(problems, parameter_name)
         minutes = _whole_minutes(problems, "rate", rate, 1, 60)
+        problems.check(
+            not minutes or minutes in CANARY_RATES_MINUTES,
+            f"rate {minutes} minutes is not a whole divisor of an hour of at least 5 minutes: "
+            f"allowed {', '.join(map(str, CANARY_RATES_MINUTES))}",
+        )
         problems.raise_if_any()
 
         self.parameter_name = parameter_name
@@ -313,7 +431,8 @@ class ApiCanary(Construct):
             self,
             "Schedule",
             description=f"Baseline canary: ssm:PutParameter {parameter_name} every {minutes} minutes",
-            schedule_expression=f"rate({minutes} minute{'s' if minutes > 1 else ''})",
+            schedule_expression=canary_schedule_expression(minutes),
+            schedule_expression_timezone="UTC",
             flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
             state="ENABLED",
             target=scheduler.CfnSchedule.TargetProperty(
@@ -325,7 +444,9 @@ class ApiCanary(Construct):
                 ),
                 # A canary that cannot run in time is a missing canary: no long retries.
                 retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
-                    maximum_event_age_in_seconds=max(60, minutes * 60), maximum_retry_attempts=2
+                    # A retry still lands in the canary's own counting window (invoked at minute 2 of 5).
+                    maximum_event_age_in_seconds=120,
+                    maximum_retry_attempts=2,
                 ),
             ),
         )
@@ -342,12 +463,26 @@ class ApiCanary(Construct):
 class CanaryMonitor(Construct):
     """Counts canary events on the central trail log group; one alarm when canaries go missing.
 
-    A metric filter (``canary_filter_pattern``, value 1) publishes ``CanaryEvents``; the alarm sums
-    it per ``period`` and fires when fewer than ``expected_sources * per_period - per_period / 2``
-    arrive, so one silent account-region is enough, while half a source's worth of jitter is not.
-    It fires when 2 of the last 3 periods are short (the newest period is still filling while
-    CloudTrail delivers, ~5 minutes late); missing data (no canary at all) is breaching. One
-    alarm however many accounts: ``HealthQueries`` names the silent account-regions.
+    A metric filter (``canary_filter_pattern``, value 1) publishes ``CanaryEvents``. The alarm sums
+    it over **wall clock windows** (CloudWatch ``EvaluationWindow.WallClockWindow``, UTC) of
+    ``canary_window_minutes(rate)``: 5 minutes at the default rate, an hour otherwise. Every
+    account-region's canary runs at the same minutes (``canary_schedule_expression``), 2 minutes into
+    a window and at least 3 before its end, so each window holds exactly ``per_source`` canaries of each
+    of the ``expected_sources``: a window breaches when even one is missing (``threshold`` is half a
+    canary below the expected count).
+
+    **Evaluation.** A window also breaches while the canaries in it are still on their way: CloudTrail
+    delivers "typically within an average of about 5 minutes" (CloudTrail User Guide), with no
+    guarantee. The alarm therefore needs ``evaluation_periods`` windows breaching, all of them: as many
+    as ``max_delivery_delay`` can keep short, plus one in case CloudWatch counts the window still in
+    progress, plus the one that must be complete. Missing data (no canary at all) is breaching.
+
+    **Detection time** (``worst_case_detection_minutes``): an account-region that falls silent right
+    after its last canary of a window is in ALARM once ``evaluation_periods`` whole windows passed
+    without it: ``window * evaluation_periods + gap`` (``gap``: from a window's last canary to its end)
+    plus 2 minutes of evaluation: 30 minutes at the defaults (rate 5, 5 windows of 5 minutes, delivery up
+    to 18 minutes late tolerated). One alarm however many accounts: ``HealthQueries`` names the silent
+    account-regions.
 
     Example::
 
@@ -365,7 +500,7 @@ class CanaryMonitor(Construct):
         expected_sources: int,
         alarm_name: str,
         rate: cdk.Duration | None = None,
-        period: cdk.Duration | None = None,
+        max_delivery_delay: cdk.Duration | None = None,
         metric_namespace: str = DEFAULT_HEALTH_NAMESPACE,
         topic: sns.ITopic | None = None,
     ) -> None:
@@ -374,15 +509,16 @@ class CanaryMonitor(Construct):
         :param parameter_name: the canaries' parameter (``ApiCanary.parameter_name``).
         :param expected_sources: account-regions that run the canary (at least 1).
         :param alarm_name: name of the alarm.
-        :param rate: the canaries' rate (``ApiCanary``'s). Default: 10 minutes.
-        :param period: the counting period, a whole multiple of ``rate`` of at least 2 rates,
-            at most a day. Default: one hour.
+        :param rate: the canaries' rate (``ApiCanary``'s): 5, 6, 10, 12, 15, 20, 30 or 60 minutes.
+            Default: 5 minutes.
+        :param max_delivery_delay: how late CloudTrail may deliver a canary without raising the alarm
+            (1 to 720 whole minutes). Default: 15 minutes.
         :param metric_namespace: Default: ``BaselineHealth``.
         :param topic: notified on ALARM and on OK. Default: none.
         """
         super().__init__(scope, construct_id)
-        rate = rate if rate is not None else cdk.Duration.minutes(10)
-        period = period if period is not None else cdk.Duration.hours(1)
+        rate = rate if rate is not None else DEFAULT_CANARY_RATE
+        delay = max_delivery_delay if max_delivery_delay is not None else DEFAULT_MAX_DELIVERY_DELAY
         problems = Problems(f"CanaryMonitor({self.node.path})")
         _check_parameter_name(problems, parameter_name)
         _check_alarm_name(problems, "alarm_name", alarm_name)
@@ -395,19 +531,38 @@ class CanaryMonitor(Construct):
             f"metric_namespace {metric_namespace!r} is not a custom namespace (not starting with 'AWS/')",
         )
         rate_minutes = _whole_minutes(problems, "rate", rate, 1, 60)
-        period_minutes = _whole_minutes(problems, "period", period, 2, 1440)
-        if rate_minutes and period_minutes:
-            problems.check(
-                period_minutes % rate_minutes == 0 and period_minutes >= 2 * rate_minutes,
-                f"period ({period_minutes} minutes) must be a whole multiple of rate ({rate_minutes} minutes), "
-                "at least two canaries long",
-            )
+        problems.check(
+            not rate_minutes or rate_minutes in CANARY_RATES_MINUTES,
+            f"rate {rate_minutes} minutes is not a whole divisor of an hour of at least 5 minutes: "
+            f"allowed {', '.join(map(str, CANARY_RATES_MINUTES))}",
+        )
+        delay_minutes = _whole_minutes(problems, "max_delivery_delay", delay, 1, 720)
         problems.raise_if_any()
 
-        self.per_source = period_minutes // rate_minutes
+        self.rate_minutes = rate_minutes
+        #: The counting window (the alarm's period).
+        self.window_minutes = canary_window_minutes(rate_minutes)
+        self.per_source = self.window_minutes // rate_minutes
         self.expected_sources = expected_sources
-        #: ALARM below this many canary events per period.
-        self.threshold = expected_sources * self.per_source - self.per_source / 2
+        #: ALARM below this many canary events per window: one canary missing is enough.
+        self.threshold = expected_sources * self.per_source - 0.5
+        #: From a window's last canary to the window's end.
+        self.gap_minutes = self.window_minutes - CANARY_MINUTE_OFFSET - (self.per_source - 1) * rate_minutes
+        #: Windows that must all breach: those a late delivery can keep short, one possibly in progress,
+        #: and the oldest, complete one.
+        self.evaluation_periods = 2 + max(0, -(-(delay_minutes - self.gap_minutes) // self.window_minutes))
+        #: Delivery delay the alarm tolerates: the oldest evaluated window's last canary is this old.
+        self.tolerated_delay_minutes = (self.evaluation_periods - 2) * self.window_minutes + self.gap_minutes
+        #: From an account-region's last canary to ALARM, at worst.
+        self.worst_case_detection_minutes = (
+            self.evaluation_periods * self.window_minutes + self.gap_minutes + ALARM_EVALUATION_SLACK_MINUTES
+        )
+        problems.check(
+            self.evaluation_periods * self.window_minutes <= 1440,
+            f"max_delivery_delay ({delay_minutes} minutes) needs {self.evaluation_periods} windows of "
+            f"{self.window_minutes} minutes: more than the day an alarm may evaluate",
+        )
+        problems.raise_if_any()
         self.metric_filter = logs.MetricFilter(
             self,
             "MetricFilter",
@@ -422,7 +577,7 @@ class CanaryMonitor(Construct):
             namespace=metric_namespace,
             metric_name=CANARY_METRIC_NAME,
             statistic="Sum",
-            period=cdk.Duration.minutes(period_minutes),
+            period=cdk.Duration.minutes(self.window_minutes),
         )
         self.alarm = cloudwatch.Alarm(
             self,
@@ -430,16 +585,23 @@ class CanaryMonitor(Construct):
             alarm_name=alarm_name,
             alarm_description=(
                 f"Fewer canary events than {expected_sources} account-regions x {self.per_source} per "
-                f"{period_minutes} minutes reached {log_group.log_group_name}. First check: the saved query "
-                "'Silent account-regions' names which; then that account-region's schedule and CloudTrail."
+                f"{self.window_minutes}-minute window reached {log_group.log_group_name}, "
+                f"{self.evaluation_periods} windows running: an account-region went silent (noticed within "
+                f"{self.worst_case_detection_minutes} minutes) or CloudTrail delivery lags more than "
+                f"{self.tolerated_delay_minutes} minutes. First check: the saved query 'Silent account-regions' "
+                "names which; then that account-region's schedule and CloudTrail."
             ),
             metric=self.metric,
             threshold=self.threshold,
-            evaluation_periods=3,
-            datapoints_to_alarm=2,
+            evaluation_periods=self.evaluation_periods,
+            datapoints_to_alarm=self.evaluation_periods,
             comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
         )
+        # Not yet an L2 option: windows aligned to the clock (UTC), like the canaries' schedule.
+        cfn_alarm = self.alarm.node.default_child
+        assert isinstance(cfn_alarm, cloudwatch.CfnAlarm)
+        cfn_alarm.add_property_override("EvaluationWindow", {"WallClockWindow": {"Timezone": "UTC"}})
         self.alarm.node.add_dependency(self.metric_filter)
         _notify(self.alarm, topic)
 
@@ -522,60 +684,84 @@ def _sum_alarm(
     )
 
 
-def config_failure_metrics(*, account: str | None = None, region: str | None = None) -> dict[str, cloudwatch.Metric]:
-    """``CONFIG_FAILURE_METRICS`` as Sum-over-5-minutes metrics, by metric name."""
+def config_failure_metrics(
+    *, period: cdk.Duration | None = None, search_account: str | None = None, search_region: str | None = None
+) -> dict[str, cloudwatch.MathExpression]:
+    """``CONFIG_FAILURE_METRICS`` as Metrics Insights queries (``config_failure_query``: every series of
+    the metric, whatever its dimensions), by metric name.
+
+    :param period: Default: five minutes.
+    :param search_account: account to query (dashboards). Default: the stack's.
+    :param search_region: region to query (dashboards). Default: the stack's.
+    """
     return {
-        name: cloudwatch.Metric(
-            namespace="AWS/Config",
-            metric_name=name,
-            statistic="Sum",
-            period=cdk.Duration.minutes(5),
-            account=account,
-            region=region,
+        name: cloudwatch.MathExpression(
+            expression=config_failure_query(name),
+            label=name,
+            period=period if period is not None else cdk.Duration.minutes(5),
+            search_account=search_account,
+            search_region=search_region,
         )
         for name in CONFIG_FAILURE_METRICS
     }
 
 
-class ConfigHealthAlarm(Construct):
-    """One alarm on AWS Config's recording and delivery failure metrics in this account and region.
+class ConfigHealthAlarms(Construct):
+    """One alarm per AWS Config failure metric in this account and region.
 
-    ``SUM`` of the four ``CONFIG_FAILURE_METRICS`` (``AWS/Config``, Sum over 5 minutes), ALARM at
-    1 or more; missing data is not breaching (the metrics exist only when something failed). One
-    alarm instead of four: one name to forward and route per account and region (CloudWatch still
-    bills each of the four alarm metrics).
+    Each alarm reads a Metrics Insights query, ``SELECT SUM(<metric>) FROM "AWS/Config"`` over five
+    minutes, and fires at 1 or more; missing data is not breaching (the metrics exist only once
+    something failed). A query, not a plain metric, because AWS documents the metric names and the
+    namespace but not their dimensions (``CONFIG_FAILURE_METRICS``): the query sums the metric's series
+    whatever dimensions AWS Config publishes it with. One query per alarm (a Metrics Insights alarm
+    reads one query), hence four alarms, named ``<alarm_name_prefix>-<CONFIG_FAILURE_ALARMS[metric]>``.
+    Metrics Insights allows 200 such alarms per account and region; these use 4.
 
     Example::
 
-        ConfigHealthAlarm(stack, "ConfigHealth", alarm_name="acme-health-config")
+        ConfigHealthAlarms(stack, "ConfigHealth", alarm_name_prefix="acme-health-config")
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, alarm_name: str, topic: sns.ITopic | None = None
+        self, scope: Construct, construct_id: str, *, alarm_name_prefix: str, topic: sns.ITopic | None = None
     ) -> None:
         """
-        :param alarm_name: name of the alarm (alarm names are per region).
-        :param topic: notified on ALARM and on OK. Default: none (forward its state changes instead).
+        :param alarm_name_prefix: the alarms are named ``<prefix>-change-notifications``,
+            ``-history-export``, ``-recorder-permissions`` and ``-snapshot-export`` (names are per region).
+        :param topic: notified on ALARM and on OK. Default: none (forward their state changes instead).
         """
         super().__init__(scope, construct_id)
-        problems = Problems(f"ConfigHealthAlarm({self.node.path})")
-        _check_alarm_name(problems, "alarm_name", alarm_name)
-        problems.raise_if_any()
-        named = config_failure_metrics()
-        self.metrics = {f"m{index}": metric for index, metric in enumerate(named.values(), start=1)}
-        meaning = "; ".join(f"{name}: {what}" for name, what in CONFIG_FAILURE_METRICS.items())
-        self.alarm = _sum_alarm(
-            self,
-            "Alarm",
-            alarm_name=alarm_name,
-            label="AWS Config failures",
-            description=(
-                f"AWS Config failed to record or deliver ({meaning}). First check: "
-                "aws configservice describe-configuration-recorder-status and describe-delivery-channel-status."
-            ),
-            metrics=self.metrics,
+        problems = Problems(f"ConfigHealthAlarms({self.node.path})")
+        longest = max(len(suffix) for suffix in CONFIG_FAILURE_ALARMS.values()) + 1
+        _check_alarm_name(problems, "alarm_name_prefix", alarm_name_prefix)
+        problems.check(
+            not isinstance(alarm_name_prefix, str) or len(alarm_name_prefix) <= 255 - longest,
+            f"alarm_name_prefix {alarm_name_prefix!r} is too long: at most {255 - longest} characters "
+            "leave room for the alarm suffixes",
         )
-        _notify(self.alarm, topic)
+        problems.raise_if_any()
+        #: Metrics Insights query per metric name.
+        self.metrics = config_failure_metrics()
+        #: Alarm per metric name.
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        for name, suffix in CONFIG_FAILURE_ALARMS.items():
+            alarm = cloudwatch.Alarm(
+                self,
+                "".join(part.title() for part in suffix.split("-")),
+                alarm_name=f"{alarm_name_prefix}-{suffix}",
+                alarm_description=(
+                    f"AWS Config {name} >= 1 in 5 minutes: {CONFIG_FAILURE_METRICS[name]}. "
+                    f"First check: {_CONFIG_FIRST_CHECK[name]}."
+                ),
+                metric=self.metrics[name],
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                # The failure metrics are published only when something fails: no data means healthy.
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            _notify(alarm, topic)
+            self.alarms[name] = alarm
 
 
 class NotificationHealthAlarms(Construct):
@@ -807,6 +993,8 @@ def baseline_health_widgets(
             height=8,
         )
     )
+    # 'Namespace="AWS/Config"', not the schema '{AWS/Config}': a schema matches one dimension set
+    # only ('{AWS/Config}' = no dimension), and AWS does not document the metrics' dimensions.
     config_names = " OR ".join(f'MetricName="{name}"' for name in CONFIG_FAILURE_METRICS)
     for region in regions:
         widgets.append(
@@ -814,7 +1002,7 @@ def baseline_health_widgets(
                 title=f"AWS Config failures, every linked account ({region})",
                 left=[
                     cloudwatch.MathExpression(
-                        expression=f"SEARCH('{{AWS/Config}} {config_names}', 'Sum', 300)",
+                        expression=f"SEARCH('Namespace=\"{CONFIG_METRICS_NAMESPACE}\" ({config_names})', 'Sum', 300)",
                         label="Config failures",
                         period=cdk.Duration.minutes(5),
                         search_region=region,

@@ -3,7 +3,7 @@
 Three places, each with alarms whose number does not grow with the number of accounts:
 
 - every account and governed region (the StackSet template, the management account's and the
-  single account's baseline stacks): the canary, one AWS Config failure alarm, one alarm on failed
+  single account's baseline stacks): the canary, four AWS Config failure alarms, one alarm on failed
   forwarding rules. Their state changes (alarms named ``<prefix>-health-*``) are forwarded to the
   central bus like every security event, which routes them to the ``health.severity`` topic;
 - next to the trail log group (management or single-account stack): the trail heartbeat, the
@@ -28,7 +28,7 @@ from constructs import Construct
 from constructs_lib import (
     ApiCanary,
     CanaryMonitor,
-    ConfigHealthAlarm,
+    ConfigHealthAlarms,
     EventForwarding,
     EventRouting,
     HealthQueries,
@@ -107,7 +107,7 @@ def _fallback(topics: Mapping[Severity, sns.ITopic], severity: Severity) -> sns.
 
 
 def add_account_health(scope: Construct, config: BaselineConfig, *, forwarding: EventForwarding | None) -> None:
-    """Canary, AWS Config failure alarm and failed-forwarding alarm of one account and region.
+    """Canary, AWS Config failure alarms and failed-forwarding alarm of one account and region.
 
     No SNS action: their state changes reach the central bus through ``forwarding`` (the health
     pattern is among the forwarded ones), which routes them to the ``health.severity`` topic.
@@ -127,7 +127,7 @@ def add_account_health(scope: Construct, config: BaselineConfig, *, forwarding: 
         return
     alarms: list[cloudwatch.Alarm] = []
     if config.aws_config.enabled:
-        alarms.append(ConfigHealthAlarm(scope, "ConfigHealth", alarm_name=f"{prefix}config").alarm)
+        alarms.extend(ConfigHealthAlarms(scope, "ConfigHealth", alarm_name_prefix=f"{prefix}config").alarms.values())
     alarms.extend(
         NotificationHealthAlarms(
             scope,

@@ -21,7 +21,7 @@ class HealthSettings(Model):
         default=30, ge=5, le=1440, description="ALARM when the trail log group receives nothing for this long"
     )
     canary: bool = Field(default=True, description="a scheduled ssm:PutParameter in every account and governed region")
-    canary_rate_minutes: Literal[5, 10, 15, 20, 30] = Field(default=10, description="how often each canary calls")
+    canary_rate_minutes: Literal[5, 10, 15, 20, 30] = Field(default=5, description="how often each canary calls")
     canary_parameter_name: str | None = Field(
         default=None, description="SSM parameter the canaries write; default /<prefix>/baseline/canary"
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import json
+import random
 import re
 from typing import Any
 
@@ -17,18 +19,21 @@ from moto.events.models import EventPattern
 
 from constructs_lib import (
     CONFIG_FAILURE_METRICS,
+    CONFIG_METRICS_DOCUMENTATION,
     ApiCanary,
     CanaryMonitor,
-    ConfigHealthAlarm,
+    ConfigHealthAlarms,
     HealthQueries,
     LogGroupHeartbeat,
     NotificationHealthAlarms,
     baseline_health_widgets,
     canary_filter_pattern,
+    config_failure_query,
     health_alarm_state_changes,
     matches,
 )
 from constructs_lib.detections import builtin_detections
+from constructs_lib.health import CONFIG_DOCUMENTED_SUCCESS_METRICS, CONFIG_FAILURE_ALARMS, CONFIG_METRICS_NAMESPACE
 from constructs_lib.scp_evaluator import Request, statement_matches
 from tests.conftest import new_stack, only
 from tests.constructs_lib.cloudtrail_events import ACCOUNT, CASES, api_call
@@ -187,7 +192,10 @@ class TestApiCanary:
             "Value": "<aws.scheduler.scheduled-time>",
             "Overwrite": True,
         }
-        assert props["ScheduleExpression"] == "rate(10 minutes)"
+        # Minute 2 of every 5, UTC, in every account-region alike: inside the canary alarm's 5-minute windows.
+        assert props["ScheduleExpression"] == "cron(2/5 * * * ? *)"
+        assert props["ScheduleExpressionTimezone"] == "UTC"
+        assert props["Target"]["RetryPolicy"] == {"MaximumEventAgeInSeconds": 120, "MaximumRetryAttempts": 2}
         assert props["FlexibleTimeWindow"] == {"Mode": "OFF"}
         assert props["State"] == "ENABLED"
 
@@ -244,6 +252,7 @@ class TestApiCanary:
             ({"parameter_name": "acme/canary"}, r"parameter_name 'acme/canary' is not an SSM parameter path"),
             ({"parameter_name": "/acme canary"}, r"is not an SSM parameter path"),
             ({"rate": cdk.Duration.hours(2)}, r"rate .* whole number of minutes from 1 to 60"),
+            ({"rate": cdk.Duration.minutes(7)}, r"rate 7 minutes is not a whole divisor of an hour of at least 5"),
         ],
     )
     def test_invalid(self, props, message):
@@ -251,23 +260,67 @@ class TestApiCanary:
             ApiCanary(new_stack(), "Canary", **{"parameter_name": PARAMETER, **props})
 
 
+def canary_monitor(sources: int = 15, **props: Any) -> tuple[CanaryMonitor, dict[str, Any], str]:
+    """A CanaryMonitor and an ApiCanary at the same rate; the synthesized alarm and schedule expression."""
+    stack = new_stack()
+    rate = props.get("rate")
+    ApiCanary(stack, "Canary", parameter_name=PARAMETER, rate=rate)
+    monitor = CanaryMonitor(
+        stack,
+        "Canaries",
+        log_group=trail_log_group(stack),
+        parameter_name=PARAMETER,
+        expected_sources=sources,
+        alarm_name="acme-canaries",
+        **props,
+    )
+    template = Template.from_stack(stack)
+    _, alarm = only(template, "AWS::CloudWatch::Alarm")
+    _, schedule = only(template, "AWS::Scheduler::Schedule")
+    return monitor, alarm["Properties"], schedule["Properties"]["ScheduleExpression"]
+
+
+def schedule_minutes(expression: str) -> list[int]:
+    """Minutes of the hour a ``cron(M/R * * * ? *)`` or ``cron(M * * * ? *)`` schedule runs at."""
+    minutes = re.fullmatch(r"cron\((\d+)(?:/(\d+))? \* \* \* \? \*\)", expression)
+    assert minutes, expression
+    start, step = int(minutes[1]), int(minutes[2] or 60)
+    return list(range(start, 60, step))
+
+
+def detection_arithmetic(alarm: dict[str, Any], expression: str, sources: int) -> tuple[int, int]:
+    """(tolerated delivery delay, worst-case detection) in minutes, from the alarm and the schedule alone.
+
+    Windows are wall-clock aligned; each holds the same canaries of every source. All
+    ``DatapointsToAlarm`` (= ``EvaluationPeriods``) windows must breach. A delivery delay keeps windows
+    short whose canaries are younger than it; one more window may be in progress; the oldest must be
+    complete: tolerated = (windows - 2) * period + gap. A source silent right after a window's last
+    canary breaches every later window: ALARM once ``windows`` of them ended, + 2 minutes of evaluation.
+    """
+    period = alarm["Period"] // 60
+    windows = alarm["EvaluationPeriods"]
+    assert alarm["DatapointsToAlarm"] == windows
+    assert alarm["EvaluationWindow"] == {"WallClockWindow": {"Timezone": "UTC"}}
+    assert period in (1, 5, 60)  # periods CloudWatch allows for wall clock windows
+    ticks = schedule_minutes(expression)
+    in_window = [t % period for t in ticks if t < period] if period < 60 else ticks
+    assert all(t % period in in_window for t in ticks)  # every window holds the same canaries
+    per_source = len(in_window)
+    # One canary missing is enough, nothing else is: the threshold sits within one canary of the count.
+    assert sources * per_source - 1 < alarm["Threshold"] < sources * per_source
+    assert alarm["ComparisonOperator"] == "LessThanThreshold" and alarm["TreatMissingData"] == "breaching"
+    # At least 2 minutes from both edges: an invocation up to 2 minutes late stays in its window.
+    assert min(in_window) >= 2 and period - max(in_window) >= 3
+    gap = period - max(in_window)
+    return (windows - 2) * period + gap, windows * period + gap + 2
+
+
 class TestCanaryMonitor:
     def test_one_metric_filter_and_one_alarm_whatever_the_number_of_sources(self):
         for sources in (1, 15, 3000):
-            stack = new_stack()
-            monitor = CanaryMonitor(
-                stack,
-                "Canaries",
-                log_group=trail_log_group(stack),
-                parameter_name=PARAMETER,
-                expected_sources=sources,
-                alarm_name="acme-canaries",
-            )
-            template = Template.from_stack(stack)
-            template.resource_count_is("AWS::Logs::MetricFilter", 1)
-            template.resource_count_is("AWS::CloudWatch::Alarm", 1)
-            # 6 canaries an hour per source; half a source's worth of jitter is tolerated.
-            assert monitor.threshold == sources * 6 - 3
+            monitor, alarm, _ = canary_monitor(sources)
+            # One canary per source and 5-minute window; one missing is enough.
+            assert monitor.threshold == sources - 0.5 == alarm["Threshold"]
 
     def test_filter_and_alarm(self):
         stack = new_stack()
@@ -280,6 +333,8 @@ class TestCanaryMonitor:
             alarm_name="acme-canaries",
         )
         template = Template.from_stack(stack)
+        template.resource_count_is("AWS::Logs::MetricFilter", 1)
+        template.resource_count_is("AWS::CloudWatch::Alarm", 1)
         template.has_resource_properties(
             "AWS::Logs::MetricFilter",
             {
@@ -297,21 +352,43 @@ class TestCanaryMonitor:
                 "Namespace": "BaselineHealth",
                 "MetricName": "CanaryEvents",
                 "Statistic": "Sum",
-                "Period": 3600,
-                "Threshold": 87,
-                "EvaluationPeriods": 3,
-                "DatapointsToAlarm": 2,
+                "Period": 300,
+                "Threshold": 14.5,
+                "EvaluationPeriods": 5,
+                "DatapointsToAlarm": 5,
+                "EvaluationWindow": {"WallClockWindow": {"Timezone": "UTC"}},
                 "ComparisonOperator": "LessThanThreshold",
                 "TreatMissingData": "breaching",
             },
         )
 
+    def test_detection_within_half_an_hour_tolerating_15_minutes_of_delivery_delay(self):
+        monitor, alarm, expression = canary_monitor(15)
+        tolerated, detection = detection_arithmetic(alarm, expression, 15)
+        assert (tolerated, detection) == (18, 30)
+        assert tolerated >= 15  # CloudTrail's older documented delivery figure; ~5 minutes on average
+        assert detection < 60
+        assert (monitor.tolerated_delay_minutes, monitor.worst_case_detection_minutes) == (tolerated, detection)
+        assert f"noticed within {detection} minutes" in alarm["AlarmDescription"]
+
+    @pytest.mark.parametrize(
+        ("rate", "delay", "expected"),
+        [(5, 5, (8, 20)), (5, 30, (33, 45)), (10, 15, (68, 190)), (30, 15, (28, 150)), (60, 15, (58, 180))],
+    )
+    def test_detection_arithmetic_for_other_rates_and_delays(self, rate, delay, expected):
+        monitor, alarm, expression = canary_monitor(
+            7, rate=cdk.Duration.minutes(rate), max_delivery_delay=cdk.Duration.minutes(delay)
+        )
+        assert detection_arithmetic(alarm, expression, 7) == expected
+        assert (monitor.tolerated_delay_minutes, monitor.worst_case_detection_minutes) == expected
+        assert monitor.tolerated_delay_minutes >= delay
+
     @pytest.mark.parametrize(
         ("props", "message"),
         [
             ({"expected_sources": 0}, r"expected_sources 0 must be a whole number of account-regions >= 1"),
-            ({"period": cdk.Duration.minutes(25)}, r"period \(25 minutes\) must be a whole multiple of rate"),
-            ({"period": cdk.Duration.minutes(10)}, r"at least two canaries long"),
+            ({"rate": cdk.Duration.minutes(25)}, r"rate 25 minutes is not a whole divisor of an hour"),
+            ({"max_delivery_delay": cdk.Duration.hours(13)}, r"max_delivery_delay .* from 1 to 720"),
             ({"metric_namespace": "AWS/Logs"}, r"metric_namespace 'AWS/Logs' is not a custom namespace"),
         ],
     )
@@ -326,6 +403,89 @@ class TestCanaryMonitor:
         }
         with pytest.raises(ValueError, match=message):
             CanaryMonitor(stack, "Canaries", **options)
+
+
+def simulate_canary_alarm(
+    alarm: dict[str, Any],
+    expression: str,
+    *,
+    sources: int,
+    hours: int,
+    silent: tuple[int, int] | None = None,
+    in_progress_window: bool = False,
+    seed: int = 12,
+) -> list[int]:
+    """Minutes (since 00:00 UTC) at which the synthesized canary alarm is in ALARM.
+
+    Every source calls at the schedule's minutes, up to 90 seconds late; CloudTrail delivers each
+    event 0 to 15 minutes later (uniformly: far worse than its ~5-minute average). The metric counts
+    an event in the window of its event time, once delivered. Each minute the alarm evaluates its
+    last ``EvaluationPeriods`` wall-clock windows, the newest complete one first, or (when
+    ``in_progress_window``) the one in progress; ALARM when all are below the threshold.
+    ``silent``: (source, minute) from which that source makes no call.
+    """
+    rng = random.Random(seed)
+    period = alarm["Period"] // 60
+    windows = alarm["EvaluationPeriods"]
+    delivered: dict[int, list[float]] = {}  # window index -> delivery times (seconds)
+    ticks = schedule_minutes(expression)
+    for hour in range(hours):
+        for minute in ticks:
+            start = (hour * 60 + minute) * 60
+            for source in range(sources):
+                if silent is not None and source == silent[0] and start >= silent[1] * 60:
+                    continue
+                event = start + rng.uniform(0, 90)
+                delivered.setdefault(int(event // (period * 60)), []).append(event + rng.uniform(0, 15 * 60))
+    for times in delivered.values():
+        times.sort()
+    in_alarm = []
+    for now_minute in range(windows * period + 60, hours * 60):
+        now = now_minute * 60
+        newest = now_minute // period - (0 if in_progress_window else 1)
+        counts = [bisect.bisect_right(delivered.get(w, []), now) for w in range(newest - windows + 1, newest + 1)]
+        if all(count < alarm["Threshold"] for count in counts):
+            in_alarm.append(now_minute)
+    return in_alarm
+
+
+class TestCanaryAlarmSimulation:
+    """The synthesized alarm and schedule against simulated canaries of 1,000 account-regions."""
+
+    @pytest.fixture(scope="class")
+    def synthesized(self) -> tuple[dict[str, Any], str, int]:
+        monitor, alarm, expression = canary_monitor(1000)
+        return alarm, expression, monitor.worst_case_detection_minutes
+
+    @pytest.mark.parametrize("in_progress_window", [False, True])
+    def test_no_false_alarm_from_delivery_delay_or_late_invocations(self, synthesized, in_progress_window):
+        alarm, expression, _ = synthesized
+        assert (
+            simulate_canary_alarm(alarm, expression, sources=1000, hours=24, in_progress_window=in_progress_window)
+            == []
+        )
+
+    @pytest.mark.parametrize("in_progress_window", [False, True])
+    @pytest.mark.parametrize("silent_from", [303, 305, 307, 331])
+    def test_one_silent_account_region_of_1000_within_the_worst_case(
+        self, synthesized, in_progress_window, silent_from
+    ):
+        alarm, expression, worst_case = synthesized
+        in_alarm = simulate_canary_alarm(
+            alarm, expression, sources=1000, hours=8, silent=(417, silent_from), in_progress_window=in_progress_window
+        )
+        assert in_alarm, "a silent account-region was never noticed"
+        last_call = max(m for m in range(silent_from) if m % 60 in schedule_minutes(expression))
+        assert in_alarm[0] - last_call <= worst_case
+        # Once in ALARM it stays there: the account-region stays silent.
+        assert in_alarm == list(range(in_alarm[0], in_alarm[-1] + 1))
+
+    def test_an_uncounted_account_region_masks_a_silent_one(self, synthesized):
+        # The count must be exact (health.expected_canary_sources): one account-region more than
+        # expected running the canary hides one that falls silent.
+        alarm, expression, _ = synthesized
+        assert simulate_canary_alarm(alarm, expression, sources=1001, hours=4, silent=(417, 60)) == []
+        assert simulate_canary_alarm(alarm, expression, sources=1000, hours=4, silent=(417, 60)) != []
 
 
 class TestHealthQueries:
@@ -350,33 +510,68 @@ class TestHealthQueries:
         assert list(queries.query_definitions) == ["Delivery latency"]
 
 
-class TestConfigHealthAlarm:
-    def test_sum_of_the_documented_failure_metrics(self):
-        stack = new_stack()
-        ConfigHealthAlarm(stack, "ConfigHealth", alarm_name="acme-health-config")
-        _, alarm = only(Template.from_stack(stack), "AWS::CloudWatch::Alarm")
-        props = alarm["Properties"]
-        assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and props["Threshold"] == 1
-        assert props["TreatMissingData"] == "notBreaching"
-        expression = next(m for m in props["Metrics"] if "Expression" in m)
-        stats = [m["MetricStat"] for m in props["Metrics"] if "MetricStat" in m]
-        assert expression["Expression"] == f"SUM([{', '.join(f'm{i}' for i in range(1, len(stats) + 1))}])"
-        assert expression["ReturnData"] is True
-        assert [s["Metric"]["MetricName"] for s in stats] == list(CONFIG_FAILURE_METRICS)
+class TestConfigHealthAlarms:
+    def test_metric_names_and_namespace_are_the_documented_ones(self):
+        # AWS Config Developer Guide, "Viewing the AWS Config Dashboard", "AWS Config Success Metrics".
+        assert CONFIG_METRICS_DOCUMENTATION == (
+            "https://docs.aws.amazon.com/config/latest/developerguide/viewing-the-aws-config-dashboard.html"
+        )
+        assert CONFIG_DOCUMENTED_SUCCESS_METRICS == (
+            "Change Notifications Delivery Failed",
+            "Config History Export Failed",
+            "Configuration Recorder Insufficient Permissions Failure",
+            "Config Snapshot Export Failed",
+        )
+        assert [n.replace(" ", "") for n in CONFIG_DOCUMENTED_SUCCESS_METRICS] == list(CONFIG_FAILURE_METRICS)
         assert list(CONFIG_FAILURE_METRICS) == [
-            "ConfigurationRecorderInsufficientPermissionsFailure",
-            "ConfigHistoryExportFailed",
-            "ConfigSnapshotExportFailed",
             "ChangeNotificationsDeliveryFailed",
+            "ConfigHistoryExportFailed",
+            "ConfigurationRecorderInsufficientPermissionsFailure",
+            "ConfigSnapshotExportFailed",
         ]
-        for stat in stats:
-            assert stat["Metric"]["Namespace"] == "AWS/Config"
-            assert "Dimensions" not in stat["Metric"]  # one series per account and region
-            assert stat["Stat"] == "Sum" and stat["Period"] == 300
+        assert CONFIG_METRICS_NAMESPACE == "AWS/Config"
 
-    def test_invalid_name(self):
-        with pytest.raises(ValueError, match=r"alarm_name '' is not an alarm name"):
-            ConfigHealthAlarm(new_stack(), "ConfigHealth", alarm_name="")
+    def test_one_metrics_insights_alarm_per_metric_whatever_its_dimensions(self):
+        stack = new_stack()
+        created = ConfigHealthAlarms(stack, "ConfigHealth", alarm_name_prefix="acme-health-config")
+        assert list(created.alarms) == list(CONFIG_FAILURE_METRICS)
+        alarms = Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm")
+        by_name = {a["Properties"]["AlarmName"]: a["Properties"] for a in alarms.values()}
+        assert sorted(by_name) == [
+            "acme-health-config-change-notifications",
+            "acme-health-config-history-export",
+            "acme-health-config-recorder-permissions",
+            "acme-health-config-snapshot-export",
+        ]
+        for metric, suffix in CONFIG_FAILURE_ALARMS.items():
+            props = by_name[f"acme-health-config-{suffix}"]
+            assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and props["Threshold"] == 1
+            assert props["EvaluationPeriods"] == 1
+            assert props["TreatMissingData"] == "notBreaching"
+            (query,) = props["Metrics"]
+            # FROM the namespace, no SCHEMA(...): every series of the metric, with or without ResourceType.
+            assert query["Expression"] == f'SELECT SUM({metric}) FROM "AWS/Config"'
+            assert query["Period"] == 300 and query["ReturnData"] is True
+            assert metric in props["AlarmDescription"] and "First check:" in props["AlarmDescription"]
+
+    def test_the_query_refuses_other_metrics(self):
+        assert (
+            config_failure_query("ConfigHistoryExportFailed")
+            == 'SELECT SUM(ConfigHistoryExportFailed) FROM "AWS/Config"'
+        )
+        with pytest.raises(ValueError, match=r"'ConfigurationItemsRecorded' is not an AWS Config failure metric"):
+            config_failure_query("ConfigurationItemsRecorded")
+
+    @pytest.mark.parametrize(
+        ("prefix", "message"),
+        [
+            ("", r"alarm_name_prefix '' is not an alarm name"),
+            ("a" * 240, r"alarm_name_prefix 'a+' is too long: at most 234 characters"),
+        ],
+    )
+    def test_invalid_prefix(self, prefix, message):
+        with pytest.raises(ValueError, match=message):
+            ConfigHealthAlarms(new_stack(), "ConfigHealth", alarm_name_prefix=prefix)
 
 
 class TestNotificationHealthAlarms:
@@ -516,6 +711,8 @@ def test_dashboard_row_widgets():
     assert "## Baseline health" in body
     assert "@ingestionTime" in body and "Canaries per account-region" in body
     assert body.count("AWS/Config") == 2 and "NumberOfNotificationsFailed" in body
+    # A property search, not the schema {AWS/Config} (which would match dimensionless series only).
+    assert "{AWS/Config}" not in body and body.count('Namespace=\\"AWS/Config\\"') == 2
     assert '"accountId": "111111111111"' in body
 
 
@@ -526,7 +723,8 @@ def test_readme_health_section_example_runs_and_names_every_alarm():
     section = readme.split("## Baseline health: the pipeline proves it is alive", 1)[1].split("\n## ", 1)[0]
     for metric in CONFIG_FAILURE_METRICS:
         assert f"`{metric}`" in section, metric
-    for alarm in ("trail-health-heartbeat", "trail-health-canaries", "health-config", "health-forwarding-rules"):
+    config_alarms = tuple(f"health-config-{suffix}" for suffix in CONFIG_FAILURE_ALARMS.values())
+    for alarm in ("trail-health-heartbeat", "trail-health-canaries", *config_alarms, "health-forwarding-rules"):
         assert f"`<prefix>-{alarm}`" in section, alarm
     (example,) = re.findall(r"```python\n(.*?)```", section, re.S)
     exec(compile(example, "README.md#baseline-health", "exec"), {})

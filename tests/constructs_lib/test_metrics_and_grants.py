@@ -85,7 +85,14 @@ class TestDocumentedMetricDefaults:
         recorder = ConfigRecorder(stack, "Recorder", bucket=s3.Bucket(stack, "ConfigBucket"))
         metric = recorder.metric_configuration_items_recorded(dimensions_map={"ResourceType": "AWS::EC2::Instance"})
         assert rendered(stack, metric)["dimensions"] == {"ResourceType": "AWS::EC2::Instance"}
-        assert rendered(stack, recorder.metric_snapshot_export_failed())["statistic"] == "Sum"
+        with pytest.raises(
+            ValueError, match=r"has no 'ResourceType': AWS Config publishes ConfigurationItemsRecorded per"
+        ):
+            recorder.metric_configuration_items_recorded()
+        snapshot = recorder.metric_snapshot_export_failed()
+        # Every series of the metric, whatever its dimensions (AWS documents none).
+        assert snapshot.expression == 'SELECT SUM(ConfigSnapshotExportFailed) FROM "AWS/Config"'
+        assert snapshot.period.to_seconds() == 300
 
     def test_an_unknown_option_is_refused_naming_the_allowed_ones(self):
         stack = new_stack()

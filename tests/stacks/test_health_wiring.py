@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from constructs_lib import canary_filter_pattern, scp_evaluator
+from constructs_lib.health import CONFIG_FAILURE_ALARMS
 from constructs_lib.scp_evaluator import FULL_AWS_ACCESS, Request
 from stacks.config import ConfigError, parse_config
 from stacks.health import canary_parameter_name, expected_canary_sources
@@ -96,8 +97,9 @@ class TestEveryAccountAndRegion:
     def test_config_and_forwarding_health_alarms_are_forwarded_not_mailed(self, synthesized: dict[str, Synthesized]):
         template = synthesized["example"].stackset_template()
         alarms = alarms_by_name(template)
-        assert {"acme-health-config", "acme-health-forwarding-rules"} <= set(alarms)
-        for name in ("acme-health-config", "acme-health-forwarding-rules"):
+        config_alarms = {f"acme-health-config-{suffix}" for suffix in CONFIG_FAILURE_ALARMS.values()}
+        assert {*config_alarms, "acme-health-forwarding-rules"} <= set(alarms)
+        for name in (*sorted(config_alarms), "acme-health-forwarding-rules"):
             assert "AlarmActions" not in alarms[name]["Properties"]
         rules = [
             r["Properties"]
@@ -156,7 +158,9 @@ class TestNextToTheTrail:
         assert dimension["Value"]["Ref"].startswith("OrganizationTrailLogGroup")
         assert heartbeat["TreatMissingData"] == "breaching" and heartbeat["Period"] == 1800
         canaries = alarms["acme-trail-health-canaries"]["Properties"]
-        assert canaries["Threshold"] == 15 * 6 - 3 and canaries["TreatMissingData"] == "breaching"
+        # One canary per account-region and 5-minute window (rate 5 by default); one missing is enough.
+        assert canaries["Threshold"] == 15 - 0.5 and canaries["TreatMissingData"] == "breaching"
+        assert (canaries["Period"], canaries["EvaluationPeriods"], canaries["DatapointsToAlarm"]) == (300, 5, 5)
         filters = [
             f["Properties"]
             for f in of_type(template, "AWS::Logs::MetricFilter").values()
@@ -182,9 +186,7 @@ class TestNextToTheTrail:
         base = synthesized["example"].template_json("acme-management")
         assert len(of_type(bigger, "AWS::CloudWatch::Alarm")) == len(of_type(base, "AWS::CloudWatch::Alarm"))
         assert len(of_type(bigger, "AWS::Logs::MetricFilter")) == len(of_type(base, "AWS::Logs::MetricFilter"))
-        assert (
-            alarms_by_name(bigger)["acme-trail-health-canaries"]["Properties"]["Threshold"] == (1 + 4 + 30) * 3 * 6 - 3
-        )
+        assert alarms_by_name(bigger)["acme-trail-health-canaries"]["Properties"]["Threshold"] == (1 + 4 + 30) * 3 - 0.5
 
 
 def topic_id(template: dict[str, Any], display_name: str) -> str:
@@ -234,3 +236,46 @@ def test_health_off_removes_every_piece(tmp_path):
         template = synth.template_json(name)
         assert not of_type(template, "AWS::Scheduler::Schedule"), name
         assert not [n for n in alarms_by_name(template) if "health" in n], name
+
+
+class TestBrokenForwardingPath:
+    """A forwarding path that fails completely: what can and cannot notice it."""
+
+    def test_its_own_alarm_travels_the_broken_path(self, synthesized: dict[str, Synthesized]):
+        # The failed-forwarding alarm has no action: its state change would reach the central bus only
+        # through the forwarding rules it watches. If they all fail, nobody hears it.
+        template = synthesized["example"].stackset_template()
+        alarm = alarms_by_name(template)["acme-health-forwarding-rules"]["Properties"]
+        assert "AlarmActions" not in alarm
+        (health_rule,) = [
+            r["Properties"]
+            for r in of_type(template, "AWS::Events::Rule").values()
+            if r["Properties"]["EventPattern"].get("source") == ["aws.cloudwatch"]
+        ]
+        assert "event-bus/security-events" in json.dumps(health_rule["Targets"])
+        # The canary does not cover it either: it travels through CloudTrail to the trail log group.
+        management = synthesized["example"].template_json("acme-management")
+        (canary_filter,) = [
+            f["Properties"]
+            for f in of_type(management, "AWS::Logs::MetricFilter").values()
+            if f["Properties"]["FilterPattern"] == canary_filter_pattern(PARAMETER)
+        ]
+        assert canary_filter["LogGroupName"]["Ref"].startswith("OrganizationTrailLogGroup")
+
+    def test_only_the_dashboard_sees_it_and_only_through_the_home_region_link(self, tmp_path):
+        # Without observability.oam_sink_arn no member account shares its metrics: the dashboard's
+        # FailedInvocations search sees the audit account alone.
+        template = synthesize(
+            parse_config(copy.deepcopy(EXAMPLE)), tmp_path / "a", compliance=False
+        ).stackset_template()
+        assert not of_type(template, "AWS::Oam::Link")
+        data = copy.deepcopy(EXAMPLE)
+        data.setdefault("observability", {})["oam_sink_arn"] = "arn:aws:oam:eu-west-1:333333333333:sink/abcd-1234"
+        linked = synthesize(parse_config(data), tmp_path / "b", compliance=False).stackset_template()
+        ((link),) = of_type(linked, "AWS::Oam::Link").values()
+        assert "AWS::CloudWatch::Metric" in link["Properties"]["ResourceTypes"]
+        # One sink, in the home region: member metrics of the other governed regions are not shared,
+        # so a failed forwarding path there shows nowhere centrally.
+        assert link["Condition"] == "IsLinkedAccountInHomeRegion"
+        assert {"Condition": "IsHomeRegion"} in linked["Conditions"]["IsLinkedAccountInHomeRegion"]["Fn::And"]
+        assert linked["Conditions"]["IsHomeRegion"] == {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]}
