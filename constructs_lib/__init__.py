@@ -17,6 +17,7 @@ from constructs_lib.audit_trail import (
     ManagementEvents,
 )
 from constructs_lib.cloudfront_logs import (
+    CLOUDFRONT_LOGGING_NAG_FINDING,
     AccessLogsForEveryDistribution,
     CloudFrontAccessLogs,
     CloudFrontStandardLoggingV2,
@@ -172,6 +173,7 @@ __all__ += [
 
 # Network, edge and host telemetry
 __all__ += [
+    "CLOUDFRONT_LOGGING_NAG_FINDING",
     "AccessLogsForEveryDistribution",
     "AgentConfig",
     "AggregationInterval",
