@@ -72,7 +72,6 @@ from constructs_lib.detailed_monitoring import DetailedMonitoring
 from constructs_lib.detections import CIS_DETECTIONS, EXTRA_DETECTIONS, Detection, Severity
 from constructs_lib.event_patterns import FindingSeverity, SecurityEventPattern, WorkflowStatus
 from constructs_lib.event_routing import (
-    DEFAULT_BUS_NAME,
     EventForwarding,
     EventRouting,
     NotificationRoute,
@@ -205,7 +204,6 @@ __all__ += [
 
 # CloudWatch observability
 __all__ += [
-    "DEFAULT_BUS_NAME",
     "DEFAULT_LAMBDA_INSIGHTS_VERSION",
     "FLOW_LOG_QUERIES",
     "TRAIL_QUERIES",
