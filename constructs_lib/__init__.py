@@ -17,6 +17,7 @@ from constructs_lib.audit_trail import (
     ManagementEvents,
 )
 from constructs_lib.cloudfront_logs import (
+    CLOUDFRONT_LOGGING_NAG_FINDING,
     AccessLogsForEveryDistribution,
     CloudFrontAccessLogs,
     CloudFrontStandardLoggingV2,
@@ -71,7 +72,6 @@ from constructs_lib.detailed_monitoring import DetailedMonitoring
 from constructs_lib.detections import CIS_DETECTIONS, EXTRA_DETECTIONS, Detection, Severity
 from constructs_lib.event_patterns import FindingSeverity, SecurityEventPattern, WorkflowStatus
 from constructs_lib.event_routing import (
-    DEFAULT_BUS_NAME,
     EventForwarding,
     EventRouting,
     NotificationRoute,
@@ -174,6 +174,7 @@ __all__ += [
 
 # Network, edge and host telemetry
 __all__ += [
+    "CLOUDFRONT_LOGGING_NAG_FINDING",
     "AccessLogsForEveryDistribution",
     "AgentConfig",
     "AggregationInterval",
@@ -205,7 +206,6 @@ __all__ += [
 
 # CloudWatch observability
 __all__ += [
-    "DEFAULT_BUS_NAME",
     "DEFAULT_LAMBDA_INSIGHTS_VERSION",
     "FLOW_LOG_QUERIES",
     "TRAIL_QUERIES",

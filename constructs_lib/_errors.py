@@ -18,6 +18,9 @@ _INTERFACES: dict[str, tuple[str, str]] = {
     "ec2.IInstance": ("instance_id", "an ec2.Instance"),
     "cloudfront.IDistribution": ("distribution_id", "cloudfront.Distribution(...)"),
     "cdk.CfnCondition": ("expression", "cdk.CfnCondition(...)"),
+    "cloudwatch.IAlarm": ("alarm_arn", "cloudwatch.Alarm(...) or cloudwatch.Alarm.from_alarm_arn(scope, id, arn)"),
+    "cloudwatch.IMetric": ("to_metric_config", "cloudwatch.Metric(...) or cloudwatch.MathExpression(...)"),
+    "cloudwatch.IWidget": ("to_json", "a widget such as cloudwatch.GraphWidget(...) or cloudwatch.TextWidget(...)"),
 }
 
 
@@ -50,7 +53,8 @@ class Problems:
         if (value is None and optional) or isinstance(value, enum_type):
             return True
         allowed = ", ".join(f"{enum_type.__name__}.{member.name}" for member in enum_type)
-        self.add(f"{prop}: {value!r} is not a {enum_type.__name__}; allowed: {allowed}")
+        article = "an" if enum_type.__name__[0] in "AEIOU" else "a"
+        self.add(f"{prop}: {value!r} is not {article} {enum_type.__name__}; allowed: {allowed}")
         return False
 
     def check_enums(self, prop: str, values: Any, enum_type: type[enum.Enum]) -> bool:

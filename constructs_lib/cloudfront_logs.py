@@ -37,6 +37,11 @@ UNSUPPORTED_BUCKET_REGIONS = ("af-south-1", "ap-east-1", "ap-southeast-3", "eu-s
 ACL_OWNERSHIPS = ("BucketOwnerPreferred", "ObjectWriter")
 #: Region where CloudFront standard logging v2 delivery sources must be created.
 V2_SOURCE_REGION = "us-east-1"
+#: The cdk-nag finding a distribution raises when its logging is turned on here (through a property
+#: override or standard logging v2): cdk-nag reads the L1 properties before overrides and does not
+#: know v2 deliveries. The distribution is the caller's, so the acknowledgement is theirs to give
+#: (the template does log); the library hides no finding on a resource it did not create.
+CLOUDFRONT_LOGGING_NAG_FINDING = "AwsSolutions-CFR3"
 _LOGGING_MARK = "constructs_lib:cloudfront-standard-logging"
 _PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()/-]{0,255}$")
 
@@ -89,7 +94,9 @@ def enable_standard_logging(
     """Turn on CloudFront standard logging (legacy) of ``distribution`` into ``bucket``.
 
     ``ValueError`` at synth when the bucket has ACLs disabled or sits in a region CloudFront
-    cannot deliver to.
+    cannot deliver to. cdk-nag then reports ``CLOUDFRONT_LOGGING_NAG_FINDING`` (``AwsSolutions-CFR3``)
+    on the distribution although its template logs (cdk-nag reads it before the property
+    override): acknowledge it on your distribution.
 
     :param prefix: key prefix of the log files, say ``cloudfront/<name>/``. Default: none.
     :param include_cookies: log cookies too. Default: False.
@@ -117,12 +124,6 @@ def enable_standard_logging(
         logging["Prefix"] = prefix
     cfn.add_property_override("DistributionConfig.Logging", logging)
     cfn.node.add_metadata(_LOGGING_MARK, "legacy")
-    _nag.acknowledge(
-        cfn,
-        "Standard logging is enabled by constructs_lib through a property override "
-        "(DistributionConfig.Logging is in the template); cdk-nag reads the L1 properties before overrides.",
-        "AwsSolutions-CFR3",
-    )
 
 
 def _has_legacy_logging(cfn: cloudfront.CfnDistribution) -> bool:
@@ -261,7 +262,8 @@ class CloudFrontStandardLoggingV2(Construct):
     The delivery source must be created in us-east-1 (where CloudFront's control plane lives), so
     put this construct in a us-east-1 stack. CloudWatch Logs adds the resource policy that lets
     ``delivery.logs.amazonaws.com`` write to a log group itself; a bucket created in this app gets
-    the documented bucket-policy statements here.
+    the documented bucket-policy statements here. cdk-nag does not know v2 deliveries and reports
+    ``CLOUDFRONT_LOGGING_NAG_FINDING`` on the distribution: acknowledge it on your distribution.
 
     Example::
 
@@ -399,13 +401,9 @@ class CloudFrontStandardLoggingV2(Construct):
             self.delivery.node.add_dependency(bucket.policy)
         cfn = distribution.node.default_child
         if isinstance(cfn, cloudfront.CfnDistribution):
+            # Marks the distribution as logging (for AccessLogsForEveryDistribution). cdk-nag's
+            # CLOUDFRONT_LOGGING_NAG_FINDING on it is the distribution owner's to acknowledge.
             cfn.node.add_metadata(_LOGGING_MARK, "v2")
-            _nag.acknowledge(
-                cfn,
-                f"Access logs are delivered by CloudFront standard logging v2 ({self.node.path}: "
-                "AWS::Logs::DeliverySource/DeliveryDestination/Delivery), which cdk-nag does not know.",
-                "AwsSolutions-CFR3",
-            )
 
 
 @jsii.implements(cdk.IAspect)

@@ -607,9 +607,12 @@ class CloudWatchAgent(Construct):
         mode: AgentMode = AgentMode.EC2,
     ) -> None:
         """
-        :param config: Default: ``AgentConfig.linux()``.
+        :param config: Default: ``AgentConfig.linux(log_group_prefix=f"/ec2/{name}")``, so the
+            log groups of two default agents never collide. A config you give keeps its own log
+            group names (``AgentConfig.linux()`` alone writes to ``/ec2/linux/...``).
         :param name: suffix of the parameter ``AmazonCloudWatch-<name>`` and of the association
-            names. Default: the platform (``linux`` / ``windows``).
+            names (1-100 letters, digits, '_', '.' or '-'; unique per account and region).
+            Default: derived from the construct path (``<stack>-<path>-<hash>``).
         :param target_tag_key: instances with this tag get the agent. Default: ``CloudWatchAgent``.
         :param target_tag_values: ... and one of these values. Default: ``("enabled",)``.
         :param schedule: how often State Manager re-applies both associations, so new or drifted
@@ -628,10 +631,9 @@ class CloudWatchAgent(Construct):
             Default: EC2.
         """
         super().__init__(scope, construct_id)
-        config = config if config is not None else AgentConfig.linux()
         removal_policy = removal_policy if removal_policy is not None else cdk.RemovalPolicy.RETAIN
         problems = Problems(f"CloudWatchAgent({self.node.path})")
-        problems.check_type("config", config, AgentConfig)
+        problems.check_type("config", config, AgentConfig, optional=True)
         problems.check_type("name", name, str, optional=True)
         problems.check_type("target_tag_key", target_tag_key, str)
         problems.check_sequence("target_tag_values", target_tag_values, str)
@@ -643,7 +645,8 @@ class CloudWatchAgent(Construct):
         problems.check_enum("removal_policy", removal_policy, cdk.RemovalPolicy)
         # The checks below read these props: report wrong types first.
         problems.raise_if_any()
-        name = name if name is not None else config.platform.value
+        name = name if name is not None else _names.unique(self, name_prefix=None, suffix="", max_length=100)
+        config = config if config is not None else AgentConfig.linux(log_group_prefix=f"/ec2/{name}")
         problems.check(
             bool(_NAME.match(name)),
             f"name {name!r} must be 1-100 letters, digits, '_', '.' or '-' (it ends the parameter name "

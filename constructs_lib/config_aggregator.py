@@ -10,7 +10,7 @@ from aws_cdk import aws_config as config
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from constructs_lib import _nag
+from constructs_lib import _nag, _names
 from constructs_lib._errors import Problems
 
 ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
@@ -41,22 +41,31 @@ class ConfigAggregator(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        aggregator_name: str = "baseline",
+        aggregator_name: str | None = None,
         organization: bool = False,
         account_ids: Sequence[str] = (),
         regions: Sequence[str] | None = None,
     ) -> None:
         """
-        :param aggregator_name: Default: ``baseline``.
+        :param aggregator_name: 1-256 letters, digits, '_' or '-' (unique per account and region).
+            Default: derived from the construct path (``<stack>-<path>-<hash>``).
         :param organization: aggregate every account of the organization. Default: False.
         :param account_ids: aggregate these accounts (account mode). Default: none.
         :param regions: aggregate these regions. Default: all regions, including those AWS adds.
         """
         super().__init__(scope, construct_id)
+        problems = Problems(f"ConfigAggregator({self.node.path})")
+        problems.check_type("aggregator_name", aggregator_name, str, optional=True)
+        problems.check_type("organization", organization, bool)
+        problems.check_sequence("account_ids", account_ids, str)
+        if regions is not None:
+            problems.check_sequence("regions", regions, str)
+        # The checks below read these props: report wrong types first.
+        problems.raise_if_any()
         account_ids = list(account_ids)
         region_list = list(regions) if regions is not None else None
-
-        problems = Problems(f"ConfigAggregator({self.node.path})")
+        if aggregator_name is None:
+            aggregator_name = _names.unique(self, name_prefix=None, suffix="", max_length=256)
         problems.check(
             bool(AGGREGATOR_NAME_PATTERN.match(aggregator_name)),
             f"aggregator_name {aggregator_name!r} must be 1-256 letters, digits, '_' or '-'",
@@ -81,6 +90,7 @@ class ConfigAggregator(Construct):
                 )
         problems.raise_if_any()
 
+        _names.claim(self, "Config aggregator name", aggregator_name)
         self.role: iam.Role | None = None
         organization_source = None
         account_sources = None

@@ -19,11 +19,17 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IDependable
 
+from constructs_lib import _names
 from constructs_lib._errors import Problems
 from constructs_lib.config_recorder import RESOURCE_TYPE_PATTERN, ConfigRecorder
 from constructs_lib.config_rule_tags import ConfigRuleTags
 
 RULE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+#: AWS Config's limit on a rule name, prefix included.
+MAX_RULE_NAME_LENGTH = 64
+#: Length of a rule-name prefix derived from the construct path (before its '-'): with the '-',
+#: the longest curated name (46 characters) exactly fills AWS Config's 64.
+DERIVED_PREFIX_LENGTH = 17
 IDENTIFIER_PATTERN = re.compile(r"^[A-Z0-9_]{3,128}$")
 PACK_NAME_PATTERN = re.compile(r"^[A-Za-z][-A-Za-z0-9]{0,255}$")
 
@@ -66,6 +72,13 @@ class ManagedRuleSpec:
     home_region_only: bool = False
 
     def problems(self, owner: str) -> list[str]:
+        types = Problems(owner)
+        types.check_type(f"{owner}.description", self.description, str)
+        types.check_mapping(f"{owner}.input_parameters", self.input_parameters)
+        types.check_sequence(f"{owner}.resource_types", self.resource_types)
+        types.check_type(f"{owner}.home_region_only", self.home_region_only, bool)
+        if types.items:
+            return types.items
         found = []
         if not isinstance(self.identifier, str) or not IDENTIFIER_PATTERN.match(self.identifier):
             found.append(
@@ -346,7 +359,7 @@ class ConfigRules(Construct):
         recorder: ConfigRecorder | None = None,
         home_region: bool = True,
         home_region_condition: cdk.CfnCondition | None = None,
-        rule_name_prefix: str = "",
+        rule_name_prefix: str | None = None,
         disabled_rules: Sequence[str] = (),
         parameter_overrides: Mapping[str, Mapping[str, str]] | None = None,
         custom_rules: Sequence[CustomManagedRule] = (),
@@ -362,7 +375,11 @@ class ConfigRules(Construct):
         :param home_region_condition: for a region-agnostic template (a StackSet): create the
             ``home_region_only`` rules with this condition (``AWS::Region`` equals the home region)
             instead of deciding at synth; ``home_region`` is then ignored. Default: none.
-        :param rule_name_prefix: put in front of every rule name, like ``acme-``. Default: none.
+        :param rule_name_prefix: put in front of every rule name, like ``acme-`` (up to 31
+            letters, digits, '-' or '_'; ``""`` for the bare curated names). Every rule name must
+            stay within 64 characters. Default: derived from the construct path
+            (``<stack>-<path><hash>-``, at most 18 characters), so two ``ConfigRules`` in one
+            account and region never collide.
         :param disabled_rules: names of ``CURATED_RULES`` not to create. Default: none.
         :param parameter_overrides: per curated rule name, parameters that replace or add to
             its defaults. Default: none.
@@ -376,12 +393,37 @@ class ConfigRules(Construct):
             and no others. Default: rules untagged.
         """
         super().__init__(scope, construct_id)
+        problems = Problems(f"ConfigRules({self.node.path})")
+        problems.check_type("recorder", recorder, ConfigRecorder, optional=True)
+        problems.check_type("home_region", home_region, bool)
+        problems.check_resource("home_region_condition", home_region_condition, "cdk.CfnCondition")
+        problems.check_type("rule_name_prefix", rule_name_prefix, str, optional=True)
+        problems.check_sequence("disabled_rules", disabled_rules, str)
+        if problems.check_mapping("parameter_overrides", parameter_overrides) and parameter_overrides is not None:
+            for name, parameters in parameter_overrides.items():
+                problems.check_mapping(f"parameter_overrides[{name!r}]", parameters)
+        if problems.check_sequence("custom_rules", custom_rules, CustomManagedRule):
+            for index, rule in enumerate(custom_rules):
+                problems.check_type(f"custom_rules[{index}].spec", rule.spec, ManagedRuleSpec)
+        if problems.check_sequence("conformance_packs", conformance_packs, ConformancePack):
+            for index, pack in enumerate(conformance_packs):
+                problems.check_type(f"conformance_packs[{index}].template", pack.template, ConformancePackTemplate)
+                problems.check_mapping(f"conformance_packs[{index}].input_parameters", pack.input_parameters)
+        problems.check_resource("notification_topic", notification_topic, "sns.ITopic")
+        if protection_tag is not None:
+            problems.check(
+                isinstance(protection_tag, tuple)
+                and len(protection_tag) == 2
+                and all(isinstance(part, str) and part for part in protection_tag),
+                f"protection_tag: {protection_tag!r} is not a (key, value) tuple of two non-empty strings",
+            )
+        # The checks below read these props: report wrong types first.
+        problems.raise_if_any()
         parameter_overrides = dict(parameter_overrides or {})
         disabled_rules = list(disabled_rules)
         custom_rules = list(custom_rules)
         conformance_packs = list(conformance_packs)
 
-        problems = Problems(f"ConfigRules({self.node.path})")
         known = ", ".join(CURATED_RULES)
         for name in disabled_rules:
             problems.check(name in CURATED_RULES, f"disabled_rules: {name!r} is not a curated rule; known: {known}")
@@ -395,6 +437,8 @@ class ConfigRules(Construct):
                     isinstance(value, str),
                     f"parameter_overrides[{name!r}][{key!r}]: {value!r} is not a string (Config takes parameters as strings)",
                 )
+        if rule_name_prefix is None:
+            rule_name_prefix = _names.unique(self, name_prefix=None, suffix="", max_length=DERIVED_PREFIX_LENGTH) + "-"
         problems.check(
             rule_name_prefix == "" or bool(re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,30}$", rule_name_prefix)),
             f"rule_name_prefix {rule_name_prefix!r} must be up to 31 letters, digits, '-' or '_'",
@@ -414,6 +458,16 @@ class ConfigRules(Construct):
             seen.add(rule.name)
             for message in rule.spec.problems(f"{owner}.spec"):
                 problems.add(message)
+        too_long = [
+            rule_name_prefix + name
+            for name in [*CURATED_RULES, *(rule.name for rule in custom_rules if isinstance(rule.name, str))]
+            if name not in disabled_rules and len(rule_name_prefix + name) > MAX_RULE_NAME_LENGTH
+        ]
+        problems.check(
+            not too_long,
+            f"rule_name_prefix {rule_name_prefix!r} makes rule names longer than AWS Config's "
+            f"{MAX_RULE_NAME_LENGTH} characters: {', '.join(too_long)}; use a shorter prefix",
+        )
         pack_names: set[str] = set()
         for index, pack in enumerate(conformance_packs):
             problems.check(
@@ -424,6 +478,8 @@ class ConfigRules(Construct):
             pack_names.add(pack.name)
         problems.raise_if_any()
 
+        #: What every rule name starts with (given or derived).
+        self.rule_name_prefix: str = rule_name_prefix
         dependables: list[IDependable] = recorder.dependables if recorder is not None else []
         if home_region_condition is not None:
             home_region = True  # every rule is created; the condition gates the home-only ones
@@ -451,6 +507,7 @@ class ConfigRules(Construct):
 
         self.conformance_packs: dict[str, config.CfnConformancePack] = {}
         for pack in conformance_packs:
+            _names.claim(self, "Config conformance pack name", pack.name)
             resource = config.CfnConformancePack(
                 self,
                 f"Pack-{pack.name}",
@@ -492,6 +549,7 @@ class ConfigRules(Construct):
         parameters: Mapping[str, str],
         dependables: Sequence[IDependable],
     ) -> config.ManagedRule:
+        _names.claim(self, "Config rule name", rule_name)
         # The construct id is the unprefixed name: stable when the prefix changes.
         rule = config.ManagedRule(
             self,

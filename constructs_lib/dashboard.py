@@ -26,6 +26,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import re
@@ -37,7 +38,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_oam as oam
 from constructs import Construct
 
-from constructs_lib import policies
+from constructs_lib import _names, policies
 from constructs_lib._errors import Problems
 from constructs_lib.insights_queries import FLOW_LOG_QUERIES
 
@@ -151,7 +152,7 @@ class MonitoringDashboard(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        dashboard_name: str,
+        dashboard_name: str | None = None,
         sections: DashboardSections | None = None,
         alarms: Sequence[cloudwatch.IAlarm] = (),
         detection_metrics: Mapping[str, cloudwatch.IMetric] | None = None,
@@ -165,7 +166,9 @@ class MonitoringDashboard(Construct):
         anomaly_band: bool = True,
     ) -> None:
         """
-        :param dashboard_name: 1-255 letters, digits, '-' or '_'.
+        :param dashboard_name: 1-255 letters, digits, '-' or '_' (dashboards are global per
+            account: CloudWatch replaces a dashboard of the same name). Default: derived from the
+            construct path (``<stack>-<path>-<hash>``).
         :param sections: Default: every section on.
         :param alarms: for the alarm status section (any region). Default: none.
         :param detection_metrics: label -> metric counting one detection (give Sum metrics; a
@@ -185,11 +188,40 @@ class MonitoringDashboard(Construct):
         """
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
+        problems = Problems(f"MonitoringDashboard({self.node.path})")
+        problems.check_type("dashboard_name", dashboard_name, str, optional=True)
+        if problems.check_type("sections", sections, DashboardSections, optional=True) and sections is not None:
+            for switch in dataclasses.fields(DashboardSections):
+                problems.check_type(f"sections.{switch.name}", getattr(sections, switch.name), bool)
+        if problems.check_sequence("alarms", alarms):
+            for index, alarm in enumerate(alarms):
+                problems.check_resource(f"alarms[{index}]", alarm, "cloudwatch.IAlarm", optional=False)
+        if problems.check_mapping("detection_metrics", detection_metrics) and detection_metrics is not None:
+            for label, metric in detection_metrics.items():
+                problems.check_resource(f"detection_metrics[{label!r}]", metric, "cloudwatch.IMetric", optional=False)
+        problems.check_sequence("trail_log_groups", trail_log_groups, LogGroupLocation)
+        problems.check_type("config_events_log_group", config_events_log_group, LogGroupLocation, optional=True)
+        problems.check_sequence("flow_log_groups", flow_log_groups, LogGroupLocation)
+        problems.check_sequence("host_metric_locations", host_metric_locations, Location)
+        if (
+            problems.check_type("host_metric_names", host_metric_names, HostMetricNames, optional=True)
+            and host_metric_names is not None
+        ):
+            for field in dataclasses.fields(HostMetricNames):
+                problems.check_type(f"host_metric_names.{field.name}", getattr(host_metric_names, field.name), str)
+        if problems.check_sequence("extra_widgets", extra_widgets):
+            for index, widget in enumerate(extra_widgets):
+                problems.check_resource(f"extra_widgets[{index}]", widget, "cloudwatch.IWidget", optional=False)
+        problems.check_type("default_interval", default_interval, cdk.Duration, optional=True)
+        problems.check_type("anomaly_band", anomaly_band, bool)
+        # The checks below read these props: report wrong types first.
+        problems.raise_if_any()
         sections = sections if sections is not None else DashboardSections()
         detection_metrics = dict(detection_metrics or {})
         names = host_metric_names if host_metric_names is not None else HostMetricNames()
+        if dashboard_name is None:
+            dashboard_name = _names.unique(self, name_prefix=None, suffix="", max_length=255)
 
-        problems = Problems(f"MonitoringDashboard({self.node.path})")
         problems.check(
             isinstance(dashboard_name, str) and bool(_DASHBOARD_NAME.match(dashboard_name)),
             f"dashboard_name {dashboard_name!r} is not a dashboard name: 1-255 letters, digits, '-' or '_'",
@@ -212,6 +244,8 @@ class MonitoringDashboard(Construct):
             )
         problems.raise_if_any()
 
+        # Dashboards are global per account, and PutDashboard replaces one of the same name.
+        _names.claim(self, "CloudWatch dashboard name", dashboard_name, global_kind=True)
         self.dashboard_name = dashboard_name
         self.dashboard = cloudwatch.Dashboard(
             self,
@@ -388,12 +422,9 @@ DEFAULT_OAM_RESOURCE_TYPES = (OamResourceType.METRIC, OamResourceType.LOG_GROUP,
 
 
 def _check_resource_types(problems: Problems, resource_types: Sequence[OamResourceType]) -> None:
-    allowed = ", ".join(member.name for member in OamResourceType)
-    problems.check(bool(resource_types), f"resource_types is empty: give at least one of {allowed}")
-    for value in resource_types:
-        problems.check(
-            isinstance(value, OamResourceType), f"resource_types: {value!r} is not an OamResourceType ({allowed})"
-        )
+    if problems.check_enums("resource_types", resource_types, OamResourceType):
+        allowed = ", ".join(f"OamResourceType.{member.name}" for member in OamResourceType)
+        problems.check(bool(resource_types), f"resource_types is empty: give at least one of {allowed}")
 
 
 class ObservabilitySink(Construct):
@@ -425,26 +456,35 @@ class ObservabilitySink(Construct):
         :param resource_types: what linked accounts may share. Default: metrics, log groups, traces.
         """
         super().__init__(scope, construct_id)
-        account_ids = list(account_ids)
-        resource_types = list(resource_types)
         problems = Problems(f"ObservabilitySink({self.node.path})")
-        problems.check(
-            bool(_SINK_NAME.match(sink_name)),
-            f"sink_name {sink_name!r} is not a sink name: 1-255 letters, digits, '_', '.' or '-'",
-        )
-        problems.check(
-            organization_id is not None or bool(account_ids),
-            "nobody could link: give organization_id or account_ids",
-        )
-        if organization_id is not None:
+        # Each value check runs only when the prop has the right type, so every problem is reported at once.
+        if problems.check_type("sink_name", sink_name, str):
+            problems.check(
+                bool(_SINK_NAME.match(sink_name)),
+                f"sink_name {sink_name!r} is not a sink name: 1-255 letters, digits, '_', '.' or '-'",
+            )
+        if problems.check_type("organization_id", organization_id, str, optional=True) and organization_id:
             problems.check(
                 bool(policies.ORGANIZATION_ID_PATTERN.match(organization_id)),
                 f"organization_id {organization_id!r} is not an organization id like 'o-a1b2c3d4e5'",
             )
-        for account in account_ids:
-            problems.check(bool(_ACCOUNT.match(account)), f"account_ids: {account!r} is not a 12-digit AWS account id")
+        if problems.check_sequence("account_ids", account_ids, str):
+            for account in account_ids:
+                problems.check(
+                    bool(_ACCOUNT.match(account)), f"account_ids: {account!r} is not a 12-digit AWS account id"
+                )
+        problems.check(
+            organization_id is not None or bool(account_ids),
+            "nobody could link: give organization_id or account_ids",
+        )
         _check_resource_types(problems, resource_types)
         problems.raise_if_any()
+        account_ids = list(account_ids)
+        resource_types = list(resource_types)
+        # One sink per account and region (OAM CreateSink): a second one fails at deploy, so fail here.
+        # A name derived from the path would not avoid that, and a changed name replaces the sink
+        # (a new ARN every source account's link must follow), so the default stays fixed.
+        _names.claim(self, "OAM sink (one per account and region)", "sink")
 
         types_condition = {"ForAllValues:StringEquals": {"oam:ResourceTypes": [t.value for t in resource_types]}}
         statements = []
@@ -501,19 +541,21 @@ class ObservabilityLink(Construct):
             (``$AccountName``, ``$AccountEmail``, ``$AccountEmailNoDomain`` or text). Default: ``$AccountName``.
         """
         super().__init__(scope, construct_id)
-        resource_types = list(resource_types)
         problems = Problems(f"ObservabilityLink({self.node.path})")
-        if not cdk.Token.is_unresolved(sink_arn):
+        # Each value check runs only when the prop has the right type, so every problem is reported at once.
+        if problems.check_type("sink_arn", sink_arn, str) and not cdk.Token.is_unresolved(sink_arn):
             problems.check(
                 bool(_SINK_ARN.match(sink_arn)),
                 f"sink_arn {sink_arn!r} is not an OAM sink ARN like 'arn:aws:oam:eu-west-1:333333333333:sink/<id>'",
             )
-        problems.check(
-            isinstance(label_template, str) and 0 < len(label_template) <= 64,
-            f"label_template {label_template!r} must be 1-64 characters",
-        )
+        if problems.check_type("label_template", label_template, str):
+            problems.check(
+                0 < len(label_template) <= 64,
+                f"label_template {label_template!r} must be 1-64 characters",
+            )
         _check_resource_types(problems, resource_types)
         problems.raise_if_any()
+        resource_types = list(resource_types)
         self.link = oam.CfnLink(
             self,
             "Resource",

@@ -6,8 +6,8 @@ every event to an encrypted log group and an encrypted queue, and the events of 
 to the caller's SNS topics; an archive keeps every event for replay.
 
 ``EventForwarding`` (every other account and governed region) puts rules on the default bus
-that forward security-relevant events to the central bus, whose ARN is built from its fixed
-name and the audit account id (``central_bus_arn``), never looked up.
+that forward security-relevant events to the central bus, whose ARN is built from its name
+(``EventRouting.bus_name``) and the audit account id (``central_bus_arn``), never looked up.
 """
 
 from __future__ import annotations
@@ -31,16 +31,13 @@ from constructs_lib import _brought, _log_groups, _names, event_patterns, polici
 from constructs_lib._errors import Problems
 from constructs_lib.event_patterns import SecurityEventPattern, check_unique_names, default_security_patterns
 
-#: Name of the central bus unless the caller picks another.
-DEFAULT_BUS_NAME = "security-events"
-
 _BUS_NAME = re.compile(r"^[A-Za-z0-9._-]{1,256}$")
 _ROUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,39}$")
 _BUS_ARN = re.compile(r"^arn:[a-z-]+:events:[a-z0-9-]+:\d{12}:event-bus/[A-Za-z0-9._-]{1,256}$")
 
 
-def central_bus_arn(scope: IConstruct, *, bus_name: str = DEFAULT_BUS_NAME, account: str, region: str) -> str:
-    """ARN of the central bus, built from its fixed name, the audit account and its region."""
+def central_bus_arn(scope: IConstruct, *, bus_name: str, account: str, region: str) -> str:
+    """ARN of the central bus, built from its name (``EventRouting.bus_name``), the audit account and its region."""
     return cdk.Stack.of(scope).format_arn(
         service="events",
         resource="event-bus",
@@ -164,6 +161,7 @@ class EventRouting(Construct):
         routing = EventRouting(
             stack,
             "SecurityEvents",
+            bus_name="security-events",  # fixed: forwarders in other apps build its ARN from it
             organization_id="o-a1b2c3d4e5",
             notification_routes=[
                 NotificationRoute(
@@ -180,7 +178,7 @@ class EventRouting(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        bus_name: str = DEFAULT_BUS_NAME,
+        bus_name: str | None = None,
         organization_id: str | None = None,
         notification_routes: Sequence[NotificationRoute] = (),
         key: kms.IKey | None = None,
@@ -191,8 +189,10 @@ class EventRouting(Construct):
         removal_policy: cdk.RemovalPolicy | None = None,
     ) -> None:
         """
-        :param bus_name: fixed name of the central bus (forwarding rules build its ARN from it).
-            Default: ``security-events``.
+        :param bus_name: name of the central bus; forwarding rules in other accounts build its ARN
+            from it (``central_bus_arn``), so give a fixed one when they live in another app.
+            Default: derived from the construct path (``<stack>-<path>-<hash>``, read it from
+            ``bus_name``), so two routings in one account and region never collide.
         :param organization_id: ``o-...``: every account of the organization may put events.
             Default: none, single-account mode: only this stack's account may.
         :param notification_routes: events to send to SNS topics. Default: none.
@@ -213,7 +213,7 @@ class EventRouting(Construct):
         routes = list(notification_routes) if isinstance(notification_routes, (list, tuple)) else notification_routes
 
         problems = Problems(f"EventRouting({self.node.path})")
-        problems.check_type("bus_name", bus_name, str)
+        problems.check_type("bus_name", bus_name, str, optional=True)
         problems.check_type("organization_id", organization_id, str, optional=True)
         if problems.check_sequence("notification_routes", routes, NotificationRoute):
             for index, route in enumerate(routes):
@@ -234,6 +234,8 @@ class EventRouting(Construct):
         problems.check_enum("removal_policy", removal_policy, cdk.RemovalPolicy)
         # The checks below read these props: report wrong types first.
         problems.raise_if_any()
+        if bus_name is None:
+            bus_name = _names.unique(self, name_prefix=None, suffix="", max_length=256)
         problems.check(
             bool(_BUS_NAME.match(bus_name)) and bus_name != "default",
             f"bus_name {bus_name!r} is not a custom bus name: 1-256 letters, digits, '.', '_' or '-', not 'default'",
@@ -461,7 +463,9 @@ class EventForwarding(Construct):
         EventForwarding(
             stack,
             "ForwardSecurityEvents",
-            central_bus_arn=central_bus_arn(stack, account="333333333333", region="eu-west-1"),
+            central_bus_arn=central_bus_arn(
+                stack, bus_name="security-events", account="333333333333", region="eu-west-1"
+            ),
             patterns=[event_patterns.root_sign_in(), event_patterns.guardduty_findings(min_severity=7)],
         )
     """

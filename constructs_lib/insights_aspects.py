@@ -67,11 +67,13 @@ class ContainerInsights:
         :param level: ENHANCED (per-container metrics, billed per observation) or ENABLED.
             Default: ENHANCED.
         """
-        if level not in (ecs.ContainerInsights.ENHANCED, ecs.ContainerInsights.ENABLED):
-            raise ValueError(
-                f"ContainerInsights: level {level!r} must be ContainerInsights.ENHANCED or ENABLED "
-                "(to disable, do not apply the aspect)"
+        problems = Problems("ContainerInsights")
+        if problems.check_enum("level", level, ecs.ContainerInsights):
+            problems.check(
+                level in (ecs.ContainerInsights.ENHANCED, ecs.ContainerInsights.ENABLED),
+                f"level {level!r} must be ContainerInsights.ENHANCED or ENABLED (to disable, do not apply the aspect)",
             )
+        problems.raise_if_any()
         self.value = _CONTAINER_INSIGHTS_VALUES[level]
 
     def visit(self, node: IConstruct) -> None:
@@ -108,17 +110,21 @@ class LambdaInsights:
         """
         self.fixed_arn: str | None = None
         self.version: str | None = None
-        if isinstance(version, lambda_.LambdaInsightsVersion):
-            self.version, self.fixed_arn = _from_insights_version(version)
-        elif isinstance(version, str) and any(
-            region.cloudwatch_lambda_insights_arn(version, "x86_64") for region in region_info.RegionInfo.regions
-        ):
-            self.version = version
-        else:
-            raise ValueError(
-                f"LambdaInsights: version {version!r} is not a published Lambda Insights version; "
-                f"use a lambda.LambdaInsightsVersion or its text, like {DEFAULT_LAMBDA_INSIGHTS_VERSION!r}"
-            )
+        problems = Problems("LambdaInsights")
+        if problems.check_type("version", version, (str, lambda_.LambdaInsightsVersion)):
+            if isinstance(version, lambda_.LambdaInsightsVersion):
+                self.version, self.fixed_arn = _from_insights_version(version)
+            else:
+                problems.check(
+                    any(
+                        region.cloudwatch_lambda_insights_arn(version, "x86_64")
+                        for region in region_info.RegionInfo.regions
+                    ),
+                    f"version {version!r} is not a published Lambda Insights version; use a "
+                    f"lambda.LambdaInsightsVersion or its text, like {DEFAULT_LAMBDA_INSIGHTS_VERSION!r}",
+                )
+                self.version = version
+        problems.raise_if_any()
         self._done: set[str] = set()
 
     def visit(self, node: IConstruct) -> None:
@@ -236,12 +242,15 @@ class CloudWatchObservabilityAddon(Construct):
         """
         super().__init__(scope, construct_id)
         problems = Problems(f"CloudWatchObservabilityAddon({self.node.path})")
-        if not cdk.Token.is_unresolved(cluster_name):
+        problems.check_resource("role", role, "iam.IRole")
+        problems.check_type("use_pod_identity", use_pod_identity, bool)
+        if problems.check_type("cluster_name", cluster_name, str) and not cdk.Token.is_unresolved(cluster_name):
             problems.check(
                 bool(re.match(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$", cluster_name)),
                 f"cluster_name {cluster_name!r} is not an EKS cluster name (1-100 letters, digits, '-' or '_')",
             )
-        if addon_version is not None:
+        problems.check_type("configuration_values", configuration_values, str, optional=True)
+        if problems.check_type("addon_version", addon_version, str, optional=True) and addon_version is not None:
             problems.check(
                 bool(re.match(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$", addon_version)),
                 f"addon_version {addon_version!r} is not an add-on version like 'v4.1.0-eksbuild.1'",

@@ -95,7 +95,11 @@ class SavedQuery:
     log_groups: Sequence[logs.ILogGroup] = ()
 
     def problems(self, where: str) -> list[str]:
-        found = []
+        types = Problems(where)
+        if types.check_sequence(f"{where}.log_groups", self.log_groups):
+            for index, group in enumerate(self.log_groups):
+                types.check_resource(f"{where}.log_groups[{index}]", group, "logs.ILogGroup", optional=False)
+        found = types.items
         if not isinstance(self.name, str) or not _QUERY_NAME.match(self.name):
             found.append(
                 f"{where}.name {self.name!r} is not a query name: 1-255 characters on one line, "
@@ -137,15 +141,22 @@ class InsightsQueries(Construct):
             Default: ``Baseline``.
         """
         super().__init__(scope, construct_id)
-        flow_log_groups = list(flow_log_groups)
-        custom_queries = list(custom_queries)
         problems = Problems(f"InsightsQueries({self.node.path})")
+        problems.check_resource("trail_log_group", trail_log_group, "logs.ILogGroup")
+        if problems.check_sequence("flow_log_groups", flow_log_groups):
+            for index, group in enumerate(flow_log_groups):
+                problems.check_resource(f"flow_log_groups[{index}]", group, "logs.ILogGroup", optional=False)
+        if not problems.check_sequence("custom_queries", custom_queries):
+            custom_queries = ()
+        if problems.check_type("folder", folder, str):
+            problems.check(
+                bool(re.match(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$", folder)),
+                f"folder {folder!r} is not a folder name: 1-64 letters, digits, space, '_', '.' or '-'",
+            )
+        flow_log_groups = list(flow_log_groups) if isinstance(flow_log_groups, (list, tuple)) else []
+        custom_queries = list(custom_queries)
         problems.check(
-            isinstance(folder, str) and bool(re.match(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$", folder)),
-            f"folder {folder!r} is not a folder name: 1-64 letters, digits, space, '_', '.' or '-'",
-        )
-        problems.check(
-            trail_log_group is not None or bool(flow_log_groups) or bool(custom_queries),
+            bool(problems.items) or trail_log_group is not None or bool(flow_log_groups) or bool(custom_queries),
             "nothing to save: give trail_log_group, flow_log_groups or custom_queries",
         )
         names: set[str] = set()

@@ -17,6 +17,7 @@ from aws_cdk.assertions import Match, Template
 
 from constructs_lib import _nag
 from constructs_lib.cloudfront_logs import (
+    CLOUDFRONT_LOGGING_NAG_FINDING,
     UNSUPPORTED_BUCKET_REGIONS,
     AccessLogsForEveryDistribution,
     CloudFrontAccessLogs,
@@ -369,7 +370,11 @@ class TestStandardLoggingV2:
 
 
 def acknowledge_fixture_distribution(dist: cloudfront.Distribution) -> None:
-    """The test distribution's own settings (WAF, geo restriction, default certificate) are out of scope here."""
+    """The test distribution's own settings (WAF, geo restriction, default certificate) are out of scope here.
+
+    As the owner of the distribution, the test also acknowledges cdk-nag's false CFR3 finding that
+    logging set after creation raises (the library does not acknowledge on a user's distribution).
+    """
     _nag.acknowledge(
         dist.node.default_child,  # type: ignore[arg-type]
         "Test fixture distribution; only its logging is under test.",
@@ -377,6 +382,33 @@ def acknowledge_fixture_distribution(dist: cloudfront.Distribution) -> None:
         "AwsSolutions-CFR2",
         "AwsSolutions-CFR4",
     )
+    _nag.acknowledge(
+        dist.node.default_child,  # type: ignore[arg-type]
+        "Logging is on: constructs_lib sets DistributionConfig.Logging by override or delivers through v2.",
+        CLOUDFRONT_LOGGING_NAG_FINDING,
+    )
+
+
+def acknowledged_rules(construct: cdk.IConstruct) -> list[str]:
+    """The cdk-nag rule ids acknowledged on ``construct`` itself."""
+    return [
+        rule for entry in construct.node.metadata if entry.type == "aws:cdk:acknowledged-rules" for rule in entry.data
+    ]
+
+
+class TestNoAcknowledgementOnTheUsersDistribution:
+    def test_neither_legacy_nor_v2_nor_the_aspect_acknowledges_anything_on_the_distribution(self):
+        app = cdk.App()
+        stack = cdk.Stack(app, "Edge", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
+        access_logs = CloudFrontAccessLogs(stack, "CloudFrontLogs")
+        legacy, v2, by_aspect = (distribution(stack, name) for name in ("Legacy", "V2", "ByAspect"))
+        access_logs.enable_logging(legacy)
+        CloudFrontStandardLoggingV2(stack, "ToLogs", distribution=v2)
+        cdk.Aspects.of(app).add(AccessLogsForEveryDistribution(access_logs.bucket))
+        app.synth()
+        for dist in (legacy, v2, by_aspect):
+            assert acknowledged_rules(dist.node.default_child) == []
+            assert acknowledged_rules(dist) == []
 
 
 @pytest.fixture(scope="module")

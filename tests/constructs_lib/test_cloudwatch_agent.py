@@ -43,6 +43,10 @@ def association(template: Template, document: str) -> dict[str, Any]:
     return found[0]
 
 
+#: The name a CloudWatchAgent at TestStack/Agent derives from its path.
+DEFAULT_NAME = "TestStack-Agent-AA2AF0C4"
+
+
 @pytest.fixture(scope="module")
 def default() -> tuple[CloudWatchAgent, Template]:
     stack = new_stack()
@@ -231,18 +235,22 @@ class TestDefaults:
     def test_parameter_named_for_the_managed_policy_with_the_rendered_config(self, default):
         agent, template = default
         _, parameter = only(template, "AWS::SSM::Parameter")
-        assert parameter["Properties"]["Name"] == "AmazonCloudWatch-linux"
+        # No name given: derived from the construct path, so two agents in one account never collide.
+        assert parameter["Properties"]["Name"] == f"AmazonCloudWatch-{DEFAULT_NAME}"
         assert parameter["Properties"]["Tier"] == "Standard"
-        assert json.loads(parameter["Properties"]["Value"]) == AgentConfig.linux().to_json()
-        assert agent.parameter_name == "AmazonCloudWatch-linux"
+        assert (
+            json.loads(parameter["Properties"]["Value"])
+            == AgentConfig.linux(log_group_prefix=f"/ec2/{DEFAULT_NAME}").to_json()
+        )
+        assert agent.parameter_name == f"AmazonCloudWatch-{DEFAULT_NAME}"
 
     def test_log_groups_encrypted_retained_one_year_with_pinned_ids(self, default):
         _, template = default
         groups = template.find_resources("AWS::Logs::LogGroup")
         assert {k: g["Properties"]["LogGroupName"] for k, g in groups.items()} == {
-            "AgentLogGroupEc2LinuxMessages0F180663": "/ec2/linux/messages",
-            "AgentLogGroupEc2LinuxSecure2A2DCE0F": "/ec2/linux/secure",
-            "AgentLogGroupEc2LinuxSsmAgent3DB6758D": "/ec2/linux/ssm-agent",
+            "AgentLogGroupEc2TestStackAgentAA2AF0C4MessagesE9D94FF0": f"/ec2/{DEFAULT_NAME}/messages",
+            "AgentLogGroupEc2TestStackAgentAA2AF0C4Secure54DA0522": f"/ec2/{DEFAULT_NAME}/secure",
+            "AgentLogGroupEc2TestStackAgentAA2AF0C4SsmAgent3763969F": f"/ec2/{DEFAULT_NAME}/ssm-agent",
         }
         for group in groups.values():
             assert group["Properties"]["RetentionInDays"] == 365
@@ -277,7 +285,7 @@ class TestDefaults:
         assert install["Parameters"] == {"action": ["Install"], "name": ["AmazonCloudWatchAgent"]}
         assert install["Targets"] == [{"Key": "tag:CloudWatchAgent", "Values": ["enabled"]}]
         assert install["ScheduleExpression"] == "rate(1 day)"
-        assert install["AssociationName"] == "install-cloudwatch-agent-linux"
+        assert install["AssociationName"] == f"install-cloudwatch-agent-{DEFAULT_NAME}"
 
     def test_configure_association_reads_the_parameter_after_install(self, default):
         _, template = default

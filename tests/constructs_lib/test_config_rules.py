@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from constructs_lib import (
     CustomManagedRule,
     ManagedRuleSpec,
 )
-from constructs_lib.config_rules import MAX_TEMPLATE_BODY_BYTES
+from constructs_lib.config_rules import DERIVED_PREFIX_LENGTH, MAX_RULE_NAME_LENGTH, MAX_TEMPLATE_BODY_BYTES
 from stacks.compliance import add_compliance_checks
 from tests.conftest import cfn_lint, new_stack
 
@@ -37,9 +38,10 @@ def rules_by_name(template: Template) -> dict[str, dict[str, Any]]:
 
 
 def with_recorder(**props: Any) -> tuple[cdk.Stack, ConfigRecorder, Template]:
+    """Rules with the bare curated names (``rule_name_prefix=""``, asked for) unless a test gives a prefix."""
     stack = new_stack()
     recorder = ConfigRecorder(stack, "Recorder", bucket=s3.Bucket.from_bucket_name(stack, "B", "config-bucket"))
-    ConfigRules(stack, "Rules", recorder=recorder, **props)
+    ConfigRules(stack, "Rules", recorder=recorder, **{"rule_name_prefix": "", **props})
     return stack, recorder, Template.from_stack(stack)
 
 
@@ -135,6 +137,54 @@ class TestCuratedRules:
         template = Template.from_stack(stack)
         for rule in template.find_resources("AWS::Config::ConfigRule").values():
             assert "DependsOn" not in rule
+
+
+class TestRuleNames:
+    def test_default_prefix_comes_from_the_construct_path(self):
+        stack = new_stack()
+        rules = ConfigRules(stack, "Rules")
+        prefix = rules.rule_name_prefix
+        # <stack>-<path> shortened around an 8-character hash of the path, then '-'.
+        assert re.fullmatch(r"Test[A-Za-z0-9-]*[0-9A-F]{8}-", prefix), prefix
+        assert len(prefix) <= DERIVED_PREFIX_LENGTH + 1
+        # Derived from the path only: the same path in another synth gives the same names (no rename on redeploy).
+        assert ConfigRules(new_stack(), "Rules").rule_name_prefix == prefix
+        names = set(rules_by_name(Template.from_stack(stack)))
+        assert names == {prefix + name for name in CURATED_RULES}
+        # The longest curated name still fits AWS Config's 64 characters.
+        assert max(len(name) for name in names) <= MAX_RULE_NAME_LENGTH
+
+    def test_two_rule_sets_in_one_stack_do_not_collide(self):
+        stack = new_stack()
+        first = ConfigRules(stack, "Rules")
+        second = ConfigRules(stack, "TeamRules")
+        assert first.rule_name_prefix != second.rule_name_prefix
+        names = list(rules_by_name(Template.from_stack(stack)))
+        assert len(names) == 2 * len(CURATED_RULES)
+
+    def test_the_same_rule_name_asked_for_twice_fails_naming_both_paths(self):
+        stack = new_stack()
+        ConfigRules(stack, "Rules", rule_name_prefix="acme-")
+        with pytest.raises(
+            ValueError,
+            match=r"Config rule name 'acme-cloudtrail-enabled' is asked for twice in 111111111111/eu-west-1: "
+            r"by TestStack/Rules and by TestStack/Again",
+        ):
+            ConfigRules(stack, "Again", rule_name_prefix="acme-")
+
+    def test_the_same_pack_name_twice_fails(self):
+        stack = new_stack()
+        pack = ConformancePack(name="logging", template=ConformancePackTemplate.bundled("logging-and-monitoring"))
+        ConfigRules(stack, "Rules", rule_name_prefix="a-", conformance_packs=[pack])
+        with pytest.raises(ValueError, match=r"Config conformance pack name 'logging' is asked for twice"):
+            ConfigRules(stack, "Again", rule_name_prefix="b-", conformance_packs=[pack])
+
+    def test_a_prefix_that_makes_a_name_too_long_is_refused(self):
+        prefix = "a" * 20 + "-"
+        with pytest.raises(ValueError, match=r"makes rule names longer than AWS Config's 64 characters: ") as error:
+            ConfigRules(new_stack(), "Rules", rule_name_prefix=prefix)
+        assert f"{prefix}s3-account-level-public-access-blocks-periodic" in str(error.value)
+        assert f"{prefix}restricted-ssh," not in str(error.value)
 
 
 class TestCustomRulesAndPacks:
@@ -321,14 +371,27 @@ class TestRuleErrors:
 
 
 class TestAggregator:
+    def test_a_given_name_is_used_and_asked_for_twice_fails(self):
+        stack = new_stack()
+        ConfigAggregator(stack, "Org", aggregator_name="org", account_ids=[ACCOUNT])
+        Template.from_stack(stack).has_resource_properties(
+            "AWS::Config::ConfigurationAggregator", {"ConfigurationAggregatorName": "org"}
+        )
+        with pytest.raises(
+            ValueError, match=r"Config aggregator name 'org' is asked for twice .* TestStack/Org .* TestStack/Again"
+        ):
+            ConfigAggregator(stack, "Again", aggregator_name="org", account_ids=[ACCOUNT])
+
     def test_organization_aggregator_with_its_role(self):
         stack = new_stack(account="333333333333")
-        ConfigAggregator(stack, "Aggregator", organization=True, regions=["eu-west-1", "us-east-1"])
+        aggregator = ConfigAggregator(stack, "Aggregator", organization=True, regions=["eu-west-1", "us-east-1"])
+        # No name given: one derived from the construct path, so two aggregators never collide.
+        assert aggregator.aggregator_name.startswith("TestStack-Aggregator-")
         template = Template.from_stack(stack)
         template.has_resource_properties(
             "AWS::Config::ConfigurationAggregator",
             {
-                "ConfigurationAggregatorName": "baseline",
+                "ConfigurationAggregatorName": aggregator.aggregator_name,
                 "OrganizationAggregationSource": {
                     "AwsRegions": ["eu-west-1", "us-east-1"],
                     "AllAwsRegions": Match.absent(),

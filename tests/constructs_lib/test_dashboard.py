@@ -287,4 +287,4 @@ class TestLink:
         message = str(error.value)
         assert "sink_arn 'sink-1' is not an OAM sink ARN" in message
         assert "label_template ''" in message
-        assert "resource_types: 'metrics' is not an OamResourceType" in message
+        assert "resource_types[0]: 'metrics' is not an OamResourceType; allowed: OamResourceType.METRIC" in message

@@ -37,7 +37,7 @@ def resources_of(template: Template, resource_type: str) -> dict[str, dict[str, 
 @pytest.fixture(scope="module")
 def single() -> Template:
     stack = new_stack(account=AUDIT)
-    EventRouting(stack, "Routing")
+    EventRouting(stack, "Routing", bus_name="security-events")
     return Template.from_stack(stack)
 
 
@@ -49,6 +49,7 @@ def organization() -> tuple[EventRouting, Template]:
     routing = EventRouting(
         stack,
         "Routing",
+        bus_name="security-events",
         organization_id="o-a1b2c3d4e5",
         notification_routes=[
             NotificationRoute(name="critical", topic=critical, patterns=[ep.root_sign_in(), ep.audit_tampering()]),
@@ -59,8 +60,22 @@ def organization() -> tuple[EventRouting, Template]:
 
 
 class TestCentralBus:
-    def test_bus_has_the_fixed_name(self, single):
+    def test_bus_has_the_fixed_name_asked_for(self, single):
         single.has_resource_properties("AWS::Events::EventBus", {"Name": "security-events"})
+
+    def test_without_a_name_the_bus_and_its_log_group_are_named_from_the_construct_path(self):
+        stack = new_stack(account=AUDIT)
+        first = EventRouting(stack, "Routing")
+        second = EventRouting(stack, "TeamRouting")
+        assert first.bus_name.startswith("TestStack-Routing-") and second.bus_name.startswith("TestStack-TeamRouting-")
+        template = Template.from_stack(stack)
+        buses = {r["Properties"]["Name"] for r in resources_of(template, "AWS::Events::EventBus").values()}
+        assert buses == {first.bus_name, second.bus_name}
+        groups = {r["Properties"]["LogGroupName"] for r in resources_of(template, "AWS::Logs::LogGroup").values()}
+        assert groups == {f"/aws/events/{first.bus_name}", f"/aws/events/{second.bus_name}"}
+        # Forwarders build the ARN from the name the routing reports.
+        arn = central_bus_arn(stack, bus_name=first.bus_name, account=AUDIT, region="eu-west-1")
+        assert stack.resolve(arn)["Fn::Join"][1][-1].endswith(f"event-bus/{first.bus_name}")
 
     def test_single_account_policy_admits_only_the_account(self, single):
         (policy,) = resources_of(single, "AWS::Events::EventBusPolicy").values()
@@ -88,7 +103,7 @@ class TestCentralBus:
 
     def test_central_bus_arn_is_built_from_name_account_and_region(self):
         stack = new_stack(account=WORKLOAD, region="us-east-1")
-        arn = central_bus_arn(stack, account=AUDIT, region="eu-west-1")
+        arn = central_bus_arn(stack, bus_name="security-events", account=AUDIT, region="eu-west-1")
         assert stack.resolve(arn) == BUS_ARN
 
 
@@ -302,7 +317,11 @@ class TestForwarding:
     @pytest.fixture(scope="class")
     def forwarding(self) -> Template:
         stack = new_stack(account=WORKLOAD, region="us-east-1")
-        EventForwarding(stack, "Forward", central_bus_arn=central_bus_arn(stack, account=AUDIT, region="eu-west-1"))
+        EventForwarding(
+            stack,
+            "Forward",
+            central_bus_arn=central_bus_arn(stack, bus_name="security-events", account=AUDIT, region="eu-west-1"),
+        )
         return Template.from_stack(stack)
 
     def test_one_rule_on_the_default_bus_per_default_pattern(self, forwarding):

@@ -77,7 +77,9 @@ def build(app: cdk.App) -> dict[str, cdk.Stack]:
     ObservabilitySink(audit, "Sink", organization_id="o-a1b2c3d4e5")
     workload = cdk.Stack(app, "Workload", env=cdk.Environment(account=WORKLOAD, region="us-east-1"))
     EventForwarding(
-        workload, "ForwardSecurityEvents", central_bus_arn=central_bus_arn(workload, account=AUDIT, region="eu-west-1")
+        workload,
+        "ForwardSecurityEvents",
+        central_bus_arn=central_bus_arn(workload, bus_name=routing.bus_name, account=AUDIT, region="eu-west-1"),
     )
     # The sample workload sits in its own stack: aws-cdk's Function adds a DependsOn on its role
     # that cfn-lint reports as W3005, which has nothing to do with the aspects under test.

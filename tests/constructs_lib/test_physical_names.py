@@ -13,8 +13,12 @@ from constructs_lib import (
     AgentConfig,
     AuditTrail,
     CloudWatchAgent,
+    ConfigAggregator,
     ConfigRecorder,
+    ConfigRules,
     EventRouting,
+    MonitoringDashboard,
+    ObservabilitySink,
     SecurityAlarms,
 )
 
@@ -50,6 +54,34 @@ class TestUniqueByDefault:
         second = SecurityAlarms(stack, "Second", log_group=group)
         assert first.alarm_name_prefix != second.alarm_name_prefix
         Template.from_stack(stack)  # synthesizes
+
+
+class TestUniqueByDefaultElsewhere:
+    """Bus, dashboard, aggregator, Config rules and agent: two of each with no name given coexist in one stack."""
+
+    def test_two_of_each_synthesize_side_by_side(self):
+        stack, _ = two_stacks()
+        buses = [EventRouting(stack, f"Events{i}").bus_name for i in (1, 2)]
+        dashboards = [MonitoringDashboard(stack, f"Dashboard{i}").dashboard_name for i in (1, 2)]
+        aggregators = [
+            ConfigAggregator(stack, f"Aggregator{i}", account_ids=[stack.account]).aggregator_name for i in (1, 2)
+        ]
+        prefixes = [ConfigRules(stack, f"Rules{i}").rule_name_prefix for i in (1, 2)]
+        agents = [CloudWatchAgent(stack, f"Agent{i}") for i in (1, 2)]
+        for names in (buses, dashboards, aggregators, prefixes, [a.parameter_name for a in agents]):
+            assert len(set(names)) == 2, names
+        assert not set(agents[0].log_groups) & set(agents[1].log_groups)
+        template = Template.from_stack(stack)
+        assert {
+            r["Properties"]["DashboardName"] for r in template.find_resources("AWS::CloudWatch::Dashboard").values()
+        } == set(dashboards)
+
+    def test_the_config_recorder_keeps_its_fixed_default_name(self):
+        # One recorder per account and region: a unique name would not avoid that limit, and a changed
+        # name replaces the recorder, which fails while the old one exists. A second one fails at synth.
+        stack, _ = two_stacks()
+        recorder = ConfigRecorder(stack, "Recorder", bucket=s3.Bucket(stack, "ConfigBucket"))
+        assert recorder.recorder_name == "default"
 
 
 class TestAskedTwice:
@@ -95,6 +127,21 @@ class TestAskedTwice:
 
     def test_same_bus_name_twice_fails(self):
         stack, _ = two_stacks()
-        EventRouting(stack, "Events")
+        EventRouting(stack, "Events", bus_name="security-events")
         with pytest.raises(ValueError, match=r"EventBridge bus name 'security-events' is asked for twice"):
-            EventRouting(stack, "More")
+            EventRouting(stack, "More", bus_name="security-events")
+
+    def test_two_dashboards_with_one_name_in_two_regions_of_one_account_fail(self):
+        # Dashboards are global per account: PutDashboard would replace the first one.
+        a, b = two_stacks(region_b="us-east-1")
+        MonitoringDashboard(a, "Dashboard", dashboard_name="security-overview")
+        with pytest.raises(
+            ValueError, match=r"CloudWatch dashboard name 'security-overview' is asked for twice in 111111111111: "
+        ):
+            MonitoringDashboard(b, "Dashboard", dashboard_name="security-overview")
+
+    def test_a_second_oam_sink_in_one_account_and_region_fails(self):
+        a, b = two_stacks()
+        ObservabilitySink(a, "Sink", organization_id="o-a1b2c3d4e5")
+        with pytest.raises(ValueError, match=r"OAM sink \(one per account and region\) .* by A/Sink and by B/Other"):
+            ObservabilitySink(b, "Other", sink_name="other", organization_id="o-a1b2c3d4e5")

@@ -135,7 +135,7 @@ class TestConstructSupport:
     def test_rules_gate_home_only_rules_with_the_condition(self):
         stack = new_stack()
         condition = cdk.CfnCondition(stack, "Home", expression=cdk.Fn.condition_equals(cdk.Aws.REGION, "eu-west-1"))
-        ConfigRules(stack, "Rules", home_region=False, home_region_condition=condition)
+        ConfigRules(stack, "Rules", home_region=False, home_region_condition=condition, rule_name_prefix="")
         rules = Template.from_stack(stack).find_resources("AWS::Config::ConfigRule")
         by_name = {r["Properties"]["ConfigRuleName"]: r for r in rules.values()}
         assert by_name["root-account-mfa-enabled"]["Condition"] == "Home"
