@@ -106,8 +106,13 @@ def _fallback(topics: Mapping[Severity, sns.ITopic], severity: Severity) -> sns.
     return topics[Severity.CRITICAL if severity is not Severity.CRITICAL else Severity.HIGH]
 
 
-def add_account_health(scope: Construct, config: BaselineConfig, *, forwarding: EventForwarding | None) -> None:
+def add_account_health(
+    scope: Construct, config: BaselineConfig, *, forwarding: EventForwarding | None, config_recorded: bool = True
+) -> None:
     """Canary, AWS Config failure alarms and failed-forwarding alarm of one account and region.
+
+    :param config_recorded: AWS Config records here; False (the management account on Control
+        Tower, which records nothing there): no Config failure alarms, their metrics never come.
 
     No SNS action: their state changes reach the central bus through ``forwarding`` (the health
     pattern is among the forwarded ones), which routes them to the ``health.severity`` topic.
@@ -126,7 +131,7 @@ def add_account_health(scope: Construct, config: BaselineConfig, *, forwarding: 
         # Without forwarding nobody would hear these alarms: the central bus is their only path.
         return
     alarms: list[cloudwatch.Alarm] = []
-    if config.aws_config.enabled:
+    if config.aws_config.enabled and config_recorded:
         alarms.extend(ConfigHealthAlarms(scope, "ConfigHealth", alarm_name_prefix=f"{prefix}config").alarms.values())
     alarms.extend(
         NotificationHealthAlarms(

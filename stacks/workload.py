@@ -160,7 +160,7 @@ class WorkloadBaselineStack(cdk.Stack):
             self.recorder = add_config_baseline(self, config, bucket=bucket)
             cdk.CfnOutput(self, "ConfigRecorderName", value=self.recorder.recorder_name)
         forwarding = add_workload_observability(self, config)
-        add_account_health(self, config, forwarding=forwarding)
+        add_account_health(self, config, forwarding=forwarding, config_recorded=records)
         # The agent in every governed region; flow logs for the listed VPCs, which are in the home region.
         self.agent = add_agent(self, config)
         if self.region == config.home_region:

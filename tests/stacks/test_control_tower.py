@@ -283,7 +283,9 @@ def test_the_stackset_evaluates_rules_with_control_towers_recorder_in_the_regist
         {
             "StackSetName": "northwind-workload-baseline",
             "PermissionModel": "SERVICE_MANAGED",
-            "AutoDeployment": {"Enabled": True, "RetainStacksOnAccountRemoval": True},
+            # Off on Control Tower: the Account Factory roll-out adds vended accounts once Control
+            # Tower has set them up (README "Account Factory roll-out").
+            "AutoDeployment": {"Enabled": False},
             "StackInstancesGroup": [
                 {
                     "DeploymentTargets": {
@@ -308,6 +310,26 @@ def test_the_management_account_gets_no_config_rules_without_a_recorder(synth: S
         assert "AWS::Config::ConfigRule" not in types, name
         assert "AWS::Events::Rule" in types  # security event forwarding stays
         assert synth.stacks[name].dependencies == []  # no log-archive stack to wait for
+
+
+def _config_health_alarms(template: dict[str, Any]) -> list[str]:
+    return sorted(
+        r["Properties"]["AlarmName"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and "AWS/Config" in json.dumps(r["Properties"])
+    )
+
+
+def test_config_health_alarms_only_where_control_tower_records(synth: Synthesized):
+    # The management account records nothing on Control Tower: AWS/Config would never publish there.
+    for region in ("eu-central-1", "eu-west-1"):
+        assert _config_health_alarms(synth.template_json(f"northwind-baseline-management-{region}")) == []
+    assert _config_health_alarms(synth.stackset_template()) == [
+        "northwind-health-config-change-notifications",
+        "northwind-health-config-history-export",
+        "northwind-health-config-recorder-permissions",
+        "northwind-health-config-snapshot-export",
+    ]
 
 
 def test_the_audit_stack_holds_the_central_bus_and_dashboard_but_no_aggregator(synth: Synthesized):
@@ -339,10 +361,12 @@ def test_deployers_are_the_stacks_the_app_builds_and_none_is_denied(synth: Synth
     config = synth.config
     found = deployers.deployers(config)
     members = {a.id for a in config.accounts if a.role.value != "management"}
-    cdk_stacks = {(d.deployment, d.account.id) for d in found if d.deployment != "stackset"}
+    cdk_stacks = {(d.deployment, d.account.id) for d in found if d.deployment not in ("stackset", "control-tower")}
     built = {(n.removeprefix("northwind-"), s.account) for n, s in synth.stacks.items() if s.account in members}
     assert cdk_stacks == built == {("audit", "710000000003")}
     assert sorted(d.account.id for d in found if d.deployment == "stackset") == sorted(members)
+    # Control Tower's execution role deploys its own baseline into every enrolled account.
+    assert sorted(d.account.id for d in found if d.deployment == "control-tower") == sorted(members)
     templates = {
         "audit": synth.template_json("northwind-audit"),
         "stackset": next(iter(synth.stackset_templates().values())),
@@ -350,6 +374,7 @@ def test_deployers_are_the_stacks_the_app_builds_and_none_is_denied(synth: Synth
     for key, template in templates.items():
         assert not types_of(template) - deployers.RESOURCE_TYPES[key], key
     actual = {key: sorted(types_of(t)) for key, t in templates.items()}
+    actual["control-tower"] = sorted(deployers.RESOURCE_TYPES["control-tower"])  # what Control Tower deploys
     assert deployers.denials(config, scp_documents(config), resource_types=actual) == []
 
 
