@@ -3,7 +3,7 @@
 Flow logs do not record everything: traffic to the Amazon DNS server, Windows license
 activation, instance metadata (169.254.169.254), Amazon Time Sync (169.254.169.123), DHCP,
 mirrored traffic, the VPC router's reserved IP and endpoint-ENI to Network Load Balancer traffic
-are never logged (README, "What flow logs do not capture").
+are never logged (docs/telemetry.md "What flow logs do not capture").
 """
 
 from __future__ import annotations

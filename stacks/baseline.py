@@ -52,8 +52,8 @@ def build_stacks(scope: Construct, config: BaselineConfig) -> dict[str, cdk.Stac
             description=f"Monitoring baseline for account {account.name}: trail, log buckets, key, topic, log group",
         )
     elif config.organization is not None and config.organization.pending_creation:
-        # organization.create without an id: only the organization can be deployed yet (README
-        # "A new organization"); every other stack's policies name the organization id.
+        # organization.create without an id: only the organization can be deployed yet
+        # (docs/organization.md "Deploying into your organization"); every other stack's policies name the organization id.
         name = names.stack_name("management")
         stacks[name] = ManagementStack(
             scope,
@@ -64,8 +64,8 @@ def build_stacks(scope: Construct, config: BaselineConfig) -> dict[str, cdk.Stac
         )
         return _tagged(stacks, config)
     elif config.on_control_tower:
-        # Control Tower owns the trail and the log archive's buckets: no log-archive stack (README
-        # "With AWS Control Tower").
+        # Control Tower owns the trail and the log archive's buckets: no log-archive stack
+        # (docs/control-tower.md "With AWS Control Tower").
         management_name = names.stack_name("management")
         stacks[management_name] = ManagementStack(
             scope,

@@ -20,7 +20,7 @@ automation, not Control Tower's; exempting them would let the audit account bypa
 ``AWSControlTowerConfigAggregatorRoleForOrganizations`` live in the management account, which SCPs
 never restrict (an exemption there changes nothing).
 
-**Roll-out.** See ``add_account_factory_rollout`` and README "Account Factory roll-out".
+**Roll-out.** See ``add_account_factory_rollout`` and docs/control-tower.md "Account Factory roll-out".
 """
 
 from __future__ import annotations

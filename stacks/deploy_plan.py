@@ -3,10 +3,11 @@ stacks fix (which must not exist yet).
 
 Both come from ``stacks.baseline.build_stacks`` on a fresh ``cdk.App()`` (no synthesis, no AWS
 credentials), so they cannot drift from the app. ``stacks.preflight`` checks them against the live
-organization; README.md's deploy section is generated from them::
+organization; the deploy section of docs/organization.md ("Bootstrap, preflight, deploy") is generated
+from them::
 
-    python -m stacks.deploy_plan config/example.yaml                    # prints the README section
-    python -m stacks.deploy_plan --update-readme config/example.yaml    # rewrites it in README.md
+    python -m stacks.deploy_plan config/example.yaml                  # prints the section
+    python -m stacks.deploy_plan --update-docs config/example.yaml    # rewrites it in docs/organization.md
 """
 
 from __future__ import annotations
@@ -184,7 +185,7 @@ def deploying_account(config: BaselineConfig) -> str:
     return config.account_with_role(AccountRole.MANAGEMENT).id
 
 
-#: The policy the CDK execution role gets in member accounts (README "Permissions of the deploying role").
+#: The policy the CDK execution role gets in member accounts (docs/organization.md "Permissions of the deploying role").
 EXECUTION_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 
@@ -269,7 +270,7 @@ def render(config: BaselineConfig, config_path: str = "config/example.yaml", pla
     return "\n".join(lines) + "\n"
 
 
-#: Types shown as one README row per creator.
+#: Types shown as one row per creator in the generated section.
 _GROUPED = ("AWS::CloudWatch::Alarm", "AWS::Config::ConfigRule")
 
 
@@ -321,26 +322,30 @@ def section(config: BaselineConfig, config_path: str = "config/example.yaml", pl
     return f"{BEGIN}\n{render(config, config_path, plan)}{END}\n"
 
 
-def update_readme(readme: Path, config: BaselineConfig) -> bool:
-    """Replace the deploy section of ``readme``; True if it changed."""
-    text = readme.read_text()
+#: The page that holds the generated deploy section.
+DOC = Path(__file__).resolve().parent.parent / "docs" / "organization.md"
+
+
+def update_doc(doc: Path, config: BaselineConfig) -> bool:
+    """Replace the deploy section of ``doc``; True if it changed."""
+    text = doc.read_text()
     if BEGIN not in text or END not in text:
-        raise SystemExit(f"{readme}: deploy-section markers missing; add the lines\n{BEGIN}\n{END}")
+        raise SystemExit(f"{doc}: deploy-section markers missing; add the lines\n{BEGIN}\n{END}")
     before, rest = text.split(BEGIN, 1)
     _, after = rest.split(END + "\n", 1)
     new = before + section(config) + after
     if new != text:
-        readme.write_text(new)
+        doc.write_text(new)
     return new != text
 
 
 def main(argv: list[str]) -> int:
     try:
-        if len(argv) == 3 and argv[1] == "--update-readme":
+        if len(argv) == 3 and argv[1] == "--update-docs":
             if argv[2] != "config/example.yaml":
-                raise SystemExit("README.md documents config/example.yaml only")
-            changed = update_readme(Path("README.md"), load_config(argv[2]))
-            print("README.md deploy section " + ("updated" if changed else "already current"))
+                raise SystemExit("docs/organization.md documents config/example.yaml only")
+            changed = update_doc(DOC, load_config(argv[2]))
+            print("docs/organization.md deploy section " + ("updated" if changed else "already current"))
             return 0
         if len(argv) == 2:
             print(section(load_config(argv[1]), argv[1]), end="")
@@ -348,7 +353,7 @@ def main(argv: list[str]) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 1
-    print("usage: python -m stacks.deploy_plan CONFIG | --update-readme CONFIG", file=sys.stderr)
+    print("usage: python -m stacks.deploy_plan CONFIG | --update-docs CONFIG", file=sys.stderr)
     return 2
 
 

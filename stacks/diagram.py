@@ -84,7 +84,7 @@ def _flows(config: BaselineConfig) -> list[str]:
     archive = _node_id("acct_" + config.account_with_role(AccountRole.LOG_ARCHIVE).name)
     landing_zone = config.control_tower if config.on_control_tower else None
     if landing_zone is not None:
-        # Control Tower's trail and buckets: the baseline reads the trail's log group (README "With AWS Control Tower").
+        # Control Tower's trail and buckets: the baseline reads the trail's log group (docs/control-tower.md "With AWS Control Tower").
         flows = [
             '  every_account(["every account and governed region"])',
             f'  every_account -. "API activity, recorded by Control Tower\'s organization trail" .-> {management}',

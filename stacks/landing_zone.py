@@ -1,5 +1,5 @@
 """What the stacks create, reuse or leave out when the baseline runs on an AWS Control Tower landing
-zone (``control_tower`` in the config, README "With AWS Control Tower").
+zone (``control_tower`` in the config, docs/control-tower.md "With AWS Control Tower").
 
 Control Tower owns the organization trail (with its CloudWatch Logs group in the management
 account's home region), the log-archive buckets, an AWS Config recorder in every enrolled account

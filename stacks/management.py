@@ -95,7 +95,7 @@ class ManagementStack(cdk.Stack):
     def _build_on_control_tower(self, config: BaselineConfig) -> None:
         """Control Tower mode: the SCPs on the registered OUs, and everything that reads Control Tower's
         trail log group (imported by name; it lives in this account and the home region), but no trail,
-        no organization and no OU of its own (README "With AWS Control Tower")."""
+        no organization and no OU of its own (docs/control-tower.md "With AWS Control Tower")."""
         self.trail = None
         # Only references (organization by id, registered OUs by id) plus the SCPs and trusted access.
         self.organization = Organization(self, "Organization", **organization_options(config))
@@ -115,7 +115,7 @@ class ManagementStack(cdk.Stack):
             self.workload_baseline = WorkloadBaselineStackSet(
                 self, "WorkloadBaseline", config=config, organization=self.organization
             )
-            # Accounts Account Factory vends later: on Control Tower's lifecycle events (README
-            # "Account Factory roll-out"); the StackSet's own automatic deployment is off here.
+            # Accounts Account Factory vends later: on Control Tower's lifecycle events
+            # (docs/control-tower.md "Account Factory roll-out"); the StackSet's own automatic deployment is off here.
             self.account_factory_rollout = add_account_factory_rollout(self, config, self.workload_baseline)
         cdk.CfnOutput(self, "TrailLogGroupName", value=log_group.log_group_name)

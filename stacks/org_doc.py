@@ -1,7 +1,7 @@
 """The organization's OU tree and SCP attachments as Markdown, generated from the config.
 
-README.md embeds ``render(load_config("config/example.yaml"))``; a test fails when they differ, so
-the README never goes stale. Regenerate with::
+docs/organization.md embeds ``render(load_config("config/example.yaml"))``; a test fails when they
+differ, so the page never goes stale. Regenerate with::
 
     .venv/bin/python -m stacks.org_doc config/example.yaml
 """
@@ -90,7 +90,7 @@ def render(config: BaselineConfig) -> str:
 
 
 def section(config: BaselineConfig) -> str:
-    """``render`` between the markers README.md keeps it in."""
+    """``render`` between the markers docs/organization.md keeps it in."""
     return f"{BEGIN}\n{render(config)}{END}\n"
 
 

@@ -5,7 +5,7 @@
 
 Run with credentials of the deploying account (the management account; the one account in
 single-account mode). Checks in member accounts assume ``--member-role`` there (default
-``OrganizationAccountAccessRole``; README "Preflight" gives a least-privilege read-only role).
+``OrganizationAccountAccessRole``; docs/organization.md "Preflight" gives a least-privilege read-only role).
 Prints one row per check (result, check, where, detail, fix) and exits 1 on any blocker. Nothing
 is changed anywhere: every call is a Describe/Get/List/Head.
 
@@ -216,7 +216,7 @@ class Preflight:
     def _role_fix(self) -> str:
         return (
             f"create role {self.sessions.member_role} trusted by {self.sessions.home_account} with the "
-            "read-only policy of README 'Preflight', or pass --member-role NAME"
+            "read-only policy of docs/organization.md 'Preflight', or pass --member-role NAME"
         )
 
     def account_name(self, account_id: str) -> str:
@@ -337,7 +337,7 @@ class Preflight:
                 "organization",
                 "organization",
                 "the caller's account belongs to no organization",
-                "create it (README 'A new organization': organization.create: true) or use the management account",
+                "create it (docs/organization.md 'Deploying into your organization': organization.create: true) or use the management account",
             )
             return
         management = self.config.account_with_role(AccountRole.MANAGEMENT).id
@@ -766,7 +766,7 @@ class Preflight:
                 "baseline would add a second organization trail and a recorder where Control Tower has one",
                 "set control_tower.enabled: true"
                 if section is not None
-                else "add a control_tower: section to the config (README 'With AWS Control Tower')",
+                else "add a control_tower: section to the config (docs/control-tower.md 'With AWS Control Tower')",
             )
             return
         assert section is not None
@@ -776,7 +776,7 @@ class Preflight:
                 "Control Tower",
                 where,
                 f"control_tower is on, but no landing zone is there ({zone.evidence()}; {zone.api})",
-                "set up the landing zone first (README 'With AWS Control Tower', deploy order), check "
+                "set up the landing zone first (docs/control-tower.md 'With AWS Control Tower', deploy order), check "
                 "control_tower.home_region, or remove the control_tower section",
             )
             return
@@ -1117,7 +1117,7 @@ def _recorder_fix(config: BaselineConfig, recorders: list[str], channels: list[s
         # The plan creates a recorder where Control Tower records: stacks that do not honour the mode here.
         return f"do not deploy: the stacks create a recorder where Control Tower's {recorders[0]} records"
     return (
-        f"Control Tower's recorder: add a control_tower: section (README 'With AWS Control Tower'), or set "
+        f"Control Tower's recorder: add a control_tower: section (docs/control-tower.md 'With AWS Control Tower'), or set "
         f"aws_config.existing_recorder_name: {recorders[0]}"
     )
 
@@ -1267,7 +1267,7 @@ _SERVICES = {
     "AWS::SSM::Parameter": "ssm",
     "AWS::SecretsManager::Secret": "secretsmanager",
 }
-#: The IAM action each finder calls (README "Preflight" lists them for the read-only member role).
+#: The IAM action each finder calls (docs/organization.md "Preflight" lists them for the read-only member role).
 _ACTIONS = {
     "AWS::CloudFormation::StackSet": "cloudformation:DescribeStackSet",
     "AWS::CloudTrail::Trail": "cloudtrail:DescribeTrails",

@@ -7,7 +7,7 @@ from pydantic import Field, field_validator
 from stacks.config._base import IAM_ROLE_NAME, IAM_ROLE_NAME_RULE, LOG_GROUP_NAME, Model, Region
 
 #: What an AWS Control Tower landing zone creates, by the names Control Tower gives them
-#: (README "With AWS Control Tower").
+#: (docs/control-tower.md "With AWS Control Tower").
 CONTROL_TOWER_TRAIL_NAME = "aws-controltower-BaselineCloudTrail"
 CONTROL_TOWER_TRAIL_LOG_GROUP = "aws-controltower/CloudTrailLogs"
 CONTROL_TOWER_RECORDER_NAME = "aws-controltower-BaselineConfigRecorder"

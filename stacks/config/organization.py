@@ -53,7 +53,7 @@ class Organization(Model):
     """AWS Organizations settings; absent means single-account mode.
 
     The organization exists (the management account runs it): the stacks reference it by ``id``.
-    ``create: true`` makes the management stack create it instead (see README "A new organization").
+    ``create: true`` makes the management stack create it instead (see docs/organization.md "Deploying into your organization").
     """
 
     id: str | None = Field(

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 class ScpDefinition:
     """One SCP of the baseline. Adding an SCP is one entry of ``SCP_REGISTRY`` (and its policy
     function in ``constructs_lib/scp.py``): the config's attachment names, the config check, the
-    management stack (``stacks.org_settings``) and the generated README table follow from here."""
+    management stack (``stacks.org_settings``) and the generated SCP table of docs/organization.md follow from here."""
 
     name: str
     #: the policy's description in AWS Organizations

@@ -105,21 +105,21 @@ def test_group_metrics_can_be_left_off():
     assert "MetricsCollection" not in group
 
 
-def test_readme_examples_run_and_do_what_they_say():
+def test_docs_examples_run_and_do_what_they_say():
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme.split("## On-premises servers and detailed monitoring", 1)[1].split("\n## ", 1)[0]
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "telemetry.md").read_text()
+    section = doc.split("## On-premises servers and detailed monitoring", 1)[1].split("\n## ", 1)[0]
     examples = re.findall(r"```python\n(.*?)```", section, re.S)
     assert len(examples) == 2
     hybrid: dict = {}
-    exec(compile(examples[0], "README.md#on-premises", "exec"), hybrid)
+    exec(compile(examples[0], "docs/telemetry.md#on-premises", "exec"), hybrid)
     on_premises = Template.from_stack(hybrid["stack"])
     on_premises.resource_count_is("Custom::SsmHybridActivation", 1)
     on_premises.has_resource_properties("AWS::SSM::Association", {"Parameters": {"mode": ["onPremise"]}})
     monitoring: dict = {}
-    exec(compile(examples[1], "README.md#detailed-monitoring", "exec"), monitoring)
+    exec(compile(examples[1], "docs/telemetry.md#detailed-monitoring", "exec"), monitoring)
     template = Template.from_stack(monitoring["stack"])
     template.has_resource_properties("AWS::EC2::Instance", {"Monitoring": True})
     template.has_resource_properties(

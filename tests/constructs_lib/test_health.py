@@ -716,15 +716,15 @@ def test_dashboard_row_widgets():
     assert '"accountId": "111111111111"' in body
 
 
-def test_readme_health_section_example_runs_and_names_every_alarm():
+def test_docs_health_section_example_runs_and_names_every_alarm():
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme.split("## Baseline health: the pipeline proves it is alive", 1)[1].split("\n## ", 1)[0]
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "health.md").read_text()
+    section = doc.split("## Baseline health: the pipeline proves it is alive", 1)[1].split("\n## ", 1)[0]
     for metric in CONFIG_FAILURE_METRICS:
         assert f"`{metric}`" in section, metric
     config_alarms = tuple(f"health-config-{suffix}" for suffix in CONFIG_FAILURE_ALARMS.values())
     for alarm in ("trail-health-heartbeat", "trail-health-canaries", *config_alarms, "health-forwarding-rules"):
         assert f"`<prefix>-{alarm}`" in section, alarm
     (example,) = re.findall(r"```python\n(.*?)```", section, re.S)
-    exec(compile(example, "README.md#baseline-health", "exec"), {})
+    exec(compile(example, "docs/health.md#baseline-health", "exec"), {})

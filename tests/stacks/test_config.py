@@ -644,11 +644,11 @@ class TestCheckAndSynthAgree:
         assert (outdir / "solo-single-account.template.json").is_file()
 
 
-def test_readme_example_of_a_config_error_runs():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("In Python, `load_config` raises `ConfigError`", 1)[1]
+def test_docs_example_of_a_config_error_runs():
+    doc = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    section = doc.split("In Python, `load_config` raises `ConfigError`", 1)[1]
     example = section.split("```python\n", 1)[1].split("```", 1)[0]
-    exec(compile(example, "README.md", "exec"), {})
+    exec(compile(example, "docs/configuration.md", "exec"), {})
 
 
 def test_ou_names_that_the_organization_construct_cannot_tell_apart():

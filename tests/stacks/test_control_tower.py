@@ -284,7 +284,7 @@ def test_the_stackset_evaluates_rules_with_control_towers_recorder_in_the_regist
             "StackSetName": "northwind-workload-baseline",
             "PermissionModel": "SERVICE_MANAGED",
             # Off on Control Tower: the Account Factory roll-out adds vended accounts once Control
-            # Tower has set them up (README "Account Factory roll-out").
+            # Tower has set them up (docs/control-tower.md "Account Factory roll-out").
             "AutoDeployment": {"Enabled": False},
             "StackInstancesGroup": [
                 {

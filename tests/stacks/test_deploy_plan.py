@@ -1,5 +1,5 @@
 """stacks/deploy_plan.py: environments to bootstrap and fixed physical names, checked against the
-synthesized templates (the snapshots test_gates proves equal to them) and the README."""
+synthesized templates (the snapshots test_gates proves equal to them) and docs/organization.md."""
 
 from __future__ import annotations
 
@@ -147,9 +147,11 @@ def test_single_account_bootstraps_its_regions_without_trust(plans: dict[str, De
     ]
 
 
-def test_readme_deploy_section_is_current(plans: dict[str, DeployPlan]):
-    readme = (ROOT / "README.md").read_text()
+def test_docs_deploy_section_is_current(plans: dict[str, DeployPlan]):
+    # The page --update-docs rewrites is the one that holds the section.
+    assert deploy_plan.DOC == ROOT / "docs" / "organization.md"
+    doc = deploy_plan.DOC.read_text()
     expected = deploy_plan.section(load_config(EXAMPLE_CONFIGS["example"]), plan=plans["example"])
-    assert expected in readme, "README deploy section is stale: run .venv/bin/python -m stacks.deploy_plan " + (
-        "--update-readme config/example.yaml"
+    assert expected in doc, "docs/organization.md deploy section is stale: run .venv/bin/python -m " + (
+        "stacks.deploy_plan --update-docs config/example.yaml"
     )

@@ -1,4 +1,4 @@
-"""The service_control_policies config section, its wiring into the management stack, and the README."""
+"""The service_control_policies config section, its wiring into the management stack, and docs/organization.md."""
 
 from __future__ import annotations
 
@@ -241,17 +241,17 @@ class TestManagementStack:
 
 
 class TestReadme:
-    def test_readme_holds_the_generated_tree_of_the_example(self):
-        readme = (ROOT / "README.md").read_text(encoding="utf-8")
-        assert section(load_config(EXAMPLE_CONFIGS["example"])) in readme, (
-            "README.md is stale: run .venv/bin/python -m stacks.org_doc config/example.yaml and paste the block"
+    def test_docs_hold_the_generated_tree_of_the_example(self):
+        doc = (ROOT / "docs" / "organization.md").read_text(encoding="utf-8")
+        assert section(load_config(EXAMPLE_CONFIGS["example"])) in doc, (
+            "docs/organization.md is stale: run .venv/bin/python -m stacks.org_doc config/example.yaml and paste the block"
         )
 
-    def test_readme_states_what_scps_never_restrict_and_the_deploy_order(self):
-        readme = (ROOT / "README.md").read_text(encoding="utf-8")
-        assert "SCPs never restrict the management account" in readme
-        assert "service-linked roles" in readme
-        assert "### Deploy order" in readme
+    def test_docs_state_what_scps_never_restrict_and_the_deploy_order(self):
+        doc = (ROOT / "docs" / "organization.md").read_text(encoding="utf-8")
+        assert "SCPs never restrict the management account" in doc
+        assert "service-linked roles" in doc
+        assert "### Deploy order" in doc
 
     def test_single_account_render(self):
         assert (

@@ -681,7 +681,7 @@ def test_a_landing_zone_with_the_mode_off_is_a_blocker(ct_org: Org, ready_plan: 
     (row,) = [r for r in rows if r.check == "Control Tower"]
     assert row.result is Result.BLOCKER and row.where == f"management ({MANAGEMENT}) {HOME}"
     assert "no control_tower section" in row.detail and CT_TRAIL in row.detail
-    assert row.fix == "add a control_tower: section to the config (README 'With AWS Control Tower')"
+    assert row.fix == "add a control_tower: section to the config (docs/control-tower.md 'With AWS Control Tower')"
     # The baseline's recorders would collide with Control Tower's: each says so, with the same way out.
     recorders = [r for r in rows if r.check == "AWS Config recorder" and r.result is Result.BLOCKER]
     assert len(recorders) == len(MEMBER_IDS) * len(REGIONS)

@@ -91,7 +91,7 @@ def test_an_unknown_name_is_refused_and_a_new_entry_is_enough_to_attach_it(exten
     assert policy.description == extended.description
     assert policy.document["Statement"][0]["Sid"] == "DenyExternalSharing"
     assert [t.kind for t in policy.targets] == ["root"]
-    # The generated SCP table of the README lists it too.
+    # The generated SCP table (docs/organization.md) lists it too.
     assert f"| `{extended.name}` | {extended.description} |" in org_doc.render(config)
 
 
