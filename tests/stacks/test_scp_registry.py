@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
+import stacks.config.scp as scp_section
 from constructs_lib import scp
 from stacks import org_doc
 from stacks.config import SCP_NAMES, ConfigError, ScpDefinition, parse_config
-from stacks.config import scp as scp_section
 from stacks.org_settings import organization_options, scp_documents
 from tests.conftest import EXAMPLE_CONFIGS, ROOT
 
