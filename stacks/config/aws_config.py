@@ -119,3 +119,20 @@ class AwsConfigSettings(Model):
         if value is not None and not RECORDER_NAME_PATTERN.match(value):
             raise ValueError("is not an AWS Config recorder name (1-256 letters, digits, '_', '.' or '-')")
         return value
+
+
+#: Settings of the recorder itself: they mean nothing where the baseline adopts a recorder
+#: (``existing_recorder_name``, or Control Tower's).
+RECORDING_SETTINGS = (
+    "recording_frequency",
+    "frequency_overrides",
+    "excluded_resource_types",
+    "snapshot_delivery_frequency",
+    "use_service_linked_role",
+)
+
+
+def changed_recording_settings(settings: AwsConfigSettings) -> list[str]:
+    """The ``RECORDING_SETTINGS`` that differ from their defaults."""
+    defaults = AwsConfigSettings()
+    return [key for key in RECORDING_SETTINGS if getattr(settings, key) != getattr(defaults, key)]

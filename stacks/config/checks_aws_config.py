@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from stacks.config.aws_config import AwsConfigSettings
+from stacks.config.aws_config import AwsConfigSettings, changed_recording_settings
 
 #: AWS Config: a rule's InputParameters is a JSON string of at most 1,024 characters.
 MAX_RULE_PARAMETERS_CHARS = 1024
@@ -71,18 +71,7 @@ def _aws_config_problems(settings: AwsConfigSettings) -> list[str]:
                 "aws_config.excluded_resource_types and would not be recorded at all"
             )
     if settings.existing_recorder_name is not None:
-        defaults = AwsConfigSettings()
-        ignored = [
-            key
-            for key in (
-                "recording_frequency",
-                "frequency_overrides",
-                "excluded_resource_types",
-                "snapshot_delivery_frequency",
-                "use_service_linked_role",
-            )
-            if getattr(settings, key) != getattr(defaults, key)
-        ]
+        ignored = changed_recording_settings(settings)
         if ignored:
             problems.append(
                 f"aws_config.existing_recorder_name: {settings.existing_recorder_name!r} adopts a recorder managed "

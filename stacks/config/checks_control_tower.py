@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stacks.config._base import _shown
-from stacks.config.aws_config import AwsConfigSettings
+from stacks.config.aws_config import changed_recording_settings
 from stacks.config.model import BaselineConfig
 from stacks.config.organization import AccountRole, OrganizationalUnit
 
@@ -81,17 +81,7 @@ def _control_tower_problems(config: BaselineConfig) -> list[str]:
             f"{section.config_recorder_name!r}: on Control Tower the rules are evaluated by Control Tower's recorder; "
             "remove aws_config.existing_recorder_name"
         )
-    recording = [
-        key
-        for key in (
-            "recording_frequency",
-            "frequency_overrides",
-            "excluded_resource_types",
-            "snapshot_delivery_frequency",
-            "use_service_linked_role",
-        )
-        if getattr(config.aws_config, key) != AwsConfigSettings.model_fields[key].get_default(call_default_factory=True)
-    ]
+    recording = changed_recording_settings(config.aws_config)
     if recording:
         problems.append(
             f"aws_config: {', '.join(recording)} would configure a recorder, but in Control Tower mode the rules are "
