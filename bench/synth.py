@@ -136,6 +136,9 @@ def generated_config(accounts: int, directory: Path) -> Path:
                 "ou": "Production" if index % 2 else "NonProduction",
             }
         )
+    on_premises = data.get("telemetry", {}).get("on_premises", {})
+    if "account" in on_premises:  # the example's servers register with a workload account
+        on_premises["account"] = "workload-0000"
     path = directory / f"workloads-{accounts}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
