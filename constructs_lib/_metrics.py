@@ -7,6 +7,7 @@ from typing import TypedDict
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
 from typing_extensions import Unpack
 
 #: Period of every metric the library returns unless told otherwise (as aws-cdk's own).
@@ -88,3 +89,26 @@ def logs_metric(owner: str, metric_name: str, log_group_name: str, options: Metr
 
 
 __all__ = ["DEFAULT_PERIOD", "MetricOptions", "Unpack", "logs_metric", "metric"]
+
+
+def any_in_five_minutes(
+    scope: Construct,
+    construct_id: str,
+    *,
+    metric: cloudwatch.IMetric,
+    description: str,
+    alarm_name: str | None = None,
+) -> cloudwatch.Alarm:
+    """An alarm when ``metric`` (a five-minute period) reaches 1: something failed or waits. No data
+    means nothing failed, so missing data is not breaching."""
+    return cloudwatch.Alarm(
+        scope,
+        construct_id,
+        alarm_name=alarm_name,
+        alarm_description=description,
+        metric=metric,
+        threshold=1,
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )

@@ -59,6 +59,7 @@ from constructs import Construct
 
 from constructs_lib import _log_groups, _nag
 from constructs_lib._errors import Problems
+from constructs_lib._metrics import any_in_five_minutes
 
 #: The lifecycle events that end with an account Control Tower manages, and where their status lives.
 LIFECYCLE_EVENTS: dict[str, str] = {
@@ -388,10 +389,10 @@ class AccountFactoryRollout(Construct):
             self.rules[event_name] = rule
 
         action = cloudwatch_actions.SnsAction(alarm_topic)
-        self.failure_alarm = cloudwatch.Alarm(
+        self.failure_alarm = any_in_five_minutes(
             self,
             "FailureAlarm",
-            alarm_description=f"A roll-out of the StackSet {stack_set_name} to an account Control Tower vended "
+            description=f"A roll-out of the StackSet {stack_set_name} to an account Control Tower vended "
             "failed, timed out or was aborted: the account lacks the baseline; see the execution in Step Functions",
             metric=cloudwatch.MathExpression(
                 expression="failed + timedOut + aborted",
@@ -402,23 +403,15 @@ class AccountFactoryRollout(Construct):
                 },
                 period=cdk.Duration.minutes(5),
             ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        self.dead_letter_alarm = cloudwatch.Alarm(
+        self.dead_letter_alarm = any_in_five_minutes(
             self,
             "DeadLetterAlarm",
-            alarm_description=f"A Control Tower lifecycle event could not start the roll-out of {stack_set_name}; "
+            description=f"A Control Tower lifecycle event could not start the roll-out of {stack_set_name}; "
             "the event waits in the dead-letter queue",
             metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
                 statistic="Maximum", period=cdk.Duration.minutes(5)
             ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         for alarm in (self.failure_alarm, self.dead_letter_alarm):
             alarm.add_alarm_action(action)

@@ -56,6 +56,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from constructs_lib._errors import Problems
+from constructs_lib._metrics import any_in_five_minutes
 from constructs_lib.event_patterns import SecurityEventPattern
 
 #: Namespace of the canary count metric.
@@ -1047,11 +1048,11 @@ def _any_in_five_minutes(
     statistic: str,
 ) -> cloudwatch.Alarm:
     """An alarm on one AWS metric reaching 1 within five minutes; no data (nothing failed) is fine."""
-    return cloudwatch.Alarm(
+    return any_in_five_minutes(
         scope,
         construct_id,
         alarm_name=alarm_name,
-        alarm_description=description,
+        description=description,
         metric=cloudwatch.Metric(
             namespace=namespace,
             metric_name=metric_name,
@@ -1059,8 +1060,4 @@ def _any_in_five_minutes(
             statistic=statistic,
             period=cdk.Duration.minutes(5),
         ),
-        threshold=1,
-        evaluation_periods=1,
-        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
     )

@@ -168,7 +168,7 @@ def _invoke_locally(self: LambdaFunction, event: Any = None) -> tuple[str, bool,
 
 
 class _Activation:
-    def __init__(self, request: dict[str, Any], region: str) -> None:
+    def __init__(self, request: dict[str, Any]) -> None:
         self.id = str(uuid.uuid4())
         self.code = "".join(secrets.choice(string.ascii_letters + string.digits + "+/") for _ in range(20))
         self.request = request
@@ -199,7 +199,7 @@ def create_activation(self: SimpleSystemManagerResponse) -> ActionResult:
     request = json.loads(self.body)
     if not request.get("IamRole"):
         raise ValueError("IamRole is required")
-    activation = _Activation(request, self.region)
+    activation = _Activation(request)
     _activations(self.ssm_backend)[activation.id] = activation
     return ActionResult({"ActivationId": activation.id, "ActivationCode": activation.code})
 
