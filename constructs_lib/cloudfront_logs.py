@@ -24,7 +24,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
-from constructs_lib import _brought, _log_groups, _nag, policies
+from constructs_lib import _brought, _log_groups, _nag, _names, policies
 from constructs_lib._errors import Problems
 from constructs_lib._metrics import MetricOptions, Unpack
 from constructs_lib.log_bucket import LifecycleOptions, LogBucket
@@ -294,8 +294,10 @@ class CloudFrontStandardLoggingV2(Construct):
             Default: a new KMS-encrypted log group ``/aws/cloudfront/<name>`` when neither is given.
         :param bucket: S3 destination. Give this or ``log_group``. Default: none.
         :param output_format: Default: JSON (CloudWatch Logs), PARQUET (S3).
-        :param name: base name of the delivery source and destination (unique per account and region).
-            Default: ``cloudfront-<construct id>`` in lower case.
+        :param name: base name of the delivery source and destination (unique per account and region;
+            asking twice for one name in an account and region fails at synth, naming both paths).
+            Default: a name derived from the construct path (``<stack>-<path>-<hash>``, at most 50
+            characters), so two uses never collide.
         :param retention: of a new log group. Default: one year.
         :param s3_suffix_path: partitioning below the bucket, say ``{DistributionId}/{yyyy}/{MM}/{dd}/{HH}``.
             Default: the service default.
@@ -304,7 +306,6 @@ class CloudFrontStandardLoggingV2(Construct):
         """
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
-        name = name if name is not None else f"cloudfront-{construct_id.lower()}"
         region = _resolved_region(self)
         removal_policy = removal_policy if removal_policy is not None else cdk.RemovalPolicy.RETAIN
         problems = Problems(f"CloudFrontStandardLoggingV2({self.node.path})")
@@ -312,7 +313,7 @@ class CloudFrontStandardLoggingV2(Construct):
         problems.check_resource("log_group", log_group, "logs.ILogGroup")
         problems.check_resource("bucket", bucket, "s3.IBucket")
         problems.check_enum("output_format", output_format, OutputFormat, optional=True)
-        problems.check_type("name", name, str)
+        problems.check_type("name", name, str, optional=True)
         problems.check_enum("retention", retention, logs.RetentionDays, optional=True)
         problems.check_type("s3_suffix_path", s3_suffix_path, str, optional=True)
         problems.check_type("hive_compatible_path", hive_compatible_path, bool)
@@ -328,10 +329,11 @@ class CloudFrontStandardLoggingV2(Construct):
             "(elsewhere: 'PutDeliverySource action is not supported for this LogType'): put this construct in a "
             "us-east-1 stack",
         )
-        problems.check(
-            bool(re.match(r"^[\w-]{1,50}$", name)),
-            f"name {name!r} must be 1-50 letters, digits, '_' or '-' (the delivery names append a suffix)",
-        )
+        if name is not None:
+            problems.check(
+                bool(re.match(r"^[\w-]{1,50}$", name)),
+                f"name {name!r} must be 1-50 letters, digits, '_' or '-' (the delivery names append a suffix)",
+            )
         if output_format is OutputFormat.PARQUET:
             problems.check(bucket is not None, "output_format PARQUET is for S3 only: give bucket, or JSON/PLAIN/W3C")
         if bucket is None:
@@ -342,6 +344,11 @@ class CloudFrontStandardLoggingV2(Construct):
         if log_group is not None or bucket is not None:
             problems.check(retention is None, "retention applies only to a new log group, but a destination was given")
         problems.raise_if_any()
+        if name is None:
+            name = _names.unique(self, name_prefix=None, suffix="", max_length=50)
+        _names.claim(self, "CloudWatch Logs delivery source name", f"{name}-source")
+        _names.claim(self, "CloudWatch Logs delivery destination name", f"{name}-destination")
+        self.name = name
 
         self.key: kms.IKey | None = None
         if bucket is None and log_group is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
+from constructs import Construct
 
 from constructs_lib import _nag
 from constructs_lib.cloudfront_logs import (
@@ -240,7 +242,7 @@ class TestStandardLoggingV2:
         template.has_resource_properties(
             "AWS::Logs::DeliverySource",
             {
-                "Name": "cloudfront-accesslogs-source",
+                "Name": f"{v2.name}-source",
                 "LogType": "ACCESS_LOGS",
                 "ResourceArn": {
                     "Fn::Join": [
@@ -258,7 +260,7 @@ class TestStandardLoggingV2:
         template.has_resource_properties(
             "AWS::Logs::DeliveryDestination",
             {
-                "Name": "cloudfront-accesslogs-destination",
+                "Name": f"{v2.name}-destination",
                 "OutputFormat": "json",
                 "DestinationResourceArn": {"Fn::GetAtt": [Match.string_like_regexp("^AccessLogsLogGroup"), "Arn"]},
             },
@@ -274,7 +276,7 @@ class TestStandardLoggingV2:
             "AWS::Logs::LogGroup",
             {
                 "Properties": {
-                    "LogGroupName": "/aws/cloudfront/cloudfront-accesslogs",
+                    "LogGroupName": f"/aws/cloudfront/{v2.name}",
                     "RetentionInDays": 365,
                     "KmsKeyId": {"Fn::GetAtt": [Match.string_like_regexp("^AccessLogsKey"), "Arn"]},
                 },
@@ -285,6 +287,20 @@ class TestStandardLoggingV2:
         assert resources["AccessLogsLogGroupE4473AFE"]["Type"] == "AWS::Logs::LogGroup"
         assert resources["AccessLogsKey9230123E"]["DeletionPolicy"] == "Retain"
         assert v2.log_group is not None and v2.bucket is None
+        # The default name comes from the construct path: unique, and within the delivery names' limit.
+        assert re.fullmatch(r"TestStack-AccessLogs-[0-9A-F]{8}", v2.name), v2.name
+
+    def test_default_names_never_collide_and_a_name_asked_twice_fails_naming_both(self):
+        stack = new_stack(region="us-east-1")
+        dist = distribution(stack)
+        first = CloudFrontStandardLoggingV2(stack, "AccessLogs", distribution=dist)
+        nested = CloudFrontStandardLoggingV2(Construct(stack, "Other"), "AccessLogs", distribution=dist)
+        assert first.name != nested.name
+        CloudFrontStandardLoggingV2(stack, "Shop", distribution=dist, name="shop")
+        with pytest.raises(
+            ValueError, match=r"'shop-source' is asked for twice .*by TestStack/Shop and by TestStack/Again"
+        ):
+            CloudFrontStandardLoggingV2(stack, "Again", distribution=dist, name="shop")
 
     def test_to_s3_parquet_with_suffix_hive_and_documented_policy(self):
         stack = new_stack(region="us-east-1")
