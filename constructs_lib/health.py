@@ -55,6 +55,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from constructs_lib import _names
 from constructs_lib._errors import Problems
 from constructs_lib._metrics import any_in_five_minutes
 from constructs_lib.event_patterns import SecurityEventPattern
@@ -227,11 +228,18 @@ DELIVERY_LATENCY_QUERY = (
 )
 
 
-def _check_alarm_name(problems: Problems, prop: str, value: str) -> None:
+def _check_alarm_name(problems: Problems, prop: str, value: str | None) -> None:
     problems.check(
-        isinstance(value, str) and bool(_ALARM_NAME.match(value)),
+        value is None or (isinstance(value, str) and bool(_ALARM_NAME.match(value))),
         f"{prop} {value!r} is not an alarm name: 1-255 letters, digits, '_', '.' or '-'",
     )
+
+
+def _alarm_name(scope: Construct, given: str | None, *, max_length: int = 255) -> str:
+    """``given``, or a name unique to ``scope``'s path; claimed, so a name asked twice in one
+    account and region fails at synth naming both constructs."""
+    name = given if given is not None else _names.unique(scope, name_prefix=None, suffix="", max_length=max_length)
+    return _names.claim(scope, "CloudWatch alarm name", name)
 
 
 def _check_parameter_name(problems: Problems, value: str) -> None:
@@ -300,14 +308,14 @@ class LogGroupHeartbeat(Construct):
         construct_id: str,
         *,
         log_group: logs.ILogGroup,
-        alarm_name: str,
+        alarm_name: str | None = None,
         window: cdk.Duration | None = None,
         topic: sns.ITopic | None = None,
         description: str | None = None,
     ) -> None:
         """
         :param log_group: the log group that must keep receiving events.
-        :param alarm_name: name of the alarm.
+        :param alarm_name: name of the alarm. Default: one derived from the construct path.
         :param window: how long without a single event raises the alarm (5 to 1440 whole minutes).
             Default: 30 minutes (CloudTrail delivers about every 5 minutes).
         :param topic: notified on ALARM and on OK. Default: none.
@@ -319,6 +327,7 @@ class LogGroupHeartbeat(Construct):
         _check_alarm_name(problems, "alarm_name", alarm_name)
         minutes = _whole_minutes(problems, "window", window, 5, 1440)
         problems.raise_if_any()
+        alarm_name = _alarm_name(self, alarm_name)
 
         self.metric = cloudwatch.Metric(
             namespace="AWS/Logs",
@@ -499,7 +508,7 @@ class CanaryMonitor(Construct):
         log_group: logs.ILogGroup,
         parameter_name: str,
         expected_sources: int,
-        alarm_name: str,
+        alarm_name: str | None = None,
         rate: cdk.Duration | None = None,
         max_delivery_delay: cdk.Duration | None = None,
         metric_namespace: str = DEFAULT_HEALTH_NAMESPACE,
@@ -509,7 +518,8 @@ class CanaryMonitor(Construct):
         :param log_group: the trail log group the canaries' events reach.
         :param parameter_name: the canaries' parameter (``ApiCanary.parameter_name``).
         :param expected_sources: account-regions that run the canary (at least 1).
-        :param alarm_name: name of the alarm.
+        :param alarm_name: name of the alarm (and of its metric filter). Default: one derived from the
+            construct path.
         :param rate: the canaries' rate (``ApiCanary``'s): 5, 6, 10, 12, 15, 20, 30 or 60 minutes.
             Default: 5 minutes.
         :param max_delivery_delay: how late CloudTrail may deliver a canary without raising the alarm
@@ -564,6 +574,7 @@ class CanaryMonitor(Construct):
             f"{self.window_minutes} minutes: more than the day an alarm may evaluate",
         )
         problems.raise_if_any()
+        alarm_name = _alarm_name(self, alarm_name, max_length=255)
         self.metric_filter = logs.MetricFilter(
             self,
             "MetricFilter",
@@ -724,11 +735,17 @@ class ConfigHealthAlarms(Construct):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, alarm_name_prefix: str, topic: sns.ITopic | None = None
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        alarm_name_prefix: str | None = None,
+        topic: sns.ITopic | None = None,
     ) -> None:
         """
         :param alarm_name_prefix: the alarms are named ``<prefix>-change-notifications``,
             ``-history-export``, ``-recorder-permissions`` and ``-snapshot-export`` (names are per region).
+            Default: a prefix derived from the construct path.
         :param topic: notified on ALARM and on OK. Default: none (forward their state changes instead).
         """
         super().__init__(scope, construct_id)
@@ -736,11 +753,13 @@ class ConfigHealthAlarms(Construct):
         longest = max(len(suffix) for suffix in CONFIG_FAILURE_ALARMS.values()) + 1
         _check_alarm_name(problems, "alarm_name_prefix", alarm_name_prefix)
         problems.check(
-            not isinstance(alarm_name_prefix, str) or len(alarm_name_prefix) <= 255 - longest,
+            not isinstance(alarm_name_prefix, str) or len(alarm_name_prefix) <= 255 - longest,  # None: derived
             f"alarm_name_prefix {alarm_name_prefix!r} is too long: at most {255 - longest} characters "
             "leave room for the alarm suffixes",
         )
         problems.raise_if_any()
+        if alarm_name_prefix is None:
+            alarm_name_prefix = _names.unique(self, name_prefix=None, suffix="", max_length=255 - longest)
         #: Metrics Insights query per metric name.
         self.metrics = config_failure_metrics()
         #: Alarm per metric name.
@@ -749,7 +768,7 @@ class ConfigHealthAlarms(Construct):
             alarm = cloudwatch.Alarm(
                 self,
                 "".join(part.title() for part in suffix.split("-")),
-                alarm_name=f"{alarm_name_prefix}-{suffix}",
+                alarm_name=_alarm_name(self, f"{alarm_name_prefix}-{suffix}"),
                 alarm_description=(
                     f"AWS Config {name} >= 1 in 5 minutes: {CONFIG_FAILURE_METRICS[name]}. "
                     f"First check: {_CONFIG_FIRST_CHECK[name]}."
@@ -789,7 +808,7 @@ class NotificationHealthAlarms(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        alarm_name_prefix: str,
+        alarm_name_prefix: str | None = None,
         topics: Mapping[str, sns.ITopic] | None = None,
         rules: Mapping[str, events.IRule] | None = None,
         dead_letter_queues: Mapping[str, sqs.IQueue] | None = None,
@@ -798,7 +817,7 @@ class NotificationHealthAlarms(Construct):
     ) -> None:
         """
         :param alarm_name_prefix: alarms are named ``<prefix>-sns-<key>``, ``<prefix>-rules[-n]``,
-            ``<prefix>-dlq-<key>``.
+            ``<prefix>-dlq-<key>``. Default: a prefix derived from the construct path.
         :param topics: topics whose deliveries are watched, by a stable key. Default: none.
         :param rules: EventBridge rules whose invocations are watched, by a stable key. Default: none.
         :param dead_letter_queues: queues that must stay empty, by a stable key. Default: none.
@@ -820,13 +839,16 @@ class NotificationHealthAlarms(Construct):
                 )
         problems.check(bool(topics or rules or queues), "nothing to watch: give topics, rules or dead_letter_queues")
         problems.raise_if_any()
+        if alarm_name_prefix is None:
+            # Room for the longest suffix, "-dlq-" and a 40-character key.
+            alarm_name_prefix = _names.unique(self, name_prefix=None, suffix="", max_length=255 - 45)
 
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         for key, watched in topics.items():
             alarm = _any_in_five_minutes(
                 self,
                 f"Sns-{key}",
-                alarm_name=f"{alarm_name_prefix}-sns-{key}",
+                alarm_name=_alarm_name(self, f"{alarm_name_prefix}-sns-{key}"),
                 description=(
                     f"SNS could not deliver notifications of the {key} alert topic. First check: the "
                     "topic's subscriptions (pending confirmation, bouncing endpoint) and its KMS key policy."
@@ -857,7 +879,7 @@ class NotificationHealthAlarms(Construct):
             alarm = _sum_alarm(
                 self,
                 f"Rules{suffix}",
-                alarm_name=f"{alarm_name_prefix}-rules{suffix}",
+                alarm_name=_alarm_name(self, f"{alarm_name_prefix}-rules{suffix}"),
                 label="Failed rule invocations",
                 description=(
                     f"EventBridge could not deliver events of rule(s) {', '.join(chunk)} to their target. "
@@ -872,7 +894,7 @@ class NotificationHealthAlarms(Construct):
             alarm = _any_in_five_minutes(
                 self,
                 f"Dlq-{key}",
-                alarm_name=f"{alarm_name_prefix}-dlq-{key}",
+                alarm_name=_alarm_name(self, f"{alarm_name_prefix}-dlq-{key}"),
                 description=(
                     f"Messages wait in dead-letter queue {key}: events or notifications were not delivered. "
                     "First check: the messages' error attributes, then redrive them."

@@ -728,3 +728,53 @@ def test_docs_health_section_example_runs_and_names_every_alarm():
         assert f"`<prefix>-{alarm}`" in section, alarm
     (example,) = re.findall(r"```python\n(.*?)```", section, re.S)
     exec(compile(example, "docs/health.md#baseline-health", "exec"), {})
+
+
+def physical(alarm: Any) -> str:
+    """The AlarmName the template gets (``alarm.alarm_name`` is a reference)."""
+    return alarm.node.default_child.alarm_name
+
+
+class TestHealthAlarmNames:
+    """Unique by default, fixed when asked, never asked twice (docs/constructs.md "Physical names")."""
+
+    @staticmethod
+    def build(stack: cdk.Stack, construct_id: str, kind: str, **names: Any) -> list[str]:
+        group = logs.LogGroup.from_log_group_name(stack, f"{construct_id}Group", "/aws/cloudtrail/trail")
+        if kind == "heartbeat":
+            return [physical(LogGroupHeartbeat(stack, construct_id, log_group=group, **names).alarm)]
+        if kind == "canaries":
+            monitor = CanaryMonitor(
+                stack, construct_id, log_group=group, parameter_name=PARAMETER, expected_sources=3, **names
+            )
+            return [physical(monitor.alarm)]
+        if kind == "config":
+            return [physical(a) for a in ConfigHealthAlarms(stack, construct_id, **names).alarms.values()]
+        queue = sqs.Queue(stack, f"{construct_id}Dlq")
+        built = NotificationHealthAlarms(stack, construct_id, dead_letter_queues={"forwarding": queue}, **names)
+        return [physical(a) for a in built.alarms.values()]
+
+    @pytest.mark.parametrize("kind", ["heartbeat", "canaries", "config", "notifications"])
+    def test_default_names_come_from_the_path_and_two_uses_do_not_collide(self, kind):
+        stack = new_stack()
+        first = self.build(stack, "One", kind)
+        second = self.build(stack, "Two", kind)
+        assert all(name.startswith("TestStack-One-") for name in first), first
+        assert not set(first) & set(second)
+
+    @pytest.mark.parametrize(
+        ("kind", "prop", "value"),
+        [
+            ("heartbeat", "alarm_name", "acme-health-trail"),
+            ("canaries", "alarm_name", "acme-health-canaries"),
+            ("config", "alarm_name_prefix", "acme-health-config"),
+            ("notifications", "alarm_name_prefix", "acme-health"),
+        ],
+    )
+    def test_a_name_asked_twice_in_one_account_and_region_fails_naming_both(self, kind, prop, value):
+        stack = new_stack()
+        self.build(stack, "One", kind, **{prop: value})
+        with pytest.raises(
+            ValueError, match=r"CloudWatch alarm name '.+' is asked for twice .*TestStack/One.* and by TestStack/Two"
+        ):
+            self.build(stack, "Two", kind, **{prop: value})
