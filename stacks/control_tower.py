@@ -102,7 +102,7 @@ def add_account_factory_rollout(
     """
     from constructs_lib.control_tower import AccountFactoryRollout
     from stacks.health import alert_topics
-    from stacks.naming import Names
+    from stacks.roles import stack_set_name
 
     if not config.on_control_tower:
         return None
@@ -128,7 +128,7 @@ def add_account_factory_rollout(
     rollout = AccountFactoryRollout(
         management_stack,
         "AccountFactoryRollout",
-        stack_set_name=Names(config).stack_name("workload-baseline"),
+        stack_set_name=stack_set_name(config),
         regions=config.regions,
         organizational_unit_ids=unit_ids,
         alarm_topic=topics.get(Severity.HIGH),
