@@ -123,5 +123,11 @@ class ManagementStack(cdk.Stack):
             )
             # Accounts Account Factory vends later: on Control Tower's lifecycle events
             # (docs/control-tower.md "Account Factory roll-out"); the StackSet's own automatic deployment is off here.
-            self.account_factory_rollout = add_account_factory_rollout(self, config, self.workload_baseline)
+            self.account_factory_rollout = add_account_factory_rollout(
+                self,
+                config,
+                self.workload_baseline,
+                organization=self.organization,
+                security_alarms=self.security_alarms,
+            )
         cdk.CfnOutput(self, "TrailLogGroupName", value=log_group.log_group_name)

@@ -180,18 +180,19 @@ _CONFIG_BUCKET = "AWS Config delivers to the Config bucket of that stack"
 ROLE_STACKS: tuple[RoleStack, ...] = (
     RoleStack(kind="log-archive", role=AccountRole.LOG_ARCHIVE, modes=frozenset({Mode.ORGANIZATION}),
               build=_log_archive, resource_types=LOG_ARCHIVE_TYPES,
-              what="KMS key, CloudTrail bucket (policy for the organization trail), AWS Config bucket, access-log bucket"),
+              what="KMS key `alias/<prefix>/log-archive`, CloudTrail bucket `<prefix>-cloudtrail-<account>-<region>` "
+              "(policy for the organization trail), AWS Config bucket, access-log bucket"),
     RoleStack(kind="management", role=AccountRole.MANAGEMENT, modes=_ORGANIZATION | {Mode.NEW_ORGANIZATION},
               build=_management, holds=frozenset({Part.TRAIL}),
               after=(("log-archive", "the trail writes into the log-archive bucket and key"),),
-              what="the organization, OUs and SCPs; the trail (or Control Tower's log group), security alarms, "
-              "saved queries, trail health; the workload-baseline StackSet"),
+              what="the organization, OUs and SCPs; the organization trail writing into the log archive (on Control "
+              "Tower: its trail's log group), security alarms, saved queries, trail health; the StackSet"),
     RoleStack(kind="single-account", role=None, modes=frozenset({Mode.SINGLE_ACCOUNT}), build=_single_account,
               holds=frozenset({Part.TRAIL, Part.CENTRAL}),
-              what="everything that fits one account: trail, buckets, key, alarms, AWS Config, bus and dashboard"),
+              what="everything the roles above get that fits one account, buckets included"),
     RoleStack(kind="baseline", role=AccountRole.MANAGEMENT, modes=_ORGANIZATION, regions=Regions.GOVERNED,
               build=_baseline, wanted=wants_workload_baseline, after=(("log-archive", _CONFIG_BUCKET),),
-              what="AWS Config, event forwarding, OAM link, agent (StackSets skip the management account)"),
+              what="AWS Config, event forwarding and OAM link of the management account (StackSets skip it)"),
     RoleStack(kind="baseline", role=None, modes=frozenset({Mode.SINGLE_ACCOUNT}), regions=Regions.OTHER,
               build=_baseline, wanted=wants_workload_baseline, after=(("single-account", _CONFIG_BUCKET),),
               what="AWS Config and event forwarding in each further governed region"),
@@ -203,11 +204,11 @@ ROLE_STACKS: tuple[RoleStack, ...] = (
     RoleStack(kind="example-workload", role=AccountRole.WORKLOAD, modes=_ORGANIZATION | {Mode.SINGLE_ACCOUNT},
               build=_example_workload, wanted=lambda c: c.telemetry.example_workload,
               resource_types=EXAMPLE_WORKLOAD_TYPES,
-              what="optional (`telemetry.example_workload`): VPC with flow logs, agent, CloudFront with access logs"),
+              what="optional (`telemetry.example_workload`): a small VPC with flow logs, an instance with the "
+              "CloudWatch agent, a CloudFront distribution with access logs"),
     RoleStack(kind="workload-baseline", role=None, modes=_ORGANIZATION, deployed_by=DeployedBy.STACKSET,
               regions=Regions.GOVERNED, build=None, wanted=wants_workload_baseline, resource_types=STACKSET_TYPES,
-              what="AWS Config recorder, rules and alerts, event forwarding, OAM link, agent, health canaries; "
-              "new accounts get it automatically"),
+              what="AWS Config recorder, rules and alerts, event forwarding, OAM link; new accounts get it automatically"),
 )  # fmt: skip
 
 
@@ -293,7 +294,7 @@ def render() -> str:
     ]
     for entry in ROLE_STACKS:
         if entry.role is None:
-            role = "the one account" if entry.modes == {Mode.SINGLE_ACCOUNT} else "every member account"
+            role = "the one account" if entry.modes == {Mode.SINGLE_ACCOUNT} else "every other account"
         else:
             role = entry.role.value + (f" (else {entry.or_role.value})" if entry.or_role is not None else "")
         name = f"<prefix>-{entry.kind}"
