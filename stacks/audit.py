@@ -1,4 +1,5 @@
-"""Audit account: the organization-wide AWS Config aggregator."""
+"""Audit account: the organization-wide AWS Config aggregator; the central bus, dashboard and OAM sink are
+added by ``stacks.baseline`` (they need the trail's alarms)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,19 @@ class AuditStack(cdk.Stack):
 
     The account must be the management account or a delegated administrator for AWS Config
     (``aws organizations register-delegated-administrator --service-principal config.amazonaws.com``).
+
+    :param aggregator: whether to create the aggregator (not when Control Tower's is reused, or the
+        stack holds only the central bus, dashboard and sink). Default: True.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: BaselineConfig, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: BaselineConfig, aggregator: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         names = Names(config)
+        self.aggregator: ConfigAggregator | None = None
+        if not aggregator:
+            return
         self.aggregator = ConfigAggregator(
             self,
             "ConfigAggregator",

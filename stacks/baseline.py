@@ -1,8 +1,6 @@
-"""Every stack the config asks for, per account role."""
+"""Every stack the config asks for, per account role, from the role table (``stacks.roles``)."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -10,119 +8,54 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib import (
-    IMPORTED_WARNING_ID,
     NotificationRoute,
     NotificationTopics,
     SecurityAlarms,
     Severity,
     routes_by_severity,
 )
-from stacks.config import AccountRole, BaselineConfig
-from stacks.example_workload import ExampleWorkloadStack
+from stacks import roles
+from stacks.config import BaselineConfig
 from stacks.health import add_central_health, add_health_dashboard_row, health_route
-from stacks.log_archive import LogArchiveStack
 from stacks.management import ManagementStack
-from stacks.naming import Names
-from stacks.observability import add_audit_observability, central_account_id, wants_audit_stack
+from stacks.observability import add_audit_observability, wants_audit_stack
 from stacks.settings import severity_emails
 from stacks.single_account import SingleAccountStack
-from stacks.workload import build_config_stacks
 
 
 def build_stacks(scope: Construct, config: BaselineConfig) -> dict[str, cdk.Stack]:
-    """Create every stack the config asks for; returns them by stack name.
-
-    Organization mode: log archive, then management (which writes into the archive).
-    Single-account mode: one stack holding the whole baseline.
+    """Create every stack the config asks for, from the role table (``stacks.roles.ROLE_STACKS``);
+    returns them by stack name, in build order (organization mode: log archive, then management,
+    which writes into the archive; single-account mode: one stack holding the whole baseline, plus
+    one per further governed region).
     """
-    names = Names(config)
     stacks: dict[str, cdk.Stack] = {}
-
-    def env(account_id: str) -> cdk.Environment:
-        return cdk.Environment(account=account_id, region=config.home_region)
-
-    if config.single_account:
-        account = config.accounts[0]
-        name = names.stack_name("single-account")
-        stacks[name] = SingleAccountStack(
-            scope,
-            name,
-            config=config,
-            env=env(account.id),
-            description=f"Monitoring baseline for account {account.name}: trail, log buckets, key, topic, log group",
-        )
-    elif config.organization is not None and config.organization.pending_creation:
-        # organization.create without an id: only the organization can be deployed yet
-        # (docs/organization.md "Deploying into your organization"); every other stack's policies name the organization id.
-        name = names.stack_name("management")
-        stacks[name] = ManagementStack(
-            scope,
-            name,
-            config=config,
-            env=env(config.account_with_role(AccountRole.MANAGEMENT).id),
-            description="Monitoring baseline: a new organization (first deploy; then set organization.id)",
-        )
-        return _tagged(stacks, config)
-    elif config.on_control_tower:
-        # Control Tower owns the trail and the log archive's buckets: no log-archive stack
-        # (docs/control-tower.md "With AWS Control Tower").
-        management_name = names.stack_name("management")
-        stacks[management_name] = ManagementStack(
-            scope,
-            management_name,
-            config=config,
-            env=env(config.account_with_role(AccountRole.MANAGEMENT).id),
-            description="Monitoring baseline on AWS Control Tower: SCPs, security alarms and health checks on "
-            "Control Tower's trail log group, the workload-baseline StackSet",
-        )
-    else:
-        archive_name = names.stack_name("log-archive")
-        archive = LogArchiveStack(
-            scope,
-            archive_name,
-            config=config,
-            env=env(config.account_with_role(AccountRole.LOG_ARCHIVE).id),
-            description="Monitoring baseline: central log buckets and key in the log-archive account",
-        )
-        stacks[archive_name] = archive
-        management_name = names.stack_name("management")
-        management = ManagementStack(
-            scope,
-            management_name,
-            config=config,
-            env=env(config.account_with_role(AccountRole.MANAGEMENT).id),
-            description="Monitoring baseline: organization trail, its log group, topic and role",
-        )
-        management.add_stack_dependency(archive, "the trail writes into the log-archive bucket and key")
-        # The trail's bucket and key are imported by name; the log-archive stack gives them
-        # policies.cloudtrail_bucket_statements and cloudtrail_key_statements for this trail.
-        cdk.Annotations.of(management.trail).acknowledge_warning(
-            IMPORTED_WARNING_ID, "the log-archive stack adds the CloudTrail bucket and key statements"
-        )
-        stacks[management_name] = management
-
-    # AWS Config delivers to the bucket of the log-archive (or single-account) stack; on Control
-    # Tower, Control Tower's recorders deliver to its own bucket.
-    config_bucket_stack = stacks.get(names.stack_name("single-account" if config.single_account else "log-archive"))
-    stacks.update(build_config_stacks(scope, config, depends_on=config_bucket_stack))
-    audit = stacks.get(names.stack_name("audit"))
-    if audit is not None:
-        # The organization aggregator needs trusted access and the delegated administrator
-        # that the management stack registers.
-        audit.add_stack_dependency(stacks[names.stack_name("management")], "delegated administrator for AWS Config")
-
-    if config.telemetry.example_workload:
-        workload = config.accounts[0] if config.single_account else config.accounts_with_role(AccountRole.WORKLOAD)[0]
-        example_name = names.stack_name("example-workload")
-        stacks[example_name] = ExampleWorkloadStack(
-            scope,
-            example_name,
-            config=config,
-            env=env(workload.id),
-            description=f"Example workload in {workload.name}: VPC flow logs, CloudWatch agent, CloudFront access logs",
-        )
-
-    _add_central_observability(scope, config, stacks, env)
+    by_kind: dict[str, list[cdk.Stack]] = {}
+    trail_stack: ManagementStack | SingleAccountStack | None = None
+    central: cdk.Stack | None = None
+    for entry in roles.role_stacks(config):
+        if entry.build is None:
+            continue  # the StackSet: built inside the management stack
+        for account in roles.accounts(config, entry):
+            for region in roles.regions(config, entry):
+                name = roles.stack_name(config, entry, account, region)
+                stack = entry.build(scope, name, config, account, region)
+                for kind, reason in entry.after:
+                    for earlier in by_kind.get(kind, []):
+                        stack.add_stack_dependency(earlier, reason)
+                by_kind.setdefault(entry.kind, []).append(stack)
+                stacks[name] = stack
+                if roles.Part.TRAIL in entry.holds:
+                    if not isinstance(stack, ManagementStack | SingleAccountStack):
+                        raise TypeError(f"{name}: holds the trail but is a {type(stack).__name__}")
+                    trail_stack = stack
+                if roles.Part.CENTRAL in entry.holds and region == config.home_region:
+                    central = stack
+    # The central bus, dashboard and sink: in single-account mode always (each switched by the config);
+    # in organization mode when the audit account holds one (not when the audit stack holds only the
+    # aggregator, in the management account for want of an audit account).
+    if central is not None and (config.single_account or wants_audit_stack(config)):
+        _add_central_observability(central, config, trail_stack)
     return _tagged(stacks, config)
 
 
@@ -134,33 +67,18 @@ def _tagged(stacks: dict[str, cdk.Stack], config: BaselineConfig) -> dict[str, c
 
 
 def _add_central_observability(
-    scope: Construct, config: BaselineConfig, stacks: dict[str, cdk.Stack], env: Callable[[str], cdk.Environment]
+    audit: cdk.Stack, config: BaselineConfig, trail_stack: ManagementStack | SingleAccountStack | None
 ) -> None:
-    """The central bus, dashboard and OAM sink in the audit account's home-region stack (the single
-    account's in single-account mode), created here only if no such stack exists yet.
+    """The central bus, dashboard and OAM sink in ``audit``: the audit account's home-region stack (the
+    single account's in single-account mode).
 
     The central bus routes to notification topics per severity (the security alarms' own topics
     where they live in the same stack, new ones otherwise); the dashboard shows the security alarms
-    and detection counts, across accounts through the OAM sink in organization mode. Forwarding
-    rules and OAM links go elsewhere, once per account and region: into the baseline stacks and the
-    StackSet template.
+    of ``trail_stack`` and detection counts, across accounts through the OAM sink in organization
+    mode. Forwarding rules and OAM links go elsewhere, once per account and region: into the baseline
+    stacks and the StackSet template.
     """
-    central = central_account_id(config)
-    if central is None or not (config.single_account or wants_audit_stack(config)):
-        return
-    audit = next((s for s in stacks.values() if s.account == central and s.region == config.home_region), None)
-    if audit is None:
-        name = Names(config).stack_name("audit")
-        audit = cdk.Stack(
-            scope,
-            name,
-            env=env(central),
-            description="Monitoring baseline: central security event bus, dashboard and OAM sink in the audit account",
-        )
-        stacks[name] = audit
-    security = next(
-        (s.security_alarms for s in stacks.values() if getattr(s, "security_alarms", None) is not None), None
-    )
+    security = trail_stack.security_alarms if trail_stack is not None else None
     routes: list[NotificationRoute] = []
     topics: dict[Severity, sns.ITopic] = {}
     # The trail's health alarms already watch the security alarms' topics; other topics are watched here.
@@ -188,12 +106,11 @@ def _add_central_observability(
         audit, config, routing=created.routing, topics=topics, watch_topics=watch_topics
     )
     if created.dashboard is not None:
-        trail_stack = next((s for s in stacks.values() if getattr(s, "trail_health", None) is not None), None)
         add_health_dashboard_row(
             created.dashboard,
             config,
             trail_stack=trail_stack,
-            trail_health=getattr(trail_stack, "trail_health", None),
+            trail_health=trail_stack.trail_health if trail_stack is not None else None,
             central_alarms=central_alarms,
         )
 

@@ -31,7 +31,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import aws_cdk as cdk
 
+    from constructs_lib import Organization
     from constructs_lib.control_tower import AccountFactoryRollout
+    from constructs_lib.security_alarms import SecurityAlarms
     from stacks.config import BaselineConfig
     from stacks.stackset import WorkloadBaselineStackSet
 
@@ -85,7 +87,12 @@ def _covered(role: str, patterns: list[str]) -> bool:
 
 
 def add_account_factory_rollout(
-    management_stack: cdk.Stack, config: BaselineConfig, stack_set: WorkloadBaselineStackSet
+    management_stack: cdk.Stack,
+    config: BaselineConfig,
+    stack_set: WorkloadBaselineStackSet,
+    *,
+    organization: Organization | None = None,
+    security_alarms: SecurityAlarms | None = None,
 ) -> AccountFactoryRollout | None:
     """The workload baseline reaches accounts Account Factory vends or moves, once Control Tower is done.
 
@@ -97,12 +104,16 @@ def add_account_factory_rollout(
     account's stack instances. Accounts enrolled when the StackSet is deployed are covered by its
     deployment targets.
 
+    :param organization: the management stack's organization, which knows the target OUs' ids.
+        Default: none (target OUs cannot be named; the roll-out then covers every account).
+    :param security_alarms: whose HIGH topic the roll-out's alarms notify. Default: the topics
+        ``stacks.health.alert_topics`` makes.
     :return: the construct, or None when ``control_tower.account_factory_rollout`` is off (or not in
         Control Tower mode).
     """
     from constructs_lib.control_tower import AccountFactoryRollout
     from stacks.health import alert_topics
-    from stacks.naming import Names
+    from stacks.roles import stack_set_name
 
     if not config.on_control_tower:
         return None
@@ -116,19 +127,18 @@ def add_account_factory_rollout(
             f"but the management stack deploys to {management_stack.region!r}; set control_tower.home_region "
             "to the landing zone's home region and deploy the management stack there"
         )
-    organization = getattr(management_stack, "organization", None)
     units = list(config.stacksets.target_organizational_units)
     unit_ids = None
     if units and organization is not None:
         ids = organization.organizational_unit_ids
         unit_ids = [ids[name] for name in _with_descendants(config, units)]
-    topics = alert_topics(management_stack, config, getattr(management_stack, "security_alarms", None))
+    topics = alert_topics(management_stack, config, security_alarms)
     from constructs_lib.security_alarms import Severity
 
     rollout = AccountFactoryRollout(
         management_stack,
         "AccountFactoryRollout",
-        stack_set_name=Names(config).stack_name("workload-baseline"),
+        stack_set_name=stack_set_name(config),
         regions=config.regions,
         organizational_unit_ids=unit_ids,
         alarm_topic=topics.get(Severity.HIGH),

@@ -98,25 +98,16 @@ class DeployPlan:
 
 
 def stackset_target_accounts(config: BaselineConfig) -> tuple[str, ...]:
-    """Accounts the workload-baseline StackSet deploys to: the target OUs' accounts (nested OUs included),
-    by default every account but the management account (service-managed StackSets skip it)."""
-    if config.organization is None:
-        return ()
-    targets = set(config.stacksets.target_organizational_units)
-    in_scope: set[str] = set()
-    for unit in config.organization.all_units():
-        if not targets or unit.name in targets:
-            in_scope.update(u.name for u in unit.walk())
-    return tuple(
-        a.id
-        for a in config.accounts
-        if a.role is not AccountRole.MANAGEMENT and (not targets or (a.ou is not None and a.ou in in_scope))
-    )
+    """Accounts the workload-baseline StackSet deploys to (``stacks.roles.stackset_targets``)."""
+    from stacks.roles import stackset_targets
+
+    return tuple(a.id for a in stackset_targets(config))
 
 
 def build_plan(config: BaselineConfig) -> DeployPlan:
     """Build the stacks on a fresh app (no synthesis) and read environments and fixed names off them."""
     from stacks.baseline import build_stacks
+    from stacks.roles import stack_set_name
 
     stacks = build_stacks(cdk.App(), config)
     environments: dict[tuple[str, str], list[str]] = {}
@@ -136,7 +127,7 @@ def build_plan(config: BaselineConfig) -> DeployPlan:
             owner = cdk.Stack.of(construct)
             if isinstance(owner, stacksets.StackSetStack):
                 accounts, regions = _stackset_scope(config, construct)
-                where = f"StackSet {config.naming.prefix}-workload-baseline"
+                where = f"StackSet {stack_set_name(config)}"
             else:
                 accounts, regions, where = (owner.account,), (owner.region,), name
             names.append(

@@ -3,8 +3,9 @@
 SCPs restrict every principal of a member account except service-linked roles, and so the roles
 that deploy the baseline there:
 
-- ``cdk deploy`` of the log-archive, audit and example stacks runs as the CDK execution role of the
-  target environment, ``cdk-<qualifier>-cfn-exec-role-<account>-<region>``;
+- ``cdk deploy`` of the role table's stacks in member accounts (``stacks.roles``: the log-archive,
+  audit and example stacks) runs as the CDK execution role of the target environment,
+  ``cdk-<qualifier>-cfn-exec-role-<account>-<region>``;
 - the service-managed StackSet creates ``stacksets-exec-<id>`` in each target account and deploys
   through it (CloudFormation User Guide, "Configure a custom execution role template for StackSets");
 - on a Control Tower landing zone, Control Tower keeps managing its own baseline and controls in
@@ -17,8 +18,10 @@ OUs, account) for those actions with the project's SCP evaluator. Resources are 
 matching any statement (a deployer acts on whatever the template names), so a denial found here
 is a real one, and "none" means no statement can stop the deployer.
 
-The resource types are a table, not a synth, so ``stacks.config check`` stays fast; a test
-synthesizes every bundled config and fails when a template holds a type the table lacks.
+Who deploys what comes from the role table (``stacks.roles.ROLE_STACKS``: each entry's account,
+deployer and ``resource_types``). The resource types are a table, not a synth, so ``stacks.config
+check`` stays fast; a test synthesizes every bundled config and fails when a template holds a type
+the table lacks.
 """
 
 from __future__ import annotations
@@ -60,97 +63,107 @@ _AGENT = (
 )
 _FLOW_LOGS = ("AWS::EC2::FlowLog", "AWS::Logs::LogGroup", "AWS::Logs::QueryDefinition")
 
-#: Deployment -> every resource type its template may hold (whatever the config switches on).
-RESOURCE_TYPES: dict[str, frozenset[str]] = {
-    "stackset": frozenset(
-        (
-            *_CONFIG_AND_ALERTS,
-            *_FORWARDING_AND_OAM,
-            *_AGENT,
-            *_FLOW_LOGS,
-            # Baseline health: the canary schedule and the per-account health alarms.
-            "AWS::CloudWatch::Alarm",
-            "AWS::Scheduler::Schedule",
-            # ConfigRuleTags: the function that tags the baseline's rules, and its custom resource.
-            "AWS::Lambda::Function",
-            "Custom::ConfigRuleTags",
-            # On-premises servers: the hybrid activation (function, custom resource, its secret).
-            "AWS::SecretsManager::Secret",
-            "Custom::SsmHybridActivation",
-        )
-    ),
-    # Control Tower's baseline StackSets (AWSControlTowerBP-BASELINE-CONFIG, -CLOUDWATCH, -ROLES,
-    # -SERVICE-ROLES; -CLOUDTRAIL before landing zone 3.0) and its detective controls (Config rules),
-    # deployed by AWSControlTowerExecution in every enrolled account and governed region (Control
-    # Tower User Guide, "Resource considerations for Account Factory").
-    "control-tower": frozenset(
-        (
-            "AWS::CloudTrail::Trail",
-            "AWS::Config::AggregationAuthorization",
-            "AWS::Config::ConfigRule",
-            "AWS::Config::ConfigurationRecorder",
-            "AWS::Config::DeliveryChannel",
-            "AWS::Events::Rule",
-            "AWS::IAM::Policy",
-            "AWS::IAM::Role",
-            "AWS::Lambda::Function",
-            "AWS::Lambda::Permission",
-            "AWS::Logs::LogGroup",
-            "AWS::SNS::Subscription",
-            "AWS::SNS::Topic",
-            "AWS::SNS::TopicPolicy",
-        )
-    ),
-    "log-archive": frozenset(("AWS::KMS::Alias", "AWS::KMS::Key", "AWS::S3::Bucket", "AWS::S3::BucketPolicy")),
-    "audit": frozenset(
-        (
-            "AWS::CloudWatch::Alarm",
-            "AWS::CloudWatch::Dashboard",
-            "AWS::Config::ConfigurationAggregator",
-            "AWS::Events::Archive",
-            "AWS::Events::EventBus",
-            "AWS::Events::EventBusPolicy",
-            "AWS::Events::Rule",
-            "AWS::IAM::Role",
-            "AWS::KMS::Key",
-            "AWS::Logs::LogGroup",
-            "AWS::Logs::ResourcePolicy",
-            "AWS::Oam::Sink",
-            "AWS::SNS::Subscription",
-            "AWS::SNS::Topic",
-            "AWS::SNS::TopicPolicy",
-            "AWS::SQS::Queue",
-            "AWS::SQS::QueuePolicy",
-        )
-    ),
-    "example-workload": frozenset(
-        (
-            *_AGENT,
-            *_FLOW_LOGS,
-            "AWS::CloudFront::Distribution",
-            "AWS::EC2::Instance",
-            "AWS::EC2::LaunchTemplate",
-            "AWS::EC2::RouteTable",
-            "AWS::EC2::SecurityGroup",
-            "AWS::EC2::Subnet",
-            "AWS::EC2::SubnetRouteTableAssociation",
-            "AWS::EC2::VPC",
-            "AWS::EC2::VPCEndpoint",
-            "AWS::IAM::ManagedPolicy",
-            "AWS::IAM::Role",
-            "AWS::KMS::Key",
-            "AWS::S3::Bucket",
-            "AWS::S3::BucketPolicy",
-        )
-    ),
-}
+#: The workload-baseline StackSet's template (the role table's ``workload-baseline``), whatever the config switches on.
+STACKSET_TYPES = frozenset(
+    (
+        *_CONFIG_AND_ALERTS,
+        *_FORWARDING_AND_OAM,
+        *_AGENT,
+        *_FLOW_LOGS,
+        # Baseline health: the canary schedule and the per-account health alarms.
+        "AWS::CloudWatch::Alarm",
+        "AWS::Scheduler::Schedule",
+        # ConfigRuleTags: the function that tags the baseline's rules, and its custom resource.
+        "AWS::Lambda::Function",
+        "Custom::ConfigRuleTags",
+        # On-premises servers: the hybrid activation (function, custom resource, its secret).
+        "AWS::SecretsManager::Secret",
+        "Custom::SsmHybridActivation",
+    )
+)
+#: Control Tower's baseline StackSets (AWSControlTowerBP-BASELINE-CONFIG, -CLOUDWATCH, -ROLES,
+#: -SERVICE-ROLES; -CLOUDTRAIL before landing zone 3.0) and its detective controls (Config rules),
+#: deployed by AWSControlTowerExecution in every enrolled account and governed region (Control
+#: Tower User Guide, "Resource considerations for Account Factory").
+CONTROL_TOWER_TYPES = frozenset(
+    (
+        "AWS::CloudTrail::Trail",
+        "AWS::Config::AggregationAuthorization",
+        "AWS::Config::ConfigRule",
+        "AWS::Config::ConfigurationRecorder",
+        "AWS::Config::DeliveryChannel",
+        "AWS::Events::Rule",
+        "AWS::IAM::Policy",
+        "AWS::IAM::Role",
+        "AWS::Lambda::Function",
+        "AWS::Lambda::Permission",
+        "AWS::Logs::LogGroup",
+        "AWS::SNS::Subscription",
+        "AWS::SNS::Topic",
+        "AWS::SNS::TopicPolicy",
+    )
+)
+#: The deployment key of Control Tower's own baseline (not a stack of the role table).
+CONTROL_TOWER = "control-tower"
+LOG_ARCHIVE_TYPES = frozenset(("AWS::KMS::Alias", "AWS::KMS::Key", "AWS::S3::Bucket", "AWS::S3::BucketPolicy"))
+AUDIT_TYPES = frozenset(
+    (
+        "AWS::CloudWatch::Alarm",
+        "AWS::CloudWatch::Dashboard",
+        "AWS::Config::ConfigurationAggregator",
+        "AWS::Events::Archive",
+        "AWS::Events::EventBus",
+        "AWS::Events::EventBusPolicy",
+        "AWS::Events::Rule",
+        "AWS::IAM::Role",
+        "AWS::KMS::Key",
+        "AWS::Logs::LogGroup",
+        "AWS::Logs::ResourcePolicy",
+        "AWS::Oam::Sink",
+        "AWS::SNS::Subscription",
+        "AWS::SNS::Topic",
+        "AWS::SNS::TopicPolicy",
+        "AWS::SQS::Queue",
+        "AWS::SQS::QueuePolicy",
+    )
+)
+EXAMPLE_WORKLOAD_TYPES = frozenset(
+    (
+        *_AGENT,
+        *_FLOW_LOGS,
+        "AWS::CloudFront::Distribution",
+        "AWS::EC2::Instance",
+        "AWS::EC2::LaunchTemplate",
+        "AWS::EC2::RouteTable",
+        "AWS::EC2::SecurityGroup",
+        "AWS::EC2::Subnet",
+        "AWS::EC2::SubnetRouteTableAssociation",
+        "AWS::EC2::VPC",
+        "AWS::EC2::VPCEndpoint",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::IAM::Role",
+        "AWS::KMS::Key",
+        "AWS::S3::Bucket",
+        "AWS::S3::BucketPolicy",
+    )
+)
+
+
+def deployment_types() -> dict[str, frozenset[str]]:
+    """Deployment -> every resource type its template may hold: each stack kind of the role table
+    that lands in member accounts (``RoleStack.resource_types``), and Control Tower's baseline."""
+    from stacks.roles import ROLE_STACKS
+
+    found = {entry.kind: entry.resource_types for entry in ROLE_STACKS if entry.resource_types}
+    found[CONTROL_TOWER] = CONTROL_TOWER_TYPES
+    return found
 
 
 @dataclass(frozen=True, kw_only=True)
 class Deployer:
     """One principal that deploys one template into one member account.
 
-    :param deployment: key of ``RESOURCE_TYPES``.
+    :param deployment: key of ``deployment_types()``: the stack kind of the role table, or ``control-tower``.
     :param label: what the deployment is, for messages ("the StackSet acme-workload-baseline").
     :param account: the member account.
     :param role_name: the deploying role's name there.
@@ -178,57 +191,42 @@ class Denial:
 
 
 def deployers(config: BaselineConfig) -> list[Deployer]:
-    """Every principal that deploys a template into a member account, in config order."""
+    """Every principal that deploys a template into a member account, in role-table then config order."""
+    from stacks import roles
     from stacks.config import AccountRole
-    from stacks.landing_zone import wants_log_archive_stack
-    from stacks.naming import Names
-    from stacks.observability import wants_audit_stack
-    from stacks.workload import wants_workload_baseline
 
     if config.organization is None or config.organization.pending_creation:
         return []
-    names = Names(config)
     found: list[Deployer] = []
-    members = [a for a in config.accounts if a.role is not AccountRole.MANAGEMENT]
-
-    def cdk_stack(deployment: str, account: Account) -> None:
-        found.append(
-            Deployer(
-                deployment=deployment,
-                label=f"`cdk deploy {names.stack_name(deployment)}`",
-                account=account,
-                role_name=f"cdk-{CDK_QUALIFIER}-cfn-exec-role-{account.id}-{config.home_region}",
-                needed_exemption="cdk-*-cfn-exec-role-*",
-            )
-        )
-
-    if wants_log_archive_stack(config):
-        cdk_stack("log-archive", config.account_with_role(AccountRole.LOG_ARCHIVE))
-    if wants_audit_stack(config):
-        cdk_stack("audit", config.account_with_role(AccountRole.AUDIT))
-    if config.telemetry.example_workload:
-        cdk_stack("example-workload", config.accounts_with_role(AccountRole.WORKLOAD)[0])
-    if wants_workload_baseline(config):
-        targets = set(config.stacksets.target_organizational_units)
+    for entry in roles.role_stacks(config):
+        # SCPs never restrict the management account: its stacks need no proof.
+        members = [a for a in roles.accounts(config, entry) if a.role is not AccountRole.MANAGEMENT]
         for account in members:
-            if targets and not targets.intersection(_ou_path(config, account)):
-                continue
+            name = roles.stack_name(config, entry, account, config.home_region)
+            if entry.deployed_by is roles.DeployedBy.STACKSET:
+                label, role_name, exemption = (
+                    f"the StackSet {name} (service-managed)",
+                    STACKSETS_EXEC_ROLE,
+                    "stacksets-exec-*",
+                )
+            else:
+                label = f"`cdk deploy {name}`"
+                role_name = f"cdk-{CDK_QUALIFIER}-cfn-exec-role-{account.id}-{config.home_region}"
+                exemption = "cdk-*-cfn-exec-role-*"
             found.append(
                 Deployer(
-                    deployment="stackset",
-                    label=f"the StackSet {names.stack_name('workload-baseline')} (service-managed)",
-                    account=account,
-                    role_name=STACKSETS_EXEC_ROLE,
-                    needed_exemption="stacksets-exec-*",
+                    deployment=entry.kind, label=label, account=account, role_name=role_name, needed_exemption=exemption
                 )
             )
     if config.on_control_tower:
         assert config.control_tower is not None
         role = config.control_tower.execution_role_name
-        for account in members:
+        for account in config.accounts:
+            if account.role is AccountRole.MANAGEMENT:
+                continue
             found.append(
                 Deployer(
-                    deployment="control-tower",
+                    deployment=CONTROL_TOWER,
                     label=f"Control Tower's baseline and controls ({role})",
                     account=account,
                     role_name=role,
@@ -247,9 +245,9 @@ def denials(
 ) -> list[Denial]:
     """Every (deployer, handler action, region) that the SCPs attached on the account's path deny.
 
-    :param resource_types: deployment -> the types its template holds. Default: ``RESOURCE_TYPES``.
+    :param resource_types: deployment -> the types its template holds. Default: ``deployment_types()``.
     """
-    types = resource_types if resource_types is not None else RESOURCE_TYPES
+    types = resource_types if resource_types is not None else deployment_types()
     found: list[Denial] = []
     for deployer in deployers(config):
         path = [[n for n in names if n in documents] for _, names in scp_path(config, deployer.account)]

@@ -31,12 +31,6 @@ def trail_log_group_name(config: BaselineConfig) -> str:
     return f"/aws/cloudtrail/{config.cloudtrail.trail_name}"
 
 
-def wants_log_archive_stack(config: BaselineConfig) -> bool:
-    """The log-archive stack holds the trail's and AWS Config's buckets and their key: on Control
-    Tower, its log archive account has both (Control Tower's buckets), so the baseline adds none."""
-    return not config.on_control_tower
-
-
 def records_management_account(config: BaselineConfig) -> bool:
     """Whether the management account's own baseline stacks get AWS Config (recorder and rules).
 

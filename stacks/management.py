@@ -11,12 +11,12 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib import AuditTrail, Organization
+from constructs_lib import IMPORTED_WARNING_ID, AuditTrail, Organization
 from constructs_lib.control_tower import AccountFactoryRollout
 from constructs_lib.security_alarms import SecurityAlarms
 from stacks.config import BaselineConfig
 from stacks.control_tower import add_account_factory_rollout
-from stacks.health import add_trail_health, alert_topics
+from stacks.health import TrailHealth, add_trail_health, alert_topics
 from stacks.landing_zone import trail_log_group_name
 from stacks.naming import Names
 from stacks.observability import add_trail_queries
@@ -40,7 +40,8 @@ class ManagementStack(cdk.Stack):
             # so the first deploy creates the organization alone; its id goes into the config next.
             self.organization = Organization(self, "Organization", **organization_options(config))
             self.trail = None
-            self.security_alarms = None
+            self.security_alarms: SecurityAlarms | None = None
+            self.trail_health: TrailHealth | None = None
             self.workload_baseline = None
             cdk.CfnOutput(
                 self,
@@ -65,6 +66,11 @@ class ManagementStack(cdk.Stack):
             is_organization_trail=True,
             organization_id=config.organization.id,
             **trail_options(config),
+        )
+        # The trail's bucket and key are imported by name; the log-archive stack gives them
+        # policies.cloudtrail_bucket_statements and cloudtrail_key_statements for this trail.
+        cdk.Annotations.of(self.trail).acknowledge_warning(
+            IMPORTED_WARNING_ID, "the log-archive stack adds the CloudTrail bucket and key statements"
         )
         # The organization, OU tree, SCPs, trusted access and delegated administrators.
         self.organization = Organization(self, "Organization", **organization_options(config))
@@ -117,5 +123,11 @@ class ManagementStack(cdk.Stack):
             )
             # Accounts Account Factory vends later: on Control Tower's lifecycle events
             # (docs/control-tower.md "Account Factory roll-out"); the StackSet's own automatic deployment is off here.
-            self.account_factory_rollout = add_account_factory_rollout(self, config, self.workload_baseline)
+            self.account_factory_rollout = add_account_factory_rollout(
+                self,
+                config,
+                self.workload_baseline,
+                organization=self.organization,
+                security_alarms=self.security_alarms,
+            )
         cdk.CfnOutput(self, "TrailLogGroupName", value=log_group.log_group_name)

@@ -55,8 +55,9 @@ class Names:
         """The tag on the baseline's AWS Config rules in member accounts, which the SCPs protect."""
         return ("monitoring-baseline", self.prefix)
 
-    def stack_name(self, role: str) -> str:
-        return f"{self.prefix}-{role}"
+    def stack_name(self, kind: str) -> str:
+        """``<prefix>-<kind>``; the kinds are the role table's (``stacks.roles``)."""
+        return f"{self.prefix}-{kind}"
 
     # --- AWS Config ---
 
@@ -71,6 +72,3 @@ class Names:
         if self.config.single_account:
             return f"alias/{self.prefix}/config"
         return self.log_archive_key_alias
-
-    def config_stack_name(self, account_name: str, region: str) -> str:
-        return self.stack_name(f"baseline-{account_name}-{region}")

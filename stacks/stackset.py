@@ -21,6 +21,7 @@ from stacks.landing_zone import adopted_recorder_name
 from stacks.naming import Names
 from stacks.observability import add_workload_observability
 from stacks.on_premises import add_on_premises
+from stacks.roles import stack_set_name
 from stacks.telemetry import add_agent, add_flow_logs
 from stacks.workload import add_config_baseline
 
@@ -84,7 +85,6 @@ class WorkloadBaselineStackSet(Construct):
         self, scope: Construct, construct_id: str, *, config: BaselineConfig, organization: Organization
     ) -> None:
         super().__init__(scope, construct_id)
-        names = Names(config)
         settings = config.stacksets
         self.template = WorkloadBaselineTemplate(self, "Template", config=config)
         # Default: the whole organization; on Control Tower, its registered OUs (the top-level OUs of the
@@ -100,7 +100,7 @@ class WorkloadBaselineStackSet(Construct):
         self.stack_set = stacksets.StackSet(
             self,
             "Resource",
-            stack_set_name=names.stack_name("workload-baseline"),
+            stack_set_name=stack_set_name(config),
             description="Monitoring baseline for every account of the target OUs and governed region",
             template=stacksets.StackSetTemplate.from_stack_set_stack(self.template),
             target=stacksets.StackSetTarget.from_organizational_units(

@@ -2,7 +2,8 @@
 
 Single-account mode: one stack per governed region beyond the home one. Organization mode: one
 stack per governed region for the management account; every other account gets the same content
-through the StackSet of the management stack (stacks/stackset.py).
+through the StackSet of the management stack (stacks/stackset.py). Which accounts and regions get
+a ``WorkloadBaselineStack`` is the role table's (``stacks.roles``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from constructs import Construct
 from constructs_lib import IMPORTED_WARNING_ID, ConfigRecorder, ConfigRules, _nag, policies
 from stacks.config import Account, AccountRole, BaselineConfig, on_premises_account
 from stacks.health import add_account_health, wants_canary
-from stacks.landing_zone import adopted_recorder_name, records_management_account, wants_aggregator
+from stacks.landing_zone import adopted_recorder_name, records_management_account
 from stacks.naming import Names
 from stacks.observability import add_workload_observability, forwards_to_central_bus, wants_workload_observability
 from stacks.on_premises import add_on_premises
@@ -181,54 +182,3 @@ def wants_workload_baseline(config: BaselineConfig) -> bool:
         or wants_canary(config)
         or telemetry.on_premises.enabled
     )
-
-
-def build_config_stacks(
-    scope: Construct, config: BaselineConfig, *, depends_on: cdk.Stack | None
-) -> dict[str, cdk.Stack]:
-    """AWS Config stacks: one per account and governed region, plus the audit aggregator.
-
-    Organization mode: the management account in every governed region, each after
-    ``depends_on`` (the log archive, whose bucket they deliver to; None on Control Tower, whose
-    recorders deliver to its own bucket); every other account gets the same content from the
-    StackSet of the management stack.
-    Single-account mode: the single-account stack holds the home region; the other governed
-    regions get a stack each.
-    """
-    from stacks.audit import AuditStack
-
-    if not wants_workload_baseline(config):
-        return {}
-    names = Names(config)
-    stacks: dict[str, cdk.Stack] = {}
-    # Organization mode: the StackSet of the management stack covers every other account
-    # (stacks/stackset.py); service-managed StackSets skip the management account, so it keeps
-    # one stack per governed region here.
-    accounts = config.accounts if config.single_account else config.accounts_with_role(AccountRole.MANAGEMENT)
-    for account in accounts:
-        for region in config.regions:
-            if config.single_account and region == config.home_region:
-                continue
-            name = names.config_stack_name(account.name, region)
-            stack = WorkloadBaselineStack(
-                scope,
-                name,
-                config=config,
-                account=account,
-                env=cdk.Environment(account=account.id, region=region),
-                description=f"Monitoring baseline: AWS Config recorder and rules for {account.name} in {region}",
-            )
-            if depends_on is not None:
-                stack.add_stack_dependency(depends_on, "AWS Config delivers to the Config bucket of that stack")
-            stacks[name] = stack
-    if wants_aggregator(config):
-        audit = config.accounts_with_role(AccountRole.AUDIT) or config.accounts_with_role(AccountRole.MANAGEMENT)
-        name = names.stack_name("audit")
-        stacks[name] = AuditStack(
-            scope,
-            name,
-            config=config,
-            env=cdk.Environment(account=audit[0].id, region=config.home_region),
-            description="Monitoring baseline: organization-wide AWS Config aggregator",
-        )
-    return stacks

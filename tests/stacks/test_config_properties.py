@@ -23,6 +23,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from stacks import roles
 from stacks.config import (
     IAM_ROLE_NAME,
     INTERNAL,
@@ -214,10 +215,11 @@ def assert_names_are_valid(config: Any) -> None:
         assert bucket_name_ok(bucket), bucket
     assert not names.log_archive_key_alias.startswith("alias/aws/")
     assert IAM_ROLE_NAME.match(config.cloudtrail.cloudwatch_logs_role_name)
-    for account in config.accounts:
-        for region in config.regions:
-            stack = names.config_stack_name(account.name, region)
-            assert re.match(r"^[A-Za-z][A-Za-z0-9-]{0,127}$", stack), stack
+    for entry in roles.ROLE_STACKS:
+        for account in config.accounts:
+            for region in config.regions:
+                stack = roles.stack_name(config, entry, account, region)
+                assert re.match(r"^[A-Za-z][A-Za-z0-9-]{0,127}$", stack), stack
 
 
 @pytest.mark.parametrize("base", sorted(BASES))

@@ -361,20 +361,22 @@ def test_deployers_are_the_stacks_the_app_builds_and_none_is_denied(synth: Synth
     config = synth.config
     found = deployers.deployers(config)
     members = {a.id for a in config.accounts if a.role.value != "management"}
-    cdk_stacks = {(d.deployment, d.account.id) for d in found if d.deployment not in ("stackset", "control-tower")}
+    cdk_stacks = {
+        (d.deployment, d.account.id) for d in found if d.deployment not in ("workload-baseline", "control-tower")
+    }
     built = {(n.removeprefix("northwind-"), s.account) for n, s in synth.stacks.items() if s.account in members}
     assert cdk_stacks == built == {("audit", "710000000003")}
-    assert sorted(d.account.id for d in found if d.deployment == "stackset") == sorted(members)
+    assert sorted(d.account.id for d in found if d.deployment == "workload-baseline") == sorted(members)
     # Control Tower's execution role deploys its own baseline into every enrolled account.
     assert sorted(d.account.id for d in found if d.deployment == "control-tower") == sorted(members)
     templates = {
         "audit": synth.template_json("northwind-audit"),
-        "stackset": next(iter(synth.stackset_templates().values())),
+        "workload-baseline": next(iter(synth.stackset_templates().values())),
     }
     for key, template in templates.items():
-        assert not types_of(template) - deployers.RESOURCE_TYPES[key], key
+        assert not types_of(template) - deployers.deployment_types()[key], key
     actual = {key: sorted(types_of(t)) for key, t in templates.items()}
-    actual["control-tower"] = sorted(deployers.RESOURCE_TYPES["control-tower"])  # what Control Tower deploys
+    actual["control-tower"] = sorted(deployers.deployment_types()["control-tower"])  # what Control Tower deploys
     assert deployers.denials(config, scp_documents(config), resource_types=actual) == []
 
 

@@ -91,7 +91,7 @@ def test_control_tower_deploys_into_every_enrolled_account_and_no_scp_denies_it(
     members = sorted(a.name for a in ct_config.accounts if a.role.value != "management")
     assert sorted(d.account.name for d in found) == members
     assert {d.role_name for d in found} == {"AWSControlTowerExecution"}
-    checked = sum(len(deployers.handler_actions(t)) for t in deployers.RESOURCE_TYPES["control-tower"])
+    checked = sum(len(deployers.handler_actions(t)) for t in deployers.CONTROL_TOWER_TYPES)
     assert checked > 100  # recorder, delivery channel, rules, trail, roles, functions, topics: their handlers
     assert deployers.denials(ct_config, scp_documents(ct_config)) == []
 

@@ -26,7 +26,7 @@ def member_templates(synth: Synthesized) -> dict[str, dict[str, Any]]:
         for key in ("log-archive", "audit", "example-workload")
         if f"acme-{key}" in synth.stacks
     }
-    found["stackset"] = synth.stackset_template()
+    found["workload-baseline"] = synth.stackset_template()
     return found
 
 
@@ -45,15 +45,15 @@ def test_handler_permissions_schema_lists_what_a_recorder_needs():
 def test_every_member_template_type_is_in_the_table(synthesized):
     """The config check evaluates the table; the table must cover what the app really deploys."""
     for key, template in member_templates(synthesized["example"]).items():
-        missing = types_of(template) - deployers.RESOURCE_TYPES[key]
-        assert not missing, f"{key}: add {sorted(missing)} to stacks.deployers.RESOURCE_TYPES"
+        missing = types_of(template) - deployers.deployment_types()[key]
+        assert not missing, f"{key}: add {sorted(missing)} to its RoleStack.resource_types (stacks/roles.py)"
 
 
 def test_deployers_of_the_example_are_the_stacks_the_app_builds(synthesized):
     synth = synthesized["example"]
     config = synth.config
     cdk_stacks = {
-        (d.deployment, d.account.id) for d in deployers.deployers(config) if d.deployment != "stackset"
+        (d.deployment, d.account.id) for d in deployers.deployers(config) if d.deployment != "workload-baseline"
     }  # fmt: skip
     members = {a.id for a in config.accounts if a.role.value != "management"}
     built = {
@@ -62,7 +62,7 @@ def test_deployers_of_the_example_are_the_stacks_the_app_builds(synthesized):
         if stack.account in members
     }  # fmt: skip
     assert cdk_stacks == built
-    stackset = [d for d in deployers.deployers(config) if d.deployment == "stackset"]
+    stackset = [d for d in deployers.deployers(config) if d.deployment == "workload-baseline"]
     assert sorted(d.account.id for d in stackset) == sorted(members)
     assert all(d.role_name.startswith("stacksets-exec-") for d in stackset)
 
