@@ -148,6 +148,48 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     yield {name: result[name] for name in EXAMPLE_CONFIGS}
 
 
+#: Test files that take longest (measured with --durations), longest first: xdist starts them first, so
+#: the two workers do not end with one of them running alone. Scheduling only: a stale list costs time.
+SLOW_FILES = (
+    "tests/integration/test_local_deploy.py",
+    "tests/stacks/test_preflight.py",
+    "tests/stacks/test_synth_without_credentials.py",
+    "tests/stacks/test_config.py",
+    "tests/stacks/test_config_properties.py",
+)
+#: Files whose tests share no costly module fixture: each test is its own unit of work, so their slow
+#: tests (property-based, hundreds of examples each) spread over both workers.
+SPLIT_FILES = ("tests/stacks/test_config_properties.py",)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` (whole files per worker: module fixtures run once), slow files first and
+    SPLIT_FILES test by test."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SlowFirst(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return nodeid if scope in SPLIT_FILES else scope
+
+        def _assign_work_unit(self, node: Any) -> None:
+            if not getattr(self, "_ordered", False):
+                self._ordered = True
+
+                def rank(scope: str) -> int:
+                    file = scope.split("::", 1)[0]
+                    return SLOW_FILES.index(file) if file in SLOW_FILES else len(SLOW_FILES)
+
+                # sorted() is stable: the rest keep xdist's order (most tests first).
+                for scope in sorted(self.workqueue, key=rank):
+                    self.workqueue.move_to_end(scope)
+            super()._assign_work_unit(node)
+
+    return SlowFirst(config, log)
+
+
 def cfn_lint(*arguments: str | Path) -> subprocess.CompletedProcess[str]:
     """cfn-lint over templates (and any options); return code 0 means no error and no warning.
 

@@ -2,8 +2,8 @@
 
     make deploy-local          # or: .venv/bin/python -m tests.integration.local_deploy config/single-account.yaml
 
-Starts moto on localhost, runs `cdk bootstrap` and `cdk deploy --all` against it, then asks the
-emulator with boto3 what really exists. moto's CloudFormation reports CREATE_COMPLETE even for
+Starts moto on localhost, runs `cdk synth`, then `cdk bootstrap` and `cdk deploy --all` against it,
+then asks the emulator with boto3 what really exists. moto's CloudFormation reports CREATE_COMPLETE even for
 resource types it silently skips, so the table separates what was created and verified from what
 was merely accepted. Stops the emulator it started. No AWS credentials are used or needed.
 """
@@ -136,13 +136,15 @@ def emulator_config(config_path: Path, directory: Path, *, vpc_id: str | None = 
 
 
 def cdk(args: list[str], env: dict[str, str], config: Path, outdir: Path) -> None:
+    """The CDK CLI on the config's app, which writes its cloud assembly into ``outdir``; with
+    ``--app`` among ``args`` (an assembly ``cdk synth`` wrote before), the CLI reads that instead."""
+    output = [] if "--app" in args else ["--output", str(outdir)]
     command = [
         str(CDK),
         *args,
         "-c",
         f"config={config}",
-        "--output",
-        str(outdir),
+        *output,
         "--no-notices",
         "--no-version-reporting",
     ]
@@ -371,8 +373,12 @@ class Deployment:
     registrations: list[str]
 
 
-def deploy_and_verify(config_path: Path) -> Deployment:
-    """Deploy into a fresh emulator and ask it what exists."""
+def deploy_and_verify(config_path: Path, *, compliance: bool = True) -> Deployment:
+    """Deploy into a fresh emulator and ask it what exists.
+
+    :param compliance: synthesize with the cdk-nag packs (as ``make deploy-local`` does); they only
+        validate, so the deployed templates are the same either way.
+    """
     config = load_config(config_path)
     if not config.single_account:
         raise SystemExit(f"{config_path}: deploy-local takes a single-account config (one account, no organization)")
@@ -384,8 +390,12 @@ def deploy_and_verify(config_path: Path) -> Deployment:
         emulator_cfg, notes = emulator_config(config_path, directory, vpc_id=vpc_id)
         env = emulator_env(endpoint, account, region)
         outdir = directory / "cdk.out"
-        cdk(["bootstrap", *(f"aws://{account}/{r}" for r in config.regions)], env, emulator_cfg, outdir)
-        cdk(["deploy", "--all", "--require-approval", "never"], env, emulator_cfg, outdir)
+        # One synthesis: run in a folder with cdk.json, `cdk bootstrap` and `cdk deploy` would each run
+        # the app again; given the assembly (--app), they read it.
+        cdk(["synth", "--quiet", *([] if compliance else ["-c", "compliance=false"])], env, emulator_cfg, outdir)
+        assembly = ["--app", str(outdir)]
+        cdk(["bootstrap", *assembly, *(f"aws://{account}/{r}" for r in config.regions)], env, emulator_cfg, outdir)
+        cdk(["deploy", *assembly, "--all", "--require-approval", "never"], env, emulator_cfg, outdir)
         manifest = json.loads((outdir / "manifest.json").read_text())
         rows: list[Row] = []
         templates: dict[str, dict[str, Any]] = {}

@@ -16,7 +16,6 @@ import yaml
 
 from constructs_lib.scp_evaluator import FULL_AWS_ACCESS, Request, evaluate_path
 from stacks import deployers, org_doc
-from stacks.compliance import add_compliance_checks
 from stacks.config import BaselineConfig, ConfigError, parse_config
 from stacks.control_tower import (
     CONTROL_TOWER_SERVICE_ROLES,
@@ -26,7 +25,7 @@ from stacks.control_tower import (
 )
 from stacks.management import ManagementStack
 from stacks.org_settings import organization_options, scp_documents
-from tests.conftest import CDK_CONTEXT, EXAMPLE_CONFIGS, cfn_lint
+from tests.conftest import CDK_CONTEXT, EXAMPLE_CONFIGS, Synthesized, cfn_lint, nag_failures
 
 EXAMPLE: dict[str, Any] = yaml.safe_load(EXAMPLE_CONFIGS["example"].read_text())
 CT_ROLES = ["AWSControlTowerExecution", *CONTROL_TOWER_SERVICE_ROLES]
@@ -167,7 +166,8 @@ def management_stack(config: BaselineConfig, region: str = "eu-west-1") -> Manag
 
 @pytest.fixture(scope="module")
 def rollout_synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The management stack with the roll-out, through the four cdk-nag packs (a finding fails synth)."""
+    """The management stack with the roll-out to named OUs, synthesized without the cdk-nag packs:
+    the packs run on the same roll-out in the shared synthesis of config/control-tower.yaml (below)."""
     data = control_tower_data()
     data["stacksets"] = {"target_organizational_units": ["Security", "Workloads"]}
     config = parse_config(data)
@@ -178,7 +178,6 @@ def rollout_synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     # The management stack adds the roll-out itself in Control Tower mode.
     assert stack.workload_baseline is not None and stack.account_factory_rollout is not None
-    add_compliance_checks(app)
     app.synth()
     return outdir / "acme-management.template.json"
 
@@ -188,9 +187,24 @@ def rollout_template(rollout_synth: Path) -> dict[str, Any]:
     return json.loads(rollout_synth.read_text())
 
 
+def rollout_types(template: dict[str, Any]) -> list[str]:
+    return sorted(r["Type"] for k, r in template["Resources"].items() if k.startswith("AccountFactoryRollout"))
+
+
 def test_management_stack_with_the_rollout_is_cfn_lint_clean(rollout_synth):
     lint = cfn_lint(rollout_synth)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_the_rollout_passes_the_four_cdk_nag_packs(synthesized: dict[str, Synthesized], rollout_template):
+    """The shared synthesis of config/control-tower.yaml runs the four packs (tests/conftest.py; a finding
+    fails it) over a management stack with the same roll-out resources as the one above (only the OU ids
+    and names differ)."""
+    control_tower = synthesized["control-tower"]
+    management = control_tower.template_json("northwind-management")
+    assert rollout_types(management) == rollout_types(rollout_template)
+    assert "AWS::StepFunctions::StateMachine" in rollout_types(management)
+    assert nag_failures(control_tower.outdir) == []
 
 
 def test_rollout_rules_cover_the_target_ous_and_those_below(rollout_template):

@@ -262,12 +262,13 @@ class TestBrokenForwardingPath:
         ]
         assert canary_filter["LogGroupName"]["Ref"].startswith("OrganizationTrailLogGroup")
 
-    def test_only_the_dashboard_sees_it_and_only_through_the_home_region_link(self, tmp_path):
+    def test_only_the_dashboard_sees_it_and_only_through_the_home_region_link(
+        self, tmp_path, synthesized: dict[str, Synthesized]
+    ):
         # Without observability.oam_sink_arn no member account shares its metrics: the dashboard's
         # FailedInvocations search sees the audit account alone.
-        template = synthesize(
-            parse_config(copy.deepcopy(EXAMPLE)), tmp_path / "a", compliance=False
-        ).stackset_template()
+        assert synthesized["example"].config.observability.oam_sink_arn is None
+        template = synthesized["example"].stackset_template()
         assert not of_type(template, "AWS::Oam::Link")
         data = copy.deepcopy(EXAMPLE)
         data.setdefault("observability", {})["oam_sink_arn"] = "arn:aws:oam:eu-west-1:333333333333:sink/abcd-1234"

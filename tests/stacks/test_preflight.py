@@ -153,6 +153,27 @@ def _example_data() -> dict[str, Any]:
     return data
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_loader_of_service_models() -> Iterator[None]:
+    """Every boto3 session of these tests (one per account the preflight assumes a role in, per test)
+    reads the same botocore service models: parse each JSON file once per module, not once per
+    session. The models are static files; what the preflight asks moto is unchanged."""
+    import botocore.loaders
+    import botocore.session
+
+    loaders: dict[Any, botocore.loaders.Loader] = {}
+    original = botocore.session.create_loader
+
+    def create_loader(search_path_string: Any = None) -> botocore.loaders.Loader:
+        if search_path_string not in loaders:
+            loaders[search_path_string] = original(search_path_string)
+        return loaders[search_path_string]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", create_loader)
+        yield
+
+
 @pytest.fixture(scope="module")
 def ready_plan() -> DeployPlan:
     """Built once: environments and fixed names depend on account ids and names, not on org or OU ids."""
