@@ -6,6 +6,7 @@ cdk-nag packs over them sees zero findings without copying our reasons.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import aws_cdk as cdk
@@ -22,7 +23,15 @@ def in_compliance_packs(rule: str) -> list[str]:
 
 def acknowledge(construct: IConstruct, reason: str, *rule_ids: str) -> None:
     """Acknowledge each of ``rule_ids`` on ``construct`` with ``reason``."""
-    cdk.Validations.of(construct).acknowledge(*(cdk.Acknowledgment(id=rule, reason=reason) for rule in rule_ids))
+    acknowledge_each(construct, [(reason, rule_ids)])
+
+
+def acknowledge_each(construct: IConstruct, reasons: Sequence[tuple[str, Sequence[str]]]) -> None:
+    """Acknowledge on ``construct``, for each (reason, rule ids), those rules with that reason, in order:
+    one call into aws-cdk for all of them (the same metadata as one ``acknowledge`` per reason)."""
+    cdk.Validations.of(construct).acknowledge(
+        *(cdk.Acknowledgment(id=rule, reason=reason) for reason, rule_ids in reasons for rule in rule_ids)
+    )
 
 
 def acknowledge_deploy_time_function(function: IConstruct, calls: str) -> None:
@@ -37,23 +46,25 @@ def acknowledge_deploy_time_function(function: IConstruct, calls: str) -> None:
     resource = function.node.default_child if not isinstance(function, cdk.CfnResource) else function
     assert isinstance(resource, cdk.CfnResource)
     resource.add_deletion_override("DependsOn")
-    acknowledge(
+    acknowledge_each(
         resource,
-        f"Runs only while CloudFormation deploys the stack and calls {calls} on public endpoints; it stores no "
-        "data, so a VPC (with its endpoints) would add cost and nothing else",
-        *in_compliance_packs("LambdaInsideVPC"),
-    )
-    acknowledge(
-        resource,
-        "CloudFormation invokes it synchronously and a failure fails the stack operation, which is the alert; "
-        "there is no asynchronous event to dead-letter",
-        *in_compliance_packs("LambdaDLQ"),
-    )
-    acknowledge(
-        resource,
-        "A handful of invocations per deployment; reserved concurrency would only withhold capacity from the "
-        "account (and fails in accounts at the minimum unreserved concurrency)",
-        *in_compliance_packs("LambdaConcurrency"),
+        [
+            (
+                f"Runs only while CloudFormation deploys the stack and calls {calls} on public endpoints; it stores "
+                "no data, so a VPC (with its endpoints) would add cost and nothing else",
+                in_compliance_packs("LambdaInsideVPC"),
+            ),
+            (
+                "CloudFormation invokes it synchronously and a failure fails the stack operation, which is the "
+                "alert; there is no asynchronous event to dead-letter",
+                in_compliance_packs("LambdaDLQ"),
+            ),
+            (
+                "A handful of invocations per deployment; reserved concurrency would only withhold capacity from "
+                "the account (and fails in accounts at the minimum unreserved concurrency)",
+                in_compliance_packs("LambdaConcurrency"),
+            ),
+        ],
     )
 
 

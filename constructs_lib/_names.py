@@ -9,6 +9,9 @@ CloudFormation would otherwise fail at deploy (or, for some kinds, silently repl
 
 from __future__ import annotations
 
+import weakref
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from constructs import Construct, IConstruct
 
@@ -31,28 +34,73 @@ def _registry(scope: IConstruct) -> _Registry:
     return _Registry(root, _REGISTRY_ID)  # type: ignore[arg-type]
 
 
-def _where(scope: IConstruct, *, global_kind: bool) -> str:
-    """The account (and region) a name is unique in; a stack without a concrete environment is its own."""
-    stack = cdk.Stack.of(scope)
-    account, region = stack.account, stack.region
-    if cdk.Token.is_unresolved(account) or (not global_kind and cdk.Token.is_unresolved(region)):
-        return f"stack {stack.node.path}"
-    return account if global_kind else f"{account}/{region}"
+def is_unresolved(value: str) -> bool:
+    """``cdk.Token.is_unresolved`` for a string, asking node only when the string holds a token marker
+    (aws-cdk encodes every string token as ``${Token[...]}``): most names are plain text."""
+    return "${Token[" in value and cdk.Token.is_unresolved(value)
+
+
+@dataclass(frozen=True)
+class _Stack:
+    """What claims need of a stack, read once per stack (each is a round trip to node)."""
+
+    registry: _Registry
+    account: str | None  # None: unresolved
+    region: str | None
+    path: str
+
+    def where(self, *, global_kind: bool) -> str:
+        """The account (and region) a name is unique in; a stack without a concrete environment is its own."""
+        if self.account is None or (not global_kind and self.region is None):
+            return f"stack {self.path}"
+        return self.account if global_kind else f"{self.account}/{self.region}"
+
+
+@dataclass(frozen=True)
+class _Scope:
+    stack: _Stack
+    path: str
+
+
+# Keyed by the jsii objects themselves (jsii hands out one Python object per construct), weakly, so
+# an app's constructs and registry go when the app goes.
+_STACKS: weakref.WeakKeyDictionary[cdk.Stack, _Stack] = weakref.WeakKeyDictionary()
+_SCOPES: weakref.WeakKeyDictionary[IConstruct, _Scope] = weakref.WeakKeyDictionary()
+
+
+def _scope(scope: IConstruct) -> _Scope:
+    found = _SCOPES.get(scope)
+    if found is None:
+        stack = cdk.Stack.of(scope)
+        seen = _STACKS.get(stack)
+        if seen is None:
+            account, region = stack.account, stack.region
+            seen = _Stack(
+                registry=_registry(stack),
+                account=None if cdk.Token.is_unresolved(account) else account,
+                region=None if cdk.Token.is_unresolved(region) else region,
+                path=stack.node.path,
+            )
+            _STACKS[stack] = seen
+        found = _Scope(stack=seen, path=scope.node.path)
+        _SCOPES[scope] = found
+    return found
 
 
 def claim(scope: IConstruct, kind: str, name: str, *, global_kind: bool = False) -> str:
     """Register ``name`` of ``kind`` for ``scope``; ``ValueError`` naming both paths if another construct has it."""
-    if cdk.Token.is_unresolved(name):
+    if is_unresolved(name):
         return name
-    key = (kind, _where(scope, global_kind=global_kind), name)
-    claimed = _registry(scope).claimed
+    seen = _scope(scope)
+    key = (kind, seen.stack.where(global_kind=global_kind), name)
+    claimed = seen.stack.registry.claimed
     other = claimed.get(key)
-    if other is not None and other != scope.node.path:
+    if other is not None and other != seen.path:
         raise ValueError(
-            f"{kind} {name!r} is asked for twice in {key[1]}: by {other} and by {scope.node.path}; "
+            f"{kind} {name!r} is asked for twice in {key[1]}: by {other} and by {seen.path}; "
             "give one of them another name (or leave it out: names are unique by default)"
         )
-    claimed[key] = scope.node.path
+    claimed[key] = seen.path
     return name
 
 

@@ -522,8 +522,8 @@ class ConfigRules(Construct):
                 ]
                 or None,
             )
-            for dependable in dependables:
-                resource.node.add_dependency(dependable)
+            if dependables:
+                resource.node.add_dependency(*dependables)
             self.conformance_packs[pack.name] = resource
 
         #: The custom resource tagging the rules, with ``protection_tag``.
@@ -570,8 +570,9 @@ class ConfigRules(Construct):
             ),
         )
         # Config rejects rules while no recorder exists (NoAvailableConfigurationRecorderException).
-        for dependable in dependables:
-            rule.node.add_dependency(dependable)
+        # One call for all of them: two round trips to node per rule, not two per rule and dependable.
+        if dependables:
+            rule.node.add_dependency(*dependables)
         return rule
 
     @property

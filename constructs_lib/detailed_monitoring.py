@@ -25,13 +25,23 @@ Other resources are left alone.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import aws_cdk as cdk
 import jsii
-from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_ec2 as ec2
 from constructs import IConstruct
+
+
+def _autoscaling() -> Any:
+    """``aws_cdk.aws_autoscaling`` if anything imported it, else None.
+
+    jsii imports a type's Python module before it hands an object of that type to Python, so a
+    visited construct can only be an Auto Scaling resource once the module is loaded: an app without
+    Auto Scaling does not pay for importing its bindings (and load balancing's, which they import).
+    """
+    return sys.modules.get("aws_cdk.aws_autoscaling")
 
 
 def _explicit_false(value: Any) -> bool:
@@ -68,6 +78,8 @@ class DetailedMonitoring:
         elif isinstance(node, ec2.CfnLaunchTemplate):
             if self.override or not _explicit_false(_template_monitoring(node)):
                 node.add_property_override("LaunchTemplateData.Monitoring.Enabled", True)
+        elif (autoscaling := _autoscaling()) is None:
+            return
         elif isinstance(node, autoscaling.CfnLaunchConfiguration):
             if self.override or not _explicit_false(node.instance_monitoring):
                 node.instance_monitoring = True

@@ -864,6 +864,7 @@ class NotificationHealthAlarms(Construct):
 
         keys = list(rules)
         chunks = [keys[i : i + _MAX_ALARM_METRICS] for i in range(0, len(keys), _MAX_ALARM_METRICS)]
+        five_minutes = cdk.Duration.minutes(5)  # one Duration for every metric: one round trip to node
         for index, chunk in enumerate(chunks):
             suffix = "" if len(chunks) == 1 else f"-{index + 1}"
             metrics = {
@@ -872,7 +873,7 @@ class NotificationHealthAlarms(Construct):
                     metric_name="FailedInvocations",
                     dimensions_map={"RuleName": rules[key].rule_name},
                     statistic="Sum",
-                    period=cdk.Duration.minutes(5),
+                    period=five_minutes,
                 )
                 for position, key in enumerate(chunk, start=1)
             }

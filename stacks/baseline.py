@@ -126,11 +126,13 @@ def _security_alarms_seen_from(
     source = cdk.Stack.of(security)
     if source is stack:
         return list(security.alarms.values()), {d.name: security.metric(key) for key, d in security.detections.items()}
+    # Read once: each is a round trip to node, and the same for every alarm and metric.
+    partition, account, region = stack.partition, source.account, source.region
     alarms: list[cloudwatch.IAlarm] = [
         cloudwatch.Alarm.from_alarm_arn(
             stack,
             f"SecurityAlarm-{key}",
-            f"arn:{stack.partition}:cloudwatch:{source.region}:{source.account}:alarm:{security.alarm_name_prefix}-{key}",
+            f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{security.alarm_name_prefix}-{key}",
         )
         for key in security.alarms
     ]
@@ -140,8 +142,8 @@ def _security_alarms_seen_from(
             metric_name=detection.construct_id,
             statistic="Sum",
             period=detection.period,
-            account=source.account,
-            region=source.region,
+            account=account,
+            region=region,
         )
         for detection in security.detections.values()
     }

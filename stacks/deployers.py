@@ -30,7 +30,8 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from importlib import util
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from constructs_lib.scp_evaluator import Request, action_matches, conditions_match
@@ -357,16 +358,25 @@ def handler_actions(resource_type: str) -> tuple[str, ...]:
 
 
 @cache
+def _schemas_directory() -> Path:
+    """cfn-lint's ``data/schemas``, found without importing cfn-lint: its import (sympy and all its
+    rules) costs more than a second and tens of MiB on every synth, and only the data files are read."""
+    spec = util.find_spec("cfnlint")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("cfn-lint is not installed: its resource provider schemas are needed")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "schemas"
+
+
+@cache
 def _providers() -> dict[str, str]:
-    data = resources.files("cfnlint") / "data" / "schemas"
-    return json.loads((data / "providers" / "us-east-1.json").read_text())
+    return json.loads((_schemas_directory() / "providers" / "us-east-1.json").read_text())
 
 
 def _schema(resource_type: str) -> dict[str, Any]:
     name = _providers().get(resource_type)
     if name is None:
         raise KeyError(f"{resource_type}: no resource provider schema in cfn-lint")
-    return json.loads((resources.files("cfnlint") / "data" / "schemas" / "resources" / f"{name}.json").read_text())
+    return json.loads((_schemas_directory() / "resources" / f"{name}.json").read_text())
 
 
 def problems(config: BaselineConfig, documents: Mapping[str, Mapping[str, Any]]) -> list[str]:

@@ -3,7 +3,7 @@ log-archive bucket."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
@@ -12,7 +12,6 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib import IMPORTED_WARNING_ID, AuditTrail, Organization
-from constructs_lib.control_tower import AccountFactoryRollout
 from constructs_lib.security_alarms import SecurityAlarms
 from stacks.config import BaselineConfig
 from stacks.control_tower import add_account_factory_rollout
@@ -24,6 +23,11 @@ from stacks.org_settings import organization_options
 from stacks.settings import security_alarm_options, trail_options
 from stacks.stackset import WorkloadBaselineStackSet
 from stacks.workload import wants_workload_baseline
+
+if TYPE_CHECKING:
+    # A type only: the Step Functions bindings it imports load in Control Tower mode alone
+    # (stacks.control_tower.add_account_factory_rollout imports it when it builds one).
+    from constructs_lib.control_tower import AccountFactoryRollout
 
 
 class ManagementStack(cdk.Stack):
