@@ -64,8 +64,10 @@ class _ArnTarget:
         role: iam.IRole | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
         granted: set[str] | None = None,
+        input: events.RuleTargetInput | None = None,
     ):
         self._arn = arn
+        self._input = input
         self._role = role
         self._dead_letter_queue = dead_letter_queue
         self._granted = granted
@@ -75,7 +77,9 @@ class _ArnTarget:
         if self._dead_letter_queue is not None:
             _allow_rule_to_send(self._dead_letter_queue, rule, self._granted)
             dead_letter = events.CfnRule.DeadLetterConfigProperty(arn=self._dead_letter_queue.queue_arn)
-        return events.RuleTargetConfig(arn=self._arn, role=self._role, dead_letter_config=dead_letter)
+        return events.RuleTargetConfig(
+            arn=self._arn, role=self._role, dead_letter_config=dead_letter, input=self._input
+        )
 
 
 def _allow_rule_to_send(queue: sqs.IQueue, rule: events.IRule, granted: set[str] | None = None) -> None:

@@ -42,6 +42,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -96,6 +97,81 @@ def canary_window_minutes(rate_minutes: int) -> int:
     """``CanaryMonitor``'s counting window: 5 minutes at a rate of 5, an hour otherwise (CloudWatch's
     wall clock windows allow periods of 1 minute, 5 minutes, 1 hour, 1 day or 1 week)."""
     return 5 if rate_minutes == 5 else 60
+
+
+@dataclass(frozen=True)
+class CountingWindows:
+    """How a count of scheduled events (canaries, forwarded heartbeats) is evaluated: wall clock
+    windows of ``window_minutes`` holding ``per_source`` events of each source, and how many of them
+    must breach so that a delivery delay up to ``tolerated_delay_minutes`` raises no alarm."""
+
+    rate_minutes: int
+    #: The counting window (the alarm's period): 5 minutes at a rate of 5, an hour otherwise.
+    window_minutes: int
+    #: Events of each source in one window.
+    per_source: int
+    #: From a window's last event to the window's end.
+    gap_minutes: int
+    #: Windows that must all breach: those a late delivery can keep short, one possibly in progress,
+    #: and the oldest, complete one.
+    evaluation_periods: int
+    #: Delivery delay tolerated: the oldest evaluated window's last event is this old.
+    tolerated_delay_minutes: int
+    #: From a source's last event to ALARM, at worst.
+    worst_case_detection_minutes: int
+
+    @property
+    def fits_a_day(self) -> bool:
+        """CloudWatch evaluates at most a day of periods."""
+        return self.evaluation_periods * self.window_minutes <= 1440
+
+
+def counting_windows(rate_minutes: int, max_delivery_delay_minutes: int) -> CountingWindows:
+    """The windows for events scheduled by ``canary_schedule_expression(rate_minutes)`` that may reach
+    CloudWatch up to ``max_delivery_delay_minutes`` late (``CanaryMonitor``, ``ForwardingHeartbeatMonitor``)."""
+    window = canary_window_minutes(rate_minutes)
+    per_source = window // rate_minutes
+    gap = window - CANARY_MINUTE_OFFSET - (per_source - 1) * rate_minutes
+    periods = 2 + max(0, -(-(max_delivery_delay_minutes - gap) // window))
+    return CountingWindows(
+        rate_minutes=rate_minutes,
+        window_minutes=window,
+        per_source=per_source,
+        gap_minutes=gap,
+        evaluation_periods=periods,
+        tolerated_delay_minutes=(periods - 2) * window + gap,
+        worst_case_detection_minutes=periods * window + gap + ALARM_EVALUATION_SLACK_MINUTES,
+    )
+
+
+def _wall_clock_count_alarm(
+    scope: Construct,
+    *,
+    alarm_name: str,
+    description: str,
+    metric: cloudwatch.Metric,
+    threshold: float,
+    evaluation_periods: int,
+) -> cloudwatch.Alarm:
+    """``Alarm``: ALARM when every one of ``evaluation_periods`` wall clock windows (UTC) counts fewer
+    than ``threshold``; missing data (nothing counted at all) is breaching."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        "Alarm",
+        alarm_name=alarm_name,
+        alarm_description=description[:1024],
+        metric=metric,
+        threshold=threshold,
+        evaluation_periods=evaluation_periods,
+        datapoints_to_alarm=evaluation_periods,
+        comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+    )
+    # Not yet an L2 option: windows aligned to the clock (UTC), like the canaries' schedule.
+    cfn_alarm = alarm.node.default_child
+    assert isinstance(cfn_alarm, cloudwatch.CfnAlarm)
+    cfn_alarm.add_property_override("EvaluationWindow", {"WallClockWindow": {"Timezone": "UTC"}})
+    return alarm
 
 
 _PARAMETER_NAME = re.compile(r"^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,14}$")
@@ -540,26 +616,25 @@ class CanaryMonitor(Construct):
         delay_minutes = _whole_minutes(problems, "max_delivery_delay", delay, 1, 720)
         problems.raise_if_any()
 
+        windows = counting_windows(rate_minutes, delay_minutes)
         self.rate_minutes = rate_minutes
         #: The counting window (the alarm's period).
-        self.window_minutes = canary_window_minutes(rate_minutes)
-        self.per_source = self.window_minutes // rate_minutes
+        self.window_minutes = windows.window_minutes
+        self.per_source = windows.per_source
         self.expected_sources = expected_sources
         #: ALARM below this many canary events per window: one canary missing is enough.
         self.threshold = expected_sources * self.per_source - 0.5
         #: From a window's last canary to the window's end.
-        self.gap_minutes = self.window_minutes - CANARY_MINUTE_OFFSET - (self.per_source - 1) * rate_minutes
+        self.gap_minutes = windows.gap_minutes
         #: Windows that must all breach: those a late delivery can keep short, one possibly in progress,
         #: and the oldest, complete one.
-        self.evaluation_periods = 2 + max(0, -(-(delay_minutes - self.gap_minutes) // self.window_minutes))
+        self.evaluation_periods = windows.evaluation_periods
         #: Delivery delay the alarm tolerates: the oldest evaluated window's last canary is this old.
-        self.tolerated_delay_minutes = (self.evaluation_periods - 2) * self.window_minutes + self.gap_minutes
+        self.tolerated_delay_minutes = windows.tolerated_delay_minutes
         #: From an account-region's last canary to ALARM, at worst.
-        self.worst_case_detection_minutes = (
-            self.evaluation_periods * self.window_minutes + self.gap_minutes + ALARM_EVALUATION_SLACK_MINUTES
-        )
+        self.worst_case_detection_minutes = windows.worst_case_detection_minutes
         problems.check(
-            self.evaluation_periods * self.window_minutes <= 1440,
+            windows.fits_a_day,
             f"max_delivery_delay ({delay_minutes} minutes) needs {self.evaluation_periods} windows of "
             f"{self.window_minutes} minutes: more than the day an alarm may evaluate",
         )
@@ -580,11 +655,10 @@ class CanaryMonitor(Construct):
             statistic="Sum",
             period=cdk.Duration.minutes(self.window_minutes),
         )
-        self.alarm = cloudwatch.Alarm(
+        self.alarm = _wall_clock_count_alarm(
             self,
-            "Alarm",
             alarm_name=alarm_name,
-            alarm_description=(
+            description=(
                 f"Fewer canary events than {expected_sources} account-regions x {self.per_source} per "
                 f"{self.window_minutes}-minute window reached {log_group.log_group_name}, "
                 f"{self.evaluation_periods} windows running: an account-region went silent (noticed within "
@@ -595,14 +669,7 @@ class CanaryMonitor(Construct):
             metric=self.metric,
             threshold=self.threshold,
             evaluation_periods=self.evaluation_periods,
-            datapoints_to_alarm=self.evaluation_periods,
-            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
         )
-        # Not yet an L2 option: windows aligned to the clock (UTC), like the canaries' schedule.
-        cfn_alarm = self.alarm.node.default_child
-        assert isinstance(cfn_alarm, cloudwatch.CfnAlarm)
-        cfn_alarm.add_property_override("EvaluationWindow", {"WallClockWindow": {"Timezone": "UTC"}})
         self.alarm.node.add_dependency(self.metric_filter)
         _notify(self.alarm, topic)
 
