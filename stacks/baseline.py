@@ -19,7 +19,7 @@ from constructs_lib import (
 )
 from stacks.config import AccountRole, BaselineConfig
 from stacks.example_workload import ExampleWorkloadStack
-from stacks.health import add_central_health, add_health_dashboard_row, health_route
+from stacks.health import add_central_health, add_forwarding_heartbeat, add_health_dashboard_row, health_route
 from stacks.log_archive import LogArchiveStack
 from stacks.management import ManagementStack
 from stacks.naming import Names
@@ -187,6 +187,9 @@ def _add_central_observability(
     central_alarms = add_central_health(
         audit, config, routing=created.routing, topics=topics, watch_topics=watch_topics
     )
+    heartbeat = add_forwarding_heartbeat(audit, config, routing=created.routing, topics=topics)
+    if heartbeat is not None:
+        central_alarms.append(heartbeat.alarm)
     if created.dashboard is not None:
         trail_stack = next((s for s in stacks.values() if getattr(s, "trail_health", None) is not None), None)
         add_health_dashboard_row(
@@ -195,6 +198,7 @@ def _add_central_observability(
             trail_stack=trail_stack,
             trail_health=getattr(trail_stack, "trail_health", None),
             central_alarms=central_alarms,
+            forwarding_heartbeat=heartbeat,
         )
 
 

@@ -114,6 +114,9 @@ RESOURCE_TYPES: dict[str, frozenset[str]] = {
             "AWS::IAM::Role",
             "AWS::KMS::Key",
             "AWS::Logs::LogGroup",
+            # The forwarding heartbeat's count and its saved query.
+            "AWS::Logs::MetricFilter",
+            "AWS::Logs::QueryDefinition",
             "AWS::Logs::ResourcePolicy",
             "AWS::Oam::Sink",
             "AWS::SNS::Subscription",

@@ -730,7 +730,13 @@ def test_docs_health_section_example_runs_and_names_every_alarm():
     for metric in CONFIG_FAILURE_METRICS:
         assert f"`{metric}`" in section, metric
     config_alarms = tuple(f"health-config-{suffix}" for suffix in CONFIG_FAILURE_ALARMS.values())
-    for alarm in ("trail-health-heartbeat", "trail-health-canaries", *config_alarms, "health-forwarding-rules"):
+    for alarm in (
+        "trail-health-heartbeat",
+        "trail-health-canaries",
+        *config_alarms,
+        "health-forwarding-rules",
+        "central-health-forwarding-heartbeat",
+    ):
         assert f"`<prefix>-{alarm}`" in section, alarm
     (example,) = re.findall(r"```python\n(.*?)```", section, re.S)
     exec(compile(example, "docs/health.md#baseline-health", "exec"), {})
