@@ -31,7 +31,7 @@ from constructs_lib import (
     retention_from_days,
 )
 from constructs_lib.event_patterns import default_security_patterns
-from constructs_lib.health import forwarded_health_events
+from constructs_lib.health import forwarded_health_events, forwarding_heartbeat_pattern
 from stacks.config import AccountRole, BaselineConfig
 from stacks.health import canary_parameter_name, forwarded_alarm_prefix, wants_canary, wants_health
 from stacks.landing_zone import trail_log_group_name  # Control Tower's group in that mode
@@ -107,6 +107,13 @@ def add_audit_observability(
             log_retention=retention_from_days(settings.event_log_retention_days),
             archive_retention_days=settings.archive_retention_days,
             notification_routes=notification_routes,
+            # Forwarded heartbeats are counted by their own rule (stacks/health.py): at 1,000 accounts
+            # x 17 regions, 149 million a month would otherwise fill the event log, queue and archive.
+            all_events_exclusion=(
+                forwarding_heartbeat_pattern(canary_parameter_name(config))
+                if wants_canary(config) and settings.forwarding
+                else None
+            ),
         )
         cdk.CfnOutput(stack, "SecurityEventBusArn", value=created.routing.event_bus_arn)
     if settings.dashboard:

@@ -25,6 +25,7 @@ from constructs_lib import (
     ApiCanary,
     CanaryMonitor,
     ConfigHealthAlarms,
+    EventRouting,
     ForwardingHeartbeatMonitor,
     HealthQueries,
     LogGroupHeartbeat,
@@ -39,6 +40,7 @@ from constructs_lib import (
     matches,
 )
 from constructs_lib.detections import builtin_detections
+from constructs_lib.event_patterns import SecurityEventPattern, everything_but
 from constructs_lib.health import CONFIG_DOCUMENTED_SUCCESS_METRICS, CONFIG_FAILURE_ALARMS, CONFIG_METRICS_NAMESPACE
 from constructs_lib.scp_evaluator import Request, statement_matches
 from tests.conftest import new_stack, only
@@ -1063,3 +1065,61 @@ def test_dashboard_row_shows_forwarded_heartbeats():
     assert "Forwarded heartbeats per period" in body and "ForwardedHeartbeats" in body
     assert "silent forwarding paths first" in body and "lastHeartbeat" in body
     assert '"value": 14.5' in body
+
+
+class TestHeartbeatsStayOutOfTheEventLog:
+    """The central bus's rule for every event (log group, queue) and its archive leave heartbeats out."""
+
+    every_event = everything_but(forwarding_heartbeat_pattern(PARAMETER))
+
+    def matched(self, event: dict[str, Any]) -> bool:
+        return EventPattern.load(json.dumps(self.every_event)).matches_event(event)
+
+    def test_the_heartbeat_is_left_out(self):
+        assert not self.matched(on_default_bus(canary_record(region="us-east-1")))
+
+    @pytest.mark.parametrize(("label", "record"), HEARTBEAT_NEAR_MISSES, ids=[c[0] for c in HEARTBEAT_NEAR_MISSES])
+    def test_near_misses_are_kept(self, label, record):
+        assert self.matched(on_default_bus(record)), label
+
+    @pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
+    def test_every_other_recorded_event_is_kept(self, case):
+        assert self.matched(on_default_bus(case.record))
+
+    def test_alarm_state_changes_and_findings_are_kept(self):
+        assert self.matched(TestHealthAlarmStateChanges.event("acme-health-config", "ALARM"))
+        finding = {"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": {"severity": 8}}
+        assert self.matched(finding)
+
+    def test_the_routing_applies_it_to_the_rule_and_the_archive(self):
+        stack = new_stack(account="333333333333")
+        EventRouting(
+            stack,
+            "Routing",
+            bus_name="security-events",
+            all_events_exclusion=forwarding_heartbeat_pattern(PARAMETER),
+        )
+        template = Template.from_stack(stack)
+        _, archive = only(template, "AWS::Events::Archive")
+        assert archive["Properties"]["EventPattern"] == self.every_event
+        (rule,) = [
+            r for r in template.find_resources("AWS::Events::Rule").values() if "$or" in r["Properties"]["EventPattern"]
+        ]
+        assert rule["Properties"]["EventPattern"] == self.every_event
+
+    def test_without_it_every_event_is_kept(self):
+        stack = new_stack(account="333333333333")
+        EventRouting(stack, "Routing", bus_name="security-events")
+        _, archive = only(Template.from_stack(stack), "AWS::Events::Archive")
+        assert "EventPattern" not in archive["Properties"]
+
+    def test_a_pattern_that_cannot_be_negated_is_refused(self):
+        numeric = SecurityEventPattern(
+            name="guardduty-high",
+            description="x",
+            source=["aws.guardduty"],
+            detail_type=["GuardDuty Finding"],
+            detail={"severity": [{"numeric": [">=", 7]}]},
+        )
+        with pytest.raises(ValueError, match=r"all_events_exclusion: everything_but\('guardduty-high'\): detail field"):
+            EventRouting(new_stack(), "Routing", bus_name="b", all_events_exclusion=numeric)

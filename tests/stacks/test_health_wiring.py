@@ -385,6 +385,22 @@ class TestForwardingHeartbeat:
         for rule in to_topics:
             assert not eventbridge_matches(rule["EventPattern"], heartbeat_event("555555555555", "us-east-1"))
 
+    @pytest.mark.parametrize(("name", "stack"), [("example", "acme-audit"), ("single-account", "solo-single-account")])
+    def test_heartbeats_stay_out_of_the_event_log_queue_and_archive(self, synthesized, name, stack):
+        synth = synthesized[name]
+        template = synth.template_json(stack)
+        heartbeat = heartbeat_event("555555555555", "us-east-1", canary_parameter_name(synth.config))
+        other = heartbeat_event("555555555555", "us-east-1", "/acme/app/flag")
+        (archive,) = of_type(template, "AWS::Events::Archive").values()
+        (every_event,) = [
+            r["Properties"]
+            for r in of_type(template, "AWS::Events::Rule").values()
+            if "$or" in r["Properties"]["EventPattern"] and "/aws/events/security-events" in json.dumps(r)
+        ]
+        for pattern in (archive["Properties"]["EventPattern"], every_event["EventPattern"]):
+            assert not eventbridge_matches(pattern, heartbeat)
+            assert eventbridge_matches(pattern, other)
+
     def test_the_count_does_not_grow_with_the_accounts(self, synthesized: dict[str, Synthesized], bigger):
         base = synthesized["example"].template_json("acme-audit")
         big = bigger.template_json("acme-audit")
