@@ -793,8 +793,9 @@ class ForwardingHeartbeatMonitor(Construct):
     per account-region): 148.9 million forwarded events a month, billed to the sending accounts as
     cross-account events ($1.00 per million: $149, $0.15 per account); about 100 bytes of log line each
     here, 14.9 GB ingested ($0.50 per GB: $7.45) and a week of retention; one metric filter (free), one
-    alarm ($0.10). The central bus's own rules for every event (log group, queue, archive) see the
-    heartbeats too: at that scale, narrow them.
+    alarm ($0.10). Keep the heartbeats out of the central bus's rule for every event and its archive
+    (``EventRouting(all_events_exclusion=forwarding_heartbeat_pattern(...))``), or they add ~1.5 KB
+    each there.
 
     Example::
 
