@@ -410,3 +410,41 @@ def check_unique_names(owner: str, patterns: Sequence[SecurityEventPattern]) -> 
         )
         seen.add(pattern.name)
     problems.raise_if_any()
+
+
+def everything_but(pattern: SecurityEventPattern) -> dict[str, Any]:
+    """An EventBridge pattern matching every event that ``pattern`` does not match.
+
+    ``pattern`` matches when every field holds one of its values; so an event it does not match has
+    a field without one of them: ``source`` or ``detail-type`` not among the values (``anything-but``),
+    a ``detail`` field with another value (``anything-but``) or missing (``exists: false``), a field
+    ``pattern`` wants absent present (``exists: true``). One ``$or`` branch per field. Only plain
+    values and ``{"exists": false}`` are negated: anything else raises ``ValueError``.
+    """
+    branches: list[dict[str, Any]] = [
+        {"source": [{"anything-but": list(pattern.source)}]},
+        {"detail-type": [{"anything-but": list(pattern.detail_type)}]},
+    ]
+
+    def walk(node: Mapping[str, Any], path: list[str]) -> None:
+        for key, value in node.items():
+            if isinstance(value, Mapping):
+                walk(value, [*path, key])
+                continue
+            if value == [{"exists": False}]:
+                negations = [[{"exists": True}]]
+            elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                negations = [[{"anything-but": list(value)}], [{"exists": False}]]
+            else:
+                raise ValueError(
+                    f"everything_but({pattern.name!r}): detail field {'.'.join([*path, key])} = {value!r} cannot be "
+                    "negated: only lists of plain strings and [{'exists': False}]"
+                )
+            for negation in negations:
+                leaf: dict[str, Any] = {key: negation}
+                for parent in reversed(path):
+                    leaf = {parent: leaf}
+                branches.append({"detail": leaf})
+
+    walk(pattern.detail, [])
+    return {"$or": branches}

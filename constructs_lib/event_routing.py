@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 import jsii
@@ -64,8 +65,10 @@ class _ArnTarget:
         role: iam.IRole | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
         granted: set[str] | None = None,
+        input: events.RuleTargetInput | None = None,
     ):
         self._arn = arn
+        self._input = input
         self._role = role
         self._dead_letter_queue = dead_letter_queue
         self._granted = granted
@@ -75,7 +78,9 @@ class _ArnTarget:
         if self._dead_letter_queue is not None:
             _allow_rule_to_send(self._dead_letter_queue, rule, self._granted)
             dead_letter = events.CfnRule.DeadLetterConfigProperty(arn=self._dead_letter_queue.queue_arn)
-        return events.RuleTargetConfig(arn=self._arn, role=self._role, dead_letter_config=dead_letter)
+        return events.RuleTargetConfig(
+            arn=self._arn, role=self._role, dead_letter_config=dead_letter, input=self._input
+        )
 
 
 def _allow_rule_to_send(queue: sqs.IQueue, rule: events.IRule, granted: set[str] | None = None) -> None:
@@ -187,6 +192,7 @@ class EventRouting(Construct):
         enable_queue: bool = True,
         archive_retention_days: int = 365,
         removal_policy: cdk.RemovalPolicy | None = None,
+        all_events_exclusion: SecurityEventPattern | None = None,
     ) -> None:
         """
         :param bus_name: name of the central bus; forwarding rules in other accounts build its ARN
@@ -206,6 +212,9 @@ class EventRouting(Construct):
         :param archive_retention_days: days the archive keeps events for replay; 0 keeps them
             forever. Default: 365.
         :param removal_policy: of the key, log group, queues and archive. Default: RETAIN.
+        :param all_events_exclusion: events kept out of the rule for every event (log group, queue)
+            and the archive, such as a heartbeat counted elsewhere (``everything_but``). Routes still
+            see them. Default: none, every event.
         """
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -232,6 +241,7 @@ class EventRouting(Construct):
         problems.check_type("enable_queue", enable_queue, bool)
         problems.check_type("archive_retention_days", archive_retention_days, int)
         problems.check_enum("removal_policy", removal_policy, cdk.RemovalPolicy)
+        problems.check_type("all_events_exclusion", all_events_exclusion, SecurityEventPattern, optional=True)
         # The checks below read these props: report wrong types first.
         problems.raise_if_any()
         if bus_name is None:
@@ -266,6 +276,12 @@ class EventRouting(Construct):
                 check_unique_names(f"notification_routes[{index}]", route.patterns)
             except ValueError as error:
                 problems.add(str(error))
+        every_event: dict[str, Any] | None = None
+        if all_events_exclusion is not None:
+            try:
+                every_event = event_patterns.everything_but(all_events_exclusion)
+            except ValueError as error:
+                problems.add(f"all_events_exclusion: {error}")
         problems.raise_if_any()
 
         _names.claim(self, "EventBridge bus name", bus_name)
@@ -322,6 +338,7 @@ class EventRouting(Construct):
             source_arn=self.bus.event_bus_arn,
             description=f"Every event of bus {bus_name}, for replay",
             retention_days=archive_retention_days,
+            event_pattern=every_event,
         )
         # The archive holds the events kept for replay: stateful, retained like the log group.
         self.archive.apply_removal_policy(removal_policy)
@@ -374,6 +391,12 @@ class EventRouting(Construct):
             description=f"Every event of bus {bus_name} to its log group and queue",
             event_pattern=events.EventPattern(source=events.Match.prefix("")),
         )
+        if every_event is not None:
+            # A top-level $or is not an events.EventPattern field: the pattern as EventBridge reads it.
+            cfn_rule = self.all_events_rule.node.default_child
+            assert isinstance(cfn_rule, events.CfnRule)
+            cfn_rule.add_property_override("EventPattern.$or", every_event["$or"])
+            cfn_rule.add_property_deletion_override("EventPattern.source")
         dead_letter_grants: set[str] = set()
         self.all_events_rule.add_target(
             _ArnTarget(

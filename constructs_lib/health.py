@@ -42,12 +42,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
@@ -55,15 +58,23 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from constructs_lib import _names
+from constructs_lib import _log_groups, _names, policies
 from constructs_lib._errors import Problems
 from constructs_lib._metrics import any_in_five_minutes
-from constructs_lib.event_patterns import SecurityEventPattern
+from constructs_lib.event_patterns import API_CALL_DETAIL_TYPE, SecurityEventPattern
+from constructs_lib.event_routing import _ArnTarget
 
 #: Namespace of the canary count metric.
 DEFAULT_HEALTH_NAMESPACE = "BaselineHealth"
 #: Metric the canary filter publishes.
 CANARY_METRIC_NAME = "CanaryEvents"
+#: Metric the forwarding heartbeat filter publishes.
+FORWARDING_HEARTBEAT_METRIC_NAME = "ForwardedHeartbeats"
+#: First word of every log event ``ForwardingHeartbeatMonitor`` writes (its input transformer).
+HEARTBEAT_MESSAGE_PREFIX = "forwarding-heartbeat"
+#: Retention of the heartbeat log group: a week holds the last silence for a weekday's look and
+#: costs little (each event is a one-line message); the count itself lives in the metric (15 months).
+DEFAULT_HEARTBEAT_RETENTION = logs.RetentionDays.ONE_WEEK
 #: Default rate of ``ApiCanary`` and ``CanaryMonitor``.
 DEFAULT_CANARY_RATE = cdk.Duration.minutes(5)
 #: Rates (minutes) a canary may run at: whole divisors of an hour, so that every counting window (5
@@ -97,6 +108,81 @@ def canary_window_minutes(rate_minutes: int) -> int:
     """``CanaryMonitor``'s counting window: 5 minutes at a rate of 5, an hour otherwise (CloudWatch's
     wall clock windows allow periods of 1 minute, 5 minutes, 1 hour, 1 day or 1 week)."""
     return 5 if rate_minutes == 5 else 60
+
+
+@dataclass(frozen=True)
+class CountingWindows:
+    """How a count of scheduled events (canaries, forwarded heartbeats) is evaluated: wall clock
+    windows of ``window_minutes`` holding ``per_source`` events of each source, and how many of them
+    must breach so that a delivery delay up to ``tolerated_delay_minutes`` raises no alarm."""
+
+    rate_minutes: int
+    #: The counting window (the alarm's period): 5 minutes at a rate of 5, an hour otherwise.
+    window_minutes: int
+    #: Events of each source in one window.
+    per_source: int
+    #: From a window's last event to the window's end.
+    gap_minutes: int
+    #: Windows that must all breach: those a late delivery can keep short, one possibly in progress,
+    #: and the oldest, complete one.
+    evaluation_periods: int
+    #: Delivery delay tolerated: the oldest evaluated window's last event is this old.
+    tolerated_delay_minutes: int
+    #: From a source's last event to ALARM, at worst.
+    worst_case_detection_minutes: int
+
+    @property
+    def fits_a_day(self) -> bool:
+        """CloudWatch evaluates at most a day of periods."""
+        return self.evaluation_periods * self.window_minutes <= 1440
+
+
+def counting_windows(rate_minutes: int, max_delivery_delay_minutes: int) -> CountingWindows:
+    """The windows for events scheduled by ``canary_schedule_expression(rate_minutes)`` that may reach
+    CloudWatch up to ``max_delivery_delay_minutes`` late (``CanaryMonitor``, ``ForwardingHeartbeatMonitor``)."""
+    window = canary_window_minutes(rate_minutes)
+    per_source = window // rate_minutes
+    gap = window - CANARY_MINUTE_OFFSET - (per_source - 1) * rate_minutes
+    periods = 2 + max(0, -(-(max_delivery_delay_minutes - gap) // window))
+    return CountingWindows(
+        rate_minutes=rate_minutes,
+        window_minutes=window,
+        per_source=per_source,
+        gap_minutes=gap,
+        evaluation_periods=periods,
+        tolerated_delay_minutes=(periods - 2) * window + gap,
+        worst_case_detection_minutes=periods * window + gap + ALARM_EVALUATION_SLACK_MINUTES,
+    )
+
+
+def _wall_clock_count_alarm(
+    scope: Construct,
+    *,
+    alarm_name: str,
+    description: str,
+    metric: cloudwatch.Metric,
+    threshold: float,
+    evaluation_periods: int,
+) -> cloudwatch.Alarm:
+    """``Alarm``: ALARM when every one of ``evaluation_periods`` wall clock windows (UTC) counts fewer
+    than ``threshold``; missing data (nothing counted at all) is breaching."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        "Alarm",
+        alarm_name=alarm_name,
+        alarm_description=description[:1024],
+        metric=metric,
+        threshold=threshold,
+        evaluation_periods=evaluation_periods,
+        datapoints_to_alarm=evaluation_periods,
+        comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+    )
+    # Not yet an L2 option: windows aligned to the clock (UTC), like the canaries' schedule.
+    cfn_alarm = alarm.node.default_child
+    assert isinstance(cfn_alarm, cloudwatch.CfnAlarm)
+    cfn_alarm.add_property_override("EvaluationWindow", {"WallClockWindow": {"Timezone": "UTC"}})
+    return alarm
 
 
 _PARAMETER_NAME = re.compile(r"^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,14}$")
@@ -288,6 +374,82 @@ def health_alarm_state_changes(*, alarm_name_prefix: str) -> SecurityEventPatter
             ],
         },
     )
+
+
+def forwarding_heartbeat_pattern(parameter_name: str) -> SecurityEventPattern:
+    """The canary's own ``ssm:PutParameter`` as CloudTrail delivers it to the default bus ("AWS API
+    Call via CloudTrail", source ``aws.ssm``), successful calls of exactly ``parameter_name`` only:
+    the forwarding heartbeat, once per canary run in every account-region."""
+    _problems = Problems("forwarding_heartbeat_pattern")
+    _check_parameter_name(_problems, parameter_name)
+    _problems.raise_if_any()
+    return SecurityEventPattern(
+        name="forwarding-heartbeat",
+        description=f"The baseline canary's ssm:PutParameter {parameter_name}, recorded by CloudTrail",
+        source=["aws.ssm"],
+        detail_type=[API_CALL_DETAIL_TYPE],
+        detail=_heartbeat_detail(parameter_name),
+    )
+
+
+def _heartbeat_detail(parameter_name: str) -> dict[str, Any]:
+    return {
+        "eventSource": ["ssm.amazonaws.com"],
+        "eventName": ["PutParameter"],
+        "requestParameters": {"name": [parameter_name]},
+        "errorCode": [{"exists": False}],
+    }
+
+
+def forwarded_health_events(
+    *, alarm_name_prefix: str, heartbeat_parameter_name: str | None = None
+) -> SecurityEventPattern:
+    """What every account forwards to the central bus with ONE rule: the health alarms' state changes
+    (``health_alarm_state_changes``) and, with ``heartbeat_parameter_name``, the canary's CloudTrail
+    event (``forwarding_heartbeat_pattern``) as the forwarding heartbeat.
+
+    One rule, one target, one role: the heartbeat travels exactly the path the alarms' state changes
+    travel, so a rule deleted or disabled, its target removed, its role broken or the central bus
+    policy changed silences the heartbeat too, and ``ForwardingHeartbeatMonitor`` notices in the
+    central account. The branches cannot cross: alarm state changes never come from ``aws.ssm`` nor
+    carry an ``eventSource``, CloudTrail events never carry ``alarmName``.
+
+    :param alarm_name_prefix: of the forwarded health alarms.
+    :param heartbeat_parameter_name: the canary's parameter. Default: none (state changes only).
+    """
+    alarms = health_alarm_state_changes(alarm_name_prefix=alarm_name_prefix)
+    if heartbeat_parameter_name is None:
+        return alarms
+    heartbeat = forwarding_heartbeat_pattern(heartbeat_parameter_name)
+    prefix = {"alarmName": [{"prefix": alarm_name_prefix}]}
+    return SecurityEventPattern(
+        name=alarms.name,  # the rule's construct id: unchanged, so the rule is updated, not replaced
+        description=f"{alarms.description}; the forwarding heartbeat ({heartbeat_parameter_name} canary calls)",
+        source=[*alarms.source, *heartbeat.source],
+        detail_type=[*alarms.detail_type, *heartbeat.detail_type],
+        detail={
+            "$or": [
+                {**prefix, "state": {"value": ["ALARM"]}},
+                {**prefix, "state": {"value": ["OK"]}, "previousState": {"value": ["ALARM"]}},
+                _heartbeat_detail(heartbeat_parameter_name),
+            ]
+        },
+    )
+
+
+def heartbeat_filter_pattern() -> str:
+    """The metric filter pattern counting heartbeat log events: the term ``HEARTBEAT_MESSAGE_PREFIX``."""
+    return f'"{HEARTBEAT_MESSAGE_PREFIX}"'
+
+
+#: Logs Insights over the heartbeat log group: heartbeats and the last one per account-region, the
+#: oldest first (silent forwarding paths on top; one silent for the whole time range has no row).
+SILENT_FORWARDING_PATHS_QUERY = (
+    "parse @message /account=(?<account>[0-9]{12}) region=(?<region>[a-z0-9-]+)/\n"
+    "| filter ispresent(account)\n"
+    "| stats count(*) as heartbeats, max(@timestamp) as lastHeartbeat by account, region\n"
+    "| sort lastHeartbeat asc"
+)
 
 
 class LogGroupHeartbeat(Construct):
@@ -550,26 +712,25 @@ class CanaryMonitor(Construct):
         delay_minutes = _whole_minutes(problems, "max_delivery_delay", delay, 1, 720)
         problems.raise_if_any()
 
+        windows = counting_windows(rate_minutes, delay_minutes)
         self.rate_minutes = rate_minutes
         #: The counting window (the alarm's period).
-        self.window_minutes = canary_window_minutes(rate_minutes)
-        self.per_source = self.window_minutes // rate_minutes
+        self.window_minutes = windows.window_minutes
+        self.per_source = windows.per_source
         self.expected_sources = expected_sources
         #: ALARM below this many canary events per window: one canary missing is enough.
         self.threshold = expected_sources * self.per_source - 0.5
         #: From a window's last canary to the window's end.
-        self.gap_minutes = self.window_minutes - CANARY_MINUTE_OFFSET - (self.per_source - 1) * rate_minutes
+        self.gap_minutes = windows.gap_minutes
         #: Windows that must all breach: those a late delivery can keep short, one possibly in progress,
         #: and the oldest, complete one.
-        self.evaluation_periods = 2 + max(0, -(-(delay_minutes - self.gap_minutes) // self.window_minutes))
+        self.evaluation_periods = windows.evaluation_periods
         #: Delivery delay the alarm tolerates: the oldest evaluated window's last canary is this old.
-        self.tolerated_delay_minutes = (self.evaluation_periods - 2) * self.window_minutes + self.gap_minutes
+        self.tolerated_delay_minutes = windows.tolerated_delay_minutes
         #: From an account-region's last canary to ALARM, at worst.
-        self.worst_case_detection_minutes = (
-            self.evaluation_periods * self.window_minutes + self.gap_minutes + ALARM_EVALUATION_SLACK_MINUTES
-        )
+        self.worst_case_detection_minutes = windows.worst_case_detection_minutes
         problems.check(
-            self.evaluation_periods * self.window_minutes <= 1440,
+            windows.fits_a_day,
             f"max_delivery_delay ({delay_minutes} minutes) needs {self.evaluation_periods} windows of "
             f"{self.window_minutes} minutes: more than the day an alarm may evaluate",
         )
@@ -591,11 +752,10 @@ class CanaryMonitor(Construct):
             statistic="Sum",
             period=cdk.Duration.minutes(self.window_minutes),
         )
-        self.alarm = cloudwatch.Alarm(
+        self.alarm = _wall_clock_count_alarm(
             self,
-            "Alarm",
             alarm_name=alarm_name,
-            alarm_description=(
+            description=(
                 f"Fewer canary events than {expected_sources} account-regions x {self.per_source} per "
                 f"{self.window_minutes}-minute window reached {log_group.log_group_name}, "
                 f"{self.evaluation_periods} windows running: an account-region went silent (noticed within "
@@ -606,16 +766,239 @@ class CanaryMonitor(Construct):
             metric=self.metric,
             threshold=self.threshold,
             evaluation_periods=self.evaluation_periods,
-            datapoints_to_alarm=self.evaluation_periods,
-            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
         )
-        # Not yet an L2 option: windows aligned to the clock (UTC), like the canaries' schedule.
-        cfn_alarm = self.alarm.node.default_child
-        assert isinstance(cfn_alarm, cloudwatch.CfnAlarm)
-        cfn_alarm.add_property_override("EvaluationWindow", {"WallClockWindow": {"Timezone": "UTC"}})
         self.alarm.node.add_dependency(self.metric_filter)
         _notify(self.alarm, topic)
+
+
+class ForwardingHeartbeatMonitor(Construct):
+    """Counts forwarded heartbeats on the central bus; ONE alarm when any account-region's forwarding
+    path goes quiet, however many accounts.
+
+    **Why.** Member accounts forward their health alarms' state changes to the central bus with an
+    EventBridge rule. A path that fails completely (the rule deleted or disabled, its target removed,
+    its role broken, the central bus policy changed) cannot report itself: its own failed-forwarding
+    alarm travels the same path. So every account forwards a heartbeat through that very rule
+    (``forwarded_health_events``): the ``ApiCanary``'s own ``ssm:PutParameter``, which CloudTrail
+    delivers to the account-region's default bus ("AWS API Call via CloudTrail"; AWS documents that
+    this needs a trail with logging, which the baseline's trail or Control Tower's is). Not a custom
+    ``events:PutEvents`` heartbeat: the canary already runs everywhere at known minutes, so no new
+    schedule, role or call in 1,000 accounts x 17 regions, and no custom-event charge.
+
+    **Here** (central bus account): a rule on ``bus`` matching ``forwarding_heartbeat_pattern``, whose
+    target is an encrypted log group (``_log_groups``; EventBridge writes through the log group's
+    resource policy, as AWS documents for CloudWatch Logs targets). An input transformer writes one
+    line per heartbeat, ``forwarding-heartbeat account=<id> region=<region>``, stamped with the call's
+    ``eventTime``. A metric filter counts the lines (``ForwardedHeartbeats``) and one alarm counts them
+    in wall clock windows exactly like ``CanaryMonitor`` (``counting_windows``: 5-minute windows at the
+    default rate, all 5 short before ALARM, 15 minutes of delivery delay tolerated, a silent path in
+    ALARM within 30 minutes; missing data breaching). The saved query ``<folder>/Health/Silent
+    forwarding paths`` names the quiet account-regions.
+
+    **Reading it.** ALARM and the canary alarm (``CanaryMonitor``) quiet: a forwarding path is broken,
+    its security events and health alarms do not reach the central bus. Both in ALARM: the account-region
+    (or CloudTrail) is silent; start with the canary's checks.
+
+    **Cost** at 1,000 accounts x 17 regions and the default rate (12 heartbeats an hour, 8,760 a month
+    per account-region): 148.9 million forwarded events a month, billed to the sending accounts as
+    cross-account events ($1.00 per million: $149, $0.15 per account); about 100 bytes of log line each
+    here, 14.9 GB ingested ($0.50 per GB: $7.45) and a week of retention; one metric filter (free), one
+    alarm ($0.10). Keep the heartbeats out of the central bus's rule for every event and its archive
+    (``EventRouting(all_events_exclusion=forwarding_heartbeat_pattern(...))``), or they add ~1.5 KB
+    each there.
+
+    Example::
+
+        ForwardingHeartbeatMonitor(stack, "ForwardingHeartbeat", bus=routing.bus,
+                                   parameter_name="/acme/baseline/canary", expected_sources=12,
+                                   alarm_name="acme-forwarding-heartbeat")
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bus: events.IEventBus,
+        parameter_name: str,
+        expected_sources: int,
+        alarm_name: str | None = None,
+        rate: cdk.Duration | None = None,
+        max_delivery_delay: cdk.Duration | None = None,
+        log_group_name: str | None = None,
+        retention: logs.RetentionDays | None = None,
+        key: kms.IKey | None = None,
+        metric_namespace: str = DEFAULT_HEALTH_NAMESPACE,
+        query_folder: str | None = "Baseline",
+        topic: sns.ITopic | None = None,
+        removal_policy: cdk.RemovalPolicy | None = None,
+    ) -> None:
+        """
+        :param bus: the central bus the member accounts forward to.
+        :param parameter_name: the canaries' parameter (``ApiCanary.parameter_name``).
+        :param expected_sources: account-regions that run the canary and forward (at least 1).
+        :param alarm_name: name of the alarm (and of the metric filter). Default: one derived from the
+            construct path.
+        :param rate: the canaries' rate: 5, 6, 10, 12, 15, 20, 30 or 60 minutes. Default: 5 minutes.
+        :param max_delivery_delay: how late a heartbeat may arrive without raising the alarm (1 to
+            720 whole minutes). Default: 15 minutes.
+        :param log_group_name: Default: ``/aws/events/<alarm_name>``.
+        :param retention: of the heartbeat log group. Default: one week (``DEFAULT_HEARTBEAT_RETENTION``).
+        :param key: encrypts the log group. Default: a new key with rotation and the CloudWatch Logs statement.
+        :param metric_namespace: Default: ``BaselineHealth``.
+        :param query_folder: folder of the saved query; None: no saved query. Default: ``Baseline``.
+        :param topic: notified on ALARM and on OK. Default: none.
+        :param removal_policy: of the key and the log group. Default: RETAIN.
+        """
+        super().__init__(scope, construct_id)
+        rate = rate if rate is not None else DEFAULT_CANARY_RATE
+        delay = max_delivery_delay if max_delivery_delay is not None else DEFAULT_MAX_DELIVERY_DELAY
+        removal_policy = removal_policy if removal_policy is not None else cdk.RemovalPolicy.RETAIN
+        problems = Problems(f"ForwardingHeartbeatMonitor({self.node.path})")
+        problems.check(
+            hasattr(bus, "event_bus_arn") and hasattr(bus, "event_bus_name"),
+            f"bus {bus!r} is not an event bus: events.EventBus(...) or events.EventBus.from_event_bus_arn(...)",
+        )
+        _check_parameter_name(problems, parameter_name)
+        _check_alarm_name(problems, "alarm_name", alarm_name)
+        problems.check(
+            isinstance(expected_sources, int) and not isinstance(expected_sources, bool) and expected_sources >= 1,
+            f"expected_sources {expected_sources!r} must be a whole number of account-regions >= 1",
+        )
+        problems.check(
+            isinstance(metric_namespace, str)
+            and bool(_NAMESPACE.match(metric_namespace))
+            and not metric_namespace.startswith("AWS/"),
+            f"metric_namespace {metric_namespace!r} is not a custom namespace (not starting with 'AWS/')",
+        )
+        rate_minutes = _whole_minutes(problems, "rate", rate, 1, 60)
+        problems.check(
+            not rate_minutes or rate_minutes in CANARY_RATES_MINUTES,
+            f"rate {rate_minutes} minutes is not a whole divisor of an hour of at least 5 minutes: "
+            f"allowed {', '.join(map(str, CANARY_RATES_MINUTES))}",
+        )
+        delay_minutes = _whole_minutes(problems, "max_delivery_delay", delay, 1, 720)
+        if log_group_name is not None:
+            problems.check(
+                isinstance(log_group_name, str) and bool(re.match(r"^[A-Za-z0-9_./#-]{1,512}$", log_group_name)),
+                f"log_group_name {log_group_name!r} is not a log group name: 1-512 letters, digits, '_', '.', "
+                "'/', '#' or '-'",
+            )
+        problems.check_enum("retention", retention, logs.RetentionDays, optional=True)
+        problems.check_resource("key", key, "kms.IKey")
+        problems.check_enum("removal_policy", removal_policy, cdk.RemovalPolicy)
+        if query_folder is not None:
+            problems.check(
+                isinstance(query_folder, str) and bool(re.match(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$", query_folder)),
+                f"query_folder {query_folder!r} is not a folder name: 1-64 letters, digits, space, '_', '.' or '-'",
+            )
+        problems.raise_if_any()
+        windows = counting_windows(rate_minutes, delay_minutes)
+        problems.check(
+            windows.fits_a_day,
+            f"max_delivery_delay ({delay_minutes} minutes) needs {windows.evaluation_periods} windows of "
+            f"{windows.window_minutes} minutes: more than the day an alarm may evaluate",
+        )
+        problems.raise_if_any()
+        alarm_name = _alarm_name(self, alarm_name)
+
+        #: The counting arithmetic (window, evaluation periods, tolerated delay, detection time).
+        self.windows = windows
+        self.expected_sources = expected_sources
+        #: ALARM below this many heartbeats per window: one missing is enough.
+        self.threshold = expected_sources * windows.per_source - 0.5
+        self.pattern = forwarding_heartbeat_pattern(parameter_name)
+        log_group_name = log_group_name if log_group_name is not None else f"/aws/events/{alarm_name}"
+        self.key, created = _log_groups.encrypted_log_groups(
+            self,
+            log_groups={"LogGroup": log_group_name},
+            key=key,
+            key_description=f"Encrypts log group {log_group_name} (forwarded heartbeats)",
+            retention=retention if retention is not None else DEFAULT_HEARTBEAT_RETENTION,
+            removal_policy=removal_policy,
+        )
+        self.log_group = created["LogGroup"]
+        # EventBridge writes to CloudWatch Logs through the log group's resource policy, never a role.
+        self.log_group.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowEventBridgeToWriteHeartbeats",
+                principals=[
+                    iam.ServicePrincipal("events.amazonaws.com"),
+                    iam.ServicePrincipal("delivery.logs.amazonaws.com"),
+                ],
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            )
+        )
+        account = events.EventField.from_path("$.detail.recipientAccountId")
+        region = events.EventField.from_path("$.detail.awsRegion")
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            event_bus=bus,
+            description=f"Forwarded heartbeats ({parameter_name} canary calls) to {log_group_name}",
+            event_pattern=self.pattern.to_cdk(),
+        )
+        # The log group and its resource policy first, or the first heartbeats fail to deliver.
+        self.rule.node.add_dependency(self.log_group)
+        # A CloudWatch Logs target takes exactly {"timestamp": <string>, "message": <string>}
+        # (EventBridge PutTargets); one short line per heartbeat instead of the whole CloudTrail event.
+        self.rule.add_target(
+            _ArnTarget(
+                policies.log_group_arn(self, log_group_name),
+                input=events.RuleTargetInput.from_object(
+                    {
+                        "timestamp": events.EventField.from_path("$.detail.eventTime"),
+                        "message": f"{HEARTBEAT_MESSAGE_PREFIX} account={account} region={region}",
+                    }
+                ),
+            )
+        )
+        self.metric_filter = logs.MetricFilter(
+            self,
+            "MetricFilter",
+            log_group=self.log_group,
+            filter_name=alarm_name,
+            filter_pattern=logs.FilterPattern.literal(heartbeat_filter_pattern()),
+            metric_namespace=metric_namespace,
+            metric_name=FORWARDING_HEARTBEAT_METRIC_NAME,
+            metric_value="1",
+        )
+        self.metric = cloudwatch.Metric(
+            namespace=metric_namespace,
+            metric_name=FORWARDING_HEARTBEAT_METRIC_NAME,
+            statistic="Sum",
+            period=cdk.Duration.minutes(windows.window_minutes),
+        )
+        self.alarm = _wall_clock_count_alarm(
+            self,
+            alarm_name=alarm_name,
+            description=(
+                f"Fewer forwarded heartbeats than {expected_sources} account-regions x {windows.per_source} per "
+                f"{windows.window_minutes}-minute window, {windows.evaluation_periods} windows running: the "
+                "forwarding path of an account-region is broken (noticed within "
+                f"{windows.worst_case_detection_minutes} minutes) or delivery lags more than "
+                f"{windows.tolerated_delay_minutes} minutes. First check: the saved query 'Silent forwarding "
+                "paths' names which; there, the forwarding rule of the health alarms (enabled, its target the "
+                "central bus, its role), then this bus's policy. The canary alarm in ALARM too: check the "
+                "account-region's canary and CloudTrail first."
+            ),
+            metric=self.metric,
+            threshold=self.threshold,
+            evaluation_periods=windows.evaluation_periods,
+        )
+        self.alarm.node.add_dependency(self.metric_filter)
+        _notify(self.alarm, topic)
+        self.query_definition: logs.CfnQueryDefinition | None = None
+        if query_folder is not None:
+            self.query_definition = logs.CfnQueryDefinition(
+                self,
+                "Query",
+                name=f"{query_folder}/Health/Silent forwarding paths",
+                query_string=SILENT_FORWARDING_PATHS_QUERY,
+                log_group_names=[log_group_name],
+            )
+            self.query_definition.node.add_dependency(self.log_group)
 
 
 class HealthQueries(Construct):
@@ -919,6 +1302,9 @@ def baseline_health_widgets(
     expected_canaries: float | None = None,
     canary_parameter_name: str | None = None,
     regions: Sequence[str] = (),
+    heartbeat_metric: cloudwatch.IMetric | None = None,
+    expected_heartbeats: float | None = None,
+    heartbeat_log_group_name: str | None = None,
 ) -> list[cloudwatch.IWidget]:
     """The "Baseline health" dashboard row: health alarm status, trail heartbeat, canaries (count
     against the alarm threshold, and the silent account-regions), delivery latency, and per region
@@ -933,12 +1319,17 @@ def baseline_health_widgets(
     :param expected_canaries: ``CanaryMonitor.threshold``, drawn as a line. Default: none.
     :param canary_parameter_name: for the silent account-regions table. Default: none.
     :param regions: regions whose Config and delivery failures are searched. Default: none.
+    :param heartbeat_metric: ``ForwardingHeartbeatMonitor.metric`` (in the dashboard's account and
+        region, next to the central bus). Default: none (no heartbeat graph).
+    :param expected_heartbeats: ``ForwardingHeartbeatMonitor.threshold``, drawn as a line. Default: none.
+    :param heartbeat_log_group_name: for the silent forwarding paths table. Default: none.
     """
     widgets: list[cloudwatch.IWidget] = [
         cloudwatch.TextWidget(
             markdown=(
                 "## Baseline health\nIs the pipeline alive? Trail heartbeat, canaries per account-region, "
-                "CloudTrail delivery latency, AWS Config failures and undelivered notifications."
+                "forwarded heartbeats per account-region, CloudTrail delivery latency, AWS Config failures "
+                "and undelivered notifications."
             ),
             width=24,
             height=2,
@@ -1000,6 +1391,32 @@ def baseline_health_widgets(
                 query_string=silent_sources_query(canary_parameter_name),
                 region=trail_region,
                 account_id=trail_account,
+                view=cloudwatch.LogQueryVisualizationType.TABLE,
+                width=12,
+                height=8,
+            )
+        )
+    if heartbeat_metric is not None:
+        widgets.append(
+            cloudwatch.GraphWidget(
+                title="Forwarded heartbeats per period (central bus)",
+                left=[heartbeat_metric],
+                left_annotations=(
+                    [cloudwatch.HorizontalAnnotation(value=expected_heartbeats, label="alarm below")]
+                    if expected_heartbeats is not None
+                    else None
+                ),
+                left_y_axis=cloudwatch.YAxisProps(min=0),
+                width=12,
+                height=6,
+            )
+        )
+    if heartbeat_log_group_name is not None:
+        widgets.append(
+            cloudwatch.LogQueryWidget(
+                title="Forwarded heartbeats per account-region (silent forwarding paths first)",
+                log_group_names=[heartbeat_log_group_name],
+                query_string=SILENT_FORWARDING_PATHS_QUERY,
                 view=cloudwatch.LogQueryVisualizationType.TABLE,
                 width=12,
                 height=8,

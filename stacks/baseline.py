@@ -16,7 +16,7 @@ from constructs_lib import (
 )
 from stacks import roles
 from stacks.config import BaselineConfig
-from stacks.health import add_central_health, add_health_dashboard_row, health_route
+from stacks.health import add_central_health, add_forwarding_heartbeat, add_health_dashboard_row, health_route
 from stacks.management import ManagementStack
 from stacks.observability import add_audit_observability, wants_audit_stack
 from stacks.settings import severity_emails
@@ -105,6 +105,9 @@ def _add_central_observability(
     central_alarms = add_central_health(
         audit, config, routing=created.routing, topics=topics, watch_topics=watch_topics
     )
+    heartbeat = add_forwarding_heartbeat(audit, config, routing=created.routing, topics=topics)
+    if heartbeat is not None:
+        central_alarms.append(heartbeat.alarm)
     if created.dashboard is not None:
         add_health_dashboard_row(
             created.dashboard,
@@ -112,6 +115,7 @@ def _add_central_observability(
             trail_stack=trail_stack,
             trail_health=trail_stack.trail_health if trail_stack is not None else None,
             central_alarms=central_alarms,
+            forwarding_heartbeat=heartbeat,
         )
 
 

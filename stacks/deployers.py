@@ -119,6 +119,9 @@ AUDIT_TYPES = frozenset(
         "AWS::IAM::Role",
         "AWS::KMS::Key",
         "AWS::Logs::LogGroup",
+        # The forwarding heartbeat's count and its saved query.
+        "AWS::Logs::MetricFilter",
+        "AWS::Logs::QueryDefinition",
         "AWS::Logs::ResourcePolicy",
         "AWS::Oam::Sink",
         "AWS::SNS::Subscription",

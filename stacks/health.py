@@ -10,7 +10,8 @@ Three places, each with alarms whose number does not grow with the number of acc
   canary count (one metric filter, one alarm), the saved health queries and failed deliveries of the
   alert topics, notifying those topics directly (``<prefix>-trail-health-*``);
 - next to the central bus (audit or single-account stack): failed deliveries of its topics, failed
-  routing rules and its dead-letter queue (``<prefix>-central-health-*``), and the dashboard row.
+  routing rules and its dead-letter queue, the forwarding heartbeat (one alarm when any account-region's
+  forwarding path goes quiet) (``<prefix>-central-health-*``), and the dashboard row.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from constructs_lib import (
     ConfigHealthAlarms,
     EventForwarding,
     EventRouting,
+    ForwardingHeartbeatMonitor,
     HealthQueries,
     LogGroupHeartbeat,
     MonitoringDashboard,
@@ -266,6 +268,36 @@ def add_central_health(
     return list(alarms.alarms.values())
 
 
+def add_forwarding_heartbeat(
+    stack: cdk.Stack,
+    config: BaselineConfig,
+    *,
+    routing: EventRouting | None,
+    topics: Mapping[Severity, sns.ITopic],
+) -> ForwardingHeartbeatMonitor | None:
+    """The forwarding heartbeat next to the central bus: every account-region forwards its canary's
+    CloudTrail event through the rule of its health alarms (``stacks/observability.py``); one alarm
+    when fewer arrive than the account-regions running the canary send. In single-account mode the
+    path is local (default bus to the central bus of the same account), and the heartbeat still
+    proves that the rule forwards."""
+    settings = config.observability
+    if not wants_canary(config) or routing is None or not settings.forwarding or not topics:
+        return None
+    return ForwardingHeartbeatMonitor(
+        stack,
+        "ForwardingHeartbeat",
+        bus=routing.bus,
+        parameter_name=canary_parameter_name(config),
+        expected_sources=expected_canary_sources(config),
+        rate=cdk.Duration.minutes(config.health.canary_rate_minutes),
+        alarm_name=f"{config.naming.prefix}-central-health-forwarding-heartbeat",
+        # The central bus's key already encrypts its log group: no second key.
+        key=routing.key,
+        query_folder="Baseline" if settings.queries else None,
+        topic=topics[health_severity(config)],
+    )
+
+
 def add_health_dashboard_row(
     dashboard: MonitoringDashboard,
     config: BaselineConfig,
@@ -273,6 +305,7 @@ def add_health_dashboard_row(
     trail_stack: cdk.Stack | None,
     trail_health: TrailHealth | None,
     central_alarms: Sequence[cloudwatch.IAlarm],
+    forwarding_heartbeat: ForwardingHeartbeatMonitor | None = None,
 ) -> None:
     """The "Baseline health" row of the dashboard; the trail's alarms and metric by ARN and account
     when they live in another account (read through cross-account observability)."""
@@ -312,5 +345,10 @@ def add_health_dashboard_row(
             expected_canaries=threshold,
             canary_parameter_name=canary_parameter_name(config) if wants_canary(config) else None,
             regions=config.regions,
+            heartbeat_metric=forwarding_heartbeat.metric if forwarding_heartbeat is not None else None,
+            expected_heartbeats=forwarding_heartbeat.threshold if forwarding_heartbeat is not None else None,
+            heartbeat_log_group_name=(
+                forwarding_heartbeat.log_group.log_group_name if forwarding_heartbeat is not None else None
+            ),
         )
     )

@@ -31,9 +31,9 @@ from constructs_lib import (
     retention_from_days,
 )
 from constructs_lib.event_patterns import default_security_patterns
-from constructs_lib.health import health_alarm_state_changes
+from constructs_lib.health import forwarded_health_events, forwarding_heartbeat_pattern
 from stacks.config import AccountRole, BaselineConfig
-from stacks.health import forwarded_alarm_prefix, wants_health
+from stacks.health import canary_parameter_name, forwarded_alarm_prefix, wants_canary, wants_health
 from stacks.landing_zone import trail_log_group_name  # Control Tower's group in that mode
 
 
@@ -107,6 +107,13 @@ def add_audit_observability(
             log_retention=retention_from_days(settings.event_log_retention_days),
             archive_retention_days=settings.archive_retention_days,
             notification_routes=notification_routes,
+            # Forwarded heartbeats are counted by their own rule (stacks/health.py): at 1,000 accounts
+            # x 17 regions, 149 million a month would otherwise fill the event log, queue and archive.
+            all_events_exclusion=(
+                forwarding_heartbeat_pattern(canary_parameter_name(config))
+                if wants_canary(config) and settings.forwarding
+                else None
+            ),
         )
         cdk.CfnOutput(stack, "SecurityEventBusArn", value=created.routing.event_bus_arn)
     if settings.dashboard:
@@ -152,9 +159,15 @@ def add_workload_observability(
         return None
     forwarding: EventForwarding | None = None
     if settings.central_bus and settings.forwarding:
-        # Health alarm state changes travel with the security events (stacks/health.py).
+        # Health alarm state changes travel with the security events (stacks/health.py), and through
+        # the same rule the canary's CloudTrail event, the forwarding heartbeat the central bus counts.
         health = (
-            [health_alarm_state_changes(alarm_name_prefix=forwarded_alarm_prefix(config))]
+            [
+                forwarded_health_events(
+                    alarm_name_prefix=forwarded_alarm_prefix(config),
+                    heartbeat_parameter_name=canary_parameter_name(config) if wants_canary(config) else None,
+                )
+            ]
             if wants_health(config)
             else []
         )

@@ -11,6 +11,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_events as events
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -20,19 +21,26 @@ from moto.events.models import EventPattern
 from constructs_lib import (
     CONFIG_FAILURE_METRICS,
     CONFIG_METRICS_DOCUMENTATION,
+    SILENT_FORWARDING_PATHS_QUERY,
     ApiCanary,
     CanaryMonitor,
     ConfigHealthAlarms,
+    EventRouting,
+    ForwardingHeartbeatMonitor,
     HealthQueries,
     LogGroupHeartbeat,
     NotificationHealthAlarms,
     baseline_health_widgets,
     canary_filter_pattern,
     config_failure_query,
+    forwarded_health_events,
+    forwarding_heartbeat_pattern,
     health_alarm_state_changes,
+    heartbeat_filter_pattern,
     matches,
 )
 from constructs_lib.detections import builtin_detections
+from constructs_lib.event_patterns import SecurityEventPattern, everything_but
 from constructs_lib.health import CONFIG_DOCUMENTED_SUCCESS_METRICS, CONFIG_FAILURE_ALARMS, CONFIG_METRICS_NAMESPACE
 from constructs_lib.scp_evaluator import Request, statement_matches
 from tests.conftest import new_stack, only
@@ -724,7 +732,13 @@ def test_docs_health_section_example_runs_and_names_every_alarm():
     for metric in CONFIG_FAILURE_METRICS:
         assert f"`{metric}`" in section, metric
     config_alarms = tuple(f"health-config-{suffix}" for suffix in CONFIG_FAILURE_ALARMS.values())
-    for alarm in ("trail-health-heartbeat", "trail-health-canaries", *config_alarms, "health-forwarding-rules"):
+    for alarm in (
+        "trail-health-heartbeat",
+        "trail-health-canaries",
+        *config_alarms,
+        "health-forwarding-rules",
+        "central-health-forwarding-heartbeat",
+    ):
         assert f"`<prefix>-{alarm}`" in section, alarm
     (example,) = re.findall(r"```python\n(.*?)```", section, re.S)
     exec(compile(example, "docs/health.md#baseline-health", "exec"), {})
@@ -750,11 +764,17 @@ class TestHealthAlarmNames:
             return [physical(monitor.alarm)]
         if kind == "config":
             return [physical(a) for a in ConfigHealthAlarms(stack, construct_id, **names).alarms.values()]
+        if kind == "forwarding":
+            bus = events.EventBus(stack, f"{construct_id}Bus")
+            built = ForwardingHeartbeatMonitor(
+                stack, construct_id, bus=bus, parameter_name=PARAMETER, expected_sources=3, **names
+            )
+            return [physical(built.alarm)]
         queue = sqs.Queue(stack, f"{construct_id}Dlq")
         built = NotificationHealthAlarms(stack, construct_id, dead_letter_queues={"forwarding": queue}, **names)
         return [physical(a) for a in built.alarms.values()]
 
-    @pytest.mark.parametrize("kind", ["heartbeat", "canaries", "config", "notifications"])
+    @pytest.mark.parametrize("kind", ["heartbeat", "canaries", "config", "notifications", "forwarding"])
     def test_default_names_come_from_the_path_and_two_uses_do_not_collide(self, kind):
         stack = new_stack()
         first = self.build(stack, "One", kind)
@@ -769,6 +789,7 @@ class TestHealthAlarmNames:
             ("canaries", "alarm_name", "acme-health-canaries"),
             ("config", "alarm_name_prefix", "acme-health-config"),
             ("notifications", "alarm_name_prefix", "acme-health"),
+            ("forwarding", "alarm_name", "acme-health-forwarding-heartbeat"),
         ],
     )
     def test_a_name_asked_twice_in_one_account_and_region_fails_naming_both(self, kind, prop, value):
@@ -778,3 +799,384 @@ class TestHealthAlarmNames:
             ValueError, match=r"CloudWatch alarm name '.+' is asked for twice .*TestStack/One.* and by TestStack/Two"
         ):
             self.build(stack, "Two", kind, **{prop: value})
+
+
+# ---------------------------------------------------------------------------------------------------
+# The forwarding heartbeat: the canary's CloudTrail event, forwarded through the health alarms' rule
+# ---------------------------------------------------------------------------------------------------
+
+
+def on_default_bus(record: dict[str, Any]) -> dict[str, Any]:
+    """A CloudTrail record as EventBridge delivers it to the default bus ("AWS API Call via CloudTrail")
+    and, unchanged, to the central bus it is forwarded to."""
+    service = record["eventSource"].split(".")[0]
+    return {
+        "version": "0",
+        "id": "36eb8523-97d0-4518-b33d-ee3579ff19f0",
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": f"aws.{service}",
+        "account": record["recipientAccountId"],
+        "time": record["eventTime"],
+        "region": record["awsRegion"],
+        "resources": [],
+        "detail": record,
+    }
+
+
+def eventbridge_matches(pattern: Any, event: dict[str, Any]) -> bool:
+    return EventPattern.load(json.dumps(pattern.to_json())).matches_event(event)
+
+
+HEARTBEAT_NEAR_MISSES = [
+    ("another parameter", canary_record("/acme/app/feature-flag")),
+    ("a parameter sharing the prefix", canary_record(f"{PARAMETER}-old")),
+    ("reading the canary parameter", canary_record(event="GetParameter")),
+    ("deleting the canary parameter", canary_record(event="DeleteParameter")),
+    ("the canary call denied by an SCP", canary_record(error_code="AccessDenied", error_message="denied")),
+    ("the canary call throttled", canary_record(error_code="ThrottlingException")),
+]
+
+
+class TestForwardingHeartbeatPattern:
+    pattern = forwarding_heartbeat_pattern(PARAMETER)
+
+    @pytest.mark.parametrize("region", ["eu-west-1", "us-east-1", "ap-southeast-3"])
+    def test_matches_the_canary_event_as_eventbridge_delivers_it(self, region):
+        assert eventbridge_matches(self.pattern, on_default_bus(canary_record(region=region)))
+
+    @pytest.mark.parametrize(("label", "record"), HEARTBEAT_NEAR_MISSES, ids=[c[0] for c in HEARTBEAT_NEAR_MISSES])
+    def test_near_misses_do_not_match(self, label, record):
+        assert not eventbridge_matches(self.pattern, on_default_bus(record)), label
+
+    @pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
+    def test_no_other_recorded_event_matches(self, case):
+        assert not eventbridge_matches(self.pattern, on_default_bus(case.record))
+
+    def test_a_bad_parameter_name_is_refused(self):
+        with pytest.raises(ValueError, match=r"parameter_name 'canary' is not an SSM parameter path"):
+            forwarding_heartbeat_pattern("canary")
+
+
+class TestForwardedHealthEvents:
+    """ONE pattern, so ONE rule, target and role carry the alarms' state changes and the heartbeat."""
+
+    pattern = forwarded_health_events(alarm_name_prefix="acme-health-", heartbeat_parameter_name=PARAMETER)
+
+    def test_the_rule_keeps_its_name_and_without_a_heartbeat_stays_the_alarm_pattern(self):
+        alarms_only = forwarded_health_events(alarm_name_prefix="acme-health-")
+        assert alarms_only == health_alarm_state_changes(alarm_name_prefix="acme-health-")
+        assert self.pattern.name == alarms_only.name  # the rule's construct id: updated in place
+
+    def test_forwards_the_heartbeat_and_the_alarm_state_changes(self):
+        assert eventbridge_matches(self.pattern, on_default_bus(canary_record(region="eu-central-1")))
+        state_change = TestHealthAlarmStateChanges.event
+        assert eventbridge_matches(self.pattern, state_change("acme-health-config", "ALARM"))
+        assert eventbridge_matches(self.pattern, state_change("acme-health-forwarding-rules", "OK", previous="ALARM"))
+
+    @pytest.mark.parametrize(("label", "record"), HEARTBEAT_NEAR_MISSES, ids=[c[0] for c in HEARTBEAT_NEAR_MISSES])
+    def test_forwards_no_near_miss(self, label, record):
+        assert not eventbridge_matches(self.pattern, on_default_bus(record)), label
+
+    def test_the_branches_do_not_cross(self):
+        state_change = TestHealthAlarmStateChanges.event
+        assert not eventbridge_matches(self.pattern, state_change("acme-health-config", "OK", "INSUFFICIENT_DATA"))
+        assert not eventbridge_matches(self.pattern, state_change("app-latency", "ALARM"))
+        # A CloudWatch API call (source aws.cloudwatch, an API call detail-type) matches neither branch.
+        put_alarm = api_call("monitoring.amazonaws.com", "PutMetricAlarm", request={"alarmName": "acme-health-x"})
+        event = on_default_bus(put_alarm)
+        event["source"] = "aws.cloudwatch"
+        assert not eventbridge_matches(self.pattern, event)
+
+    @pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
+    def test_forwards_no_other_recorded_event(self, case):
+        assert not eventbridge_matches(self.pattern, on_default_bus(case.record))
+
+
+def heartbeat_monitor(sources: int = 15, **props: Any) -> tuple[ForwardingHeartbeatMonitor, Template, cdk.Stack]:
+    stack = new_stack(account="333333333333")
+    bus = events.EventBus(stack, "Bus", event_bus_name="security-events")
+    ApiCanary(stack, "Canary", parameter_name=PARAMETER, rate=props.get("rate"))
+    monitor = ForwardingHeartbeatMonitor(
+        stack,
+        "ForwardingHeartbeat",
+        bus=bus,
+        parameter_name=PARAMETER,
+        expected_sources=sources,
+        alarm_name="acme-forwarding-heartbeat",
+        **props,
+    )
+    return monitor, Template.from_stack(stack), stack
+
+
+def transform(input_transformer: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    """EventBridge's input transformer on ``event``: each ``<name>`` of the template replaced by the
+    value at its path, as JSON outside a quoted string and as bare text inside one."""
+    values = {}
+    for name, path in input_transformer["InputPathsMap"].items():
+        value: Any = event
+        for key in path.removeprefix("$.").split("."):
+            value = value[key]
+        values[name] = value
+    template, out, in_string, i = input_transformer["InputTemplate"], [], False, 0
+    while i < len(template):
+        placeholder = re.match(r"<([A-Za-z0-9_-]+)>", template[i:])
+        if placeholder and placeholder[1] in values:
+            value = values[placeholder[1]]
+            out.append(str(value) if in_string else json.dumps(value))
+            i += len(placeholder[0])
+            continue
+        if template[i] == '"' and (i == 0 or template[i - 1] != "\\"):
+            in_string = not in_string
+        out.append(template[i])
+        i += 1
+    return json.loads("".join(out))
+
+
+def stack_id(monitor: ForwardingHeartbeatMonitor, construct_id: str) -> str:
+    """Logical id of the stack's top-level construct ``construct_id``'s resource."""
+    stack = cdk.Stack.of(monitor)
+    child = stack.node.find_child(construct_id).node.default_child
+    return stack.get_logical_id(child)
+
+
+def insights_parse(message: str) -> dict[str, str]:
+    """The ``parse @message /regex/`` of ``SILENT_FORWARDING_PATHS_QUERY``, in Python's regex syntax."""
+    (regex,) = re.findall(r"parse @message /(.*?)/\n", SILENT_FORWARDING_PATHS_QUERY)
+    found = re.search(regex.replace("(?<", "(?P<"), message)
+    return found.groupdict() if found else {}
+
+
+@pytest.fixture(scope="module")
+def heartbeat() -> tuple[ForwardingHeartbeatMonitor, Template, cdk.Stack]:
+    return heartbeat_monitor()
+
+
+class TestForwardingHeartbeatMonitor:
+    def test_a_rule_on_the_central_bus_writes_one_line_per_heartbeat_to_its_log_group(self, heartbeat):
+        monitor, template, _ = heartbeat
+        _, rule = only(template, "AWS::Events::Rule")
+        props = rule["Properties"]
+        assert props["EventBusName"] == {"Ref": stack_id(monitor, "Bus")}
+        assert props["EventPattern"] == forwarding_heartbeat_pattern(PARAMETER).to_json()
+        ((target),) = props["Targets"]
+        assert (
+            _resolve_partition(target["Arn"])
+            == "arn:aws:logs:eu-west-1:333333333333:log-group:/aws/events/acme-forwarding-heartbeat"
+        )
+        assert "RoleArn" not in target  # CloudWatch Logs targets use the log group's resource policy
+        line = transform(target["InputTransformer"], on_default_bus(canary_record(region="us-east-1")))
+        # EventBridge's CloudWatch Logs target takes exactly {"timestamp": <string>, "message": <string>}.
+        assert set(line) == {"timestamp", "message"}
+        assert isinstance(line["timestamp"], str) and re.fullmatch(
+            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", line["timestamp"]
+        )
+        assert line["message"] == f"forwarding-heartbeat account={ACCOUNT} region=us-east-1"
+        # The metric filter counts the line; the saved query names its account-region.
+        assert matches(heartbeat_filter_pattern(), line["message"])
+        assert not matches(heartbeat_filter_pattern(), "something else account=1 region=x")
+        assert insights_parse(line["message"]) == {"account": ACCOUNT, "region": "us-east-1"}
+        # The log group (and its resource policy) before the rule: the first heartbeats are not lost.
+        log_group_id, _ = only(template, "AWS::Logs::LogGroup")
+        assert log_group_id in rule["DependsOn"]
+
+    def test_the_log_group_is_encrypted_retained_for_a_week_and_writable_by_eventbridge_only(self, heartbeat):
+        _, template, _ = heartbeat
+        log_group_id, log_group = only(template, "AWS::Logs::LogGroup")
+        key_id, key = only(template, "AWS::KMS::Key")
+        # Pinned: a new logical id would replace the log group (and lose the heartbeats kept).
+        assert (log_group_id, key_id) == ("ForwardingHeartbeatLogGroup89B798E9", "ForwardingHeartbeatKey894047B9")
+        assert log_group["DeletionPolicy"] == log_group["UpdateReplacePolicy"] == "Retain"
+        assert key["DeletionPolicy"] == "Retain" and key["Properties"]["EnableKeyRotation"] is True
+        assert log_group["Properties"]["RetentionInDays"] == 7
+        assert log_group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+        _, policy = only(template, "AWS::Logs::ResourcePolicy")
+        document = json.loads(
+            "".join(p if isinstance(p, str) else "ARN" for p in policy["Properties"]["PolicyDocument"]["Fn::Join"][1])
+        )
+        (statement,) = document["Statement"]
+        assert statement["Principal"] == {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]}
+        assert statement["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+        # The key lets CloudWatch Logs use it for this log group only.
+        logs_statement = [
+            s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowCloudWatchLogsToUseKey"
+        ]
+        assert len(logs_statement) == 1
+        assert "/aws/events/acme-forwarding-heartbeat" in json.dumps(logs_statement[0]["Condition"])
+
+    def test_one_alarm_counting_heartbeats_like_the_canaries(self, heartbeat):
+        monitor, template, _ = heartbeat
+        _, alarm = only(template, "AWS::CloudWatch::Alarm")
+        props = alarm["Properties"]
+        assert (props["Namespace"], props["MetricName"], props["Statistic"]) == (
+            "BaselineHealth",
+            "ForwardedHeartbeats",
+            "Sum",
+        )
+        assert "Dimensions" not in props
+        assert props["TreatMissingData"] == "breaching"
+        _, schedule = only(template, "AWS::Scheduler::Schedule")
+        tolerated, detection = detection_arithmetic(props, schedule["Properties"]["ScheduleExpression"], 15)
+        assert (tolerated, detection) == (18, 30) and props["Threshold"] == 14.5 == monitor.threshold
+        assert f"noticed within {detection} minutes" in props["AlarmDescription"]
+        assert "Silent forwarding paths" in props["AlarmDescription"]
+        _, metric_filter = only(template, "AWS::Logs::MetricFilter")
+        assert metric_filter["Properties"]["FilterPattern"] == heartbeat_filter_pattern()
+        assert metric_filter["Properties"]["MetricTransformations"] == [
+            {"MetricNamespace": "BaselineHealth", "MetricName": "ForwardedHeartbeats", "MetricValue": "1"}
+        ]
+        _, query = only(template, "AWS::Logs::QueryDefinition")
+        assert query["Properties"]["Name"] == "Baseline/Health/Silent forwarding paths"
+        assert query["Properties"]["LogGroupNames"] == ["/aws/events/acme-forwarding-heartbeat"]
+
+    @pytest.mark.parametrize(("rate", "expected"), [(10, (68, 190)), (30, (28, 150))])
+    def test_other_rates_count_the_same_way_as_the_canary(self, rate, expected):
+        monitor, template, _ = heartbeat_monitor(7, rate=cdk.Duration.minutes(rate))
+        _, alarm = only(template, "AWS::CloudWatch::Alarm")
+        _, schedule = only(template, "AWS::Scheduler::Schedule")
+        assert detection_arithmetic(alarm["Properties"], schedule["Properties"]["ScheduleExpression"], 7) == expected
+        assert (monitor.windows.tolerated_delay_minutes, monitor.windows.worst_case_detection_minutes) == expected
+
+    def test_one_alarm_whatever_the_number_of_sources(self):
+        for sources in (1, 17000):
+            monitor, template, _ = heartbeat_monitor(sources)
+            template.resource_count_is("AWS::CloudWatch::Alarm", 1)
+            template.resource_count_is("AWS::Events::Rule", 1)
+            assert monitor.threshold == sources - 0.5
+
+    def test_brought_key_topic_and_no_query(self):
+        stack = new_stack(account="333333333333")
+        bus = events.EventBus(stack, "Bus")
+        key = kms.Key(stack, "Shared")
+        topic = sns.Topic(stack, "Health")
+        ForwardingHeartbeatMonitor(
+            stack,
+            "Heartbeat",
+            bus=bus,
+            parameter_name=PARAMETER,
+            expected_sources=3,
+            alarm_name="acme-fh",
+            key=key,
+            topic=topic,
+            query_folder=None,
+            retention=logs.RetentionDays.ONE_DAY,
+        )
+        template = Template.from_stack(stack)
+        template.resource_count_is("AWS::KMS::Key", 1)
+        template.resource_count_is("AWS::Logs::QueryDefinition", 0)
+        template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 1})
+        template.has_resource_properties(
+            "AWS::CloudWatch::Alarm",
+            {"AlarmActions": [{"Ref": Match.string_like_regexp("Health")}], "OKActions": Match.any_value()},
+        )
+
+    @pytest.mark.parametrize(
+        ("props", "message"),
+        [
+            ({"expected_sources": 0}, r"expected_sources 0 must be a whole number of account-regions >= 1"),
+            ({"parameter_name": "canary"}, r"parameter_name 'canary' is not an SSM parameter path"),
+            ({"alarm_name": "bad name"}, r"alarm_name 'bad name' is not an alarm name"),
+            ({"rate": cdk.Duration.minutes(25)}, r"rate 25 minutes is not a whole divisor of an hour"),
+            ({"max_delivery_delay": cdk.Duration.hours(13)}, r"max_delivery_delay .* from 1 to 720"),
+            ({"metric_namespace": "AWS/Events"}, r"metric_namespace 'AWS/Events' is not a custom namespace"),
+            ({"log_group_name": "bad name"}, r"log_group_name 'bad name' is not a log group name"),
+            ({"retention": 7}, r"retention: 7 is not a RetentionDays"),
+            ({"query_folder": "/x"}, r"query_folder '/x' is not a folder name"),
+            ({"bus": "security-events"}, r"bus 'security-events' is not an event bus"),
+        ],
+    )
+    def test_invalid(self, props, message):
+        stack = new_stack()
+        options = {
+            "bus": events.EventBus(stack, "Bus"),
+            "parameter_name": PARAMETER,
+            "expected_sources": 3,
+            "alarm_name": "acme-fh",
+            **props,
+        }
+        with pytest.raises(ValueError, match=message):
+            ForwardingHeartbeatMonitor(stack, "Heartbeat", **options)
+
+    def test_all_problems_are_reported_together(self):
+        stack = new_stack()
+        with pytest.raises(ValueError) as raised:
+            ForwardingHeartbeatMonitor(
+                stack,
+                "Heartbeat",
+                bus=events.EventBus(stack, "Bus"),
+                parameter_name="x",
+                expected_sources=0,
+                alarm_name="a b",
+            )
+        assert all(p in str(raised.value) for p in ("parameter_name", "expected_sources", "alarm_name"))
+
+
+def test_dashboard_row_shows_forwarded_heartbeats():
+    monitor, _, stack = heartbeat_monitor()
+    widgets = baseline_health_widgets(
+        trail_log_group_name="/aws/cloudtrail/acme-organization-trail",
+        heartbeat_metric=monitor.metric,
+        expected_heartbeats=monitor.threshold,
+        heartbeat_log_group_name=monitor.log_group.log_group_name,
+    )
+    body = json.dumps([stack.resolve(w.to_json()) for w in widgets])
+    assert "Forwarded heartbeats per period" in body and "ForwardedHeartbeats" in body
+    assert "silent forwarding paths first" in body and "lastHeartbeat" in body
+    assert '"value": 14.5' in body
+
+
+class TestHeartbeatsStayOutOfTheEventLog:
+    """The central bus's rule for every event (log group, queue) and its archive leave heartbeats out."""
+
+    every_event = everything_but(forwarding_heartbeat_pattern(PARAMETER))
+
+    def matched(self, event: dict[str, Any]) -> bool:
+        return EventPattern.load(json.dumps(self.every_event)).matches_event(event)
+
+    def test_the_heartbeat_is_left_out(self):
+        assert not self.matched(on_default_bus(canary_record(region="us-east-1")))
+
+    @pytest.mark.parametrize(("label", "record"), HEARTBEAT_NEAR_MISSES, ids=[c[0] for c in HEARTBEAT_NEAR_MISSES])
+    def test_near_misses_are_kept(self, label, record):
+        assert self.matched(on_default_bus(record)), label
+
+    @pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
+    def test_every_other_recorded_event_is_kept(self, case):
+        assert self.matched(on_default_bus(case.record))
+
+    def test_alarm_state_changes_and_findings_are_kept(self):
+        assert self.matched(TestHealthAlarmStateChanges.event("acme-health-config", "ALARM"))
+        finding = {"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": {"severity": 8}}
+        assert self.matched(finding)
+
+    def test_the_routing_applies_it_to_the_rule_and_the_archive(self):
+        stack = new_stack(account="333333333333")
+        EventRouting(
+            stack,
+            "Routing",
+            bus_name="security-events",
+            all_events_exclusion=forwarding_heartbeat_pattern(PARAMETER),
+        )
+        template = Template.from_stack(stack)
+        _, archive = only(template, "AWS::Events::Archive")
+        assert archive["Properties"]["EventPattern"] == self.every_event
+        (rule,) = [
+            r for r in template.find_resources("AWS::Events::Rule").values() if "$or" in r["Properties"]["EventPattern"]
+        ]
+        assert rule["Properties"]["EventPattern"] == self.every_event
+
+    def test_without_it_every_event_is_kept(self):
+        stack = new_stack(account="333333333333")
+        EventRouting(stack, "Routing", bus_name="security-events")
+        _, archive = only(Template.from_stack(stack), "AWS::Events::Archive")
+        assert "EventPattern" not in archive["Properties"]
+
+    def test_a_pattern_that_cannot_be_negated_is_refused(self):
+        numeric = SecurityEventPattern(
+            name="guardduty-high",
+            description="x",
+            source=["aws.guardduty"],
+            detail_type=["GuardDuty Finding"],
+            detail={"severity": [{"numeric": [">=", 7]}]},
+        )
+        with pytest.raises(ValueError, match=r"all_events_exclusion: everything_but\('guardduty-high'\): detail field"):
+            EventRouting(new_stack(), "Routing", bus_name="b", all_events_exclusion=numeric)

@@ -243,7 +243,8 @@ class TestSingleAccount:
         assert len(forwarding) == 8  # seven security patterns + health alarm state changes
         assert resources(template, "AWS::Oam::Sink") == []
         assert len(resources(template, "AWS::CloudWatch::Dashboard")) == 1
-        assert len(resources(template, "AWS::Logs::QueryDefinition")) == 5 + 2  # trail + health queries
+        # trail + health queries + the forwarding heartbeat's silent forwarding paths
+        assert len(resources(template, "AWS::Logs::QueryDefinition")) == 5 + 2 + 1
 
 
 class TestConfig:
