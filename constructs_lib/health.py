@@ -155,6 +155,84 @@ def counting_windows(rate_minutes: int, max_delivery_delay_minutes: int) -> Coun
     )
 
 
+def _check_count_props(
+    problems: Problems,
+    *,
+    parameter_name: str,
+    alarm_name: str | None,
+    expected_sources: int,
+    metric_namespace: str,
+    rate: cdk.Duration,
+    delay: cdk.Duration,
+) -> tuple[int, int]:
+    """The props a count of scheduled events shares (``CanaryMonitor``, ``ForwardingHeartbeatMonitor``);
+    returns the rate and the tolerated delivery delay in minutes."""
+    _check_parameter_name(problems, parameter_name)
+    _check_alarm_name(problems, "alarm_name", alarm_name)
+    problems.check(
+        isinstance(expected_sources, int) and not isinstance(expected_sources, bool) and expected_sources >= 1,
+        f"expected_sources {expected_sources!r} must be a whole number of account-regions >= 1",
+    )
+    problems.check(
+        isinstance(metric_namespace, str)
+        and bool(_NAMESPACE.match(metric_namespace))
+        and not metric_namespace.startswith("AWS/"),
+        f"metric_namespace {metric_namespace!r} is not a custom namespace (not starting with 'AWS/')",
+    )
+    rate_minutes = _whole_minutes(problems, "rate", rate, 1, 60)
+    problems.check(
+        not rate_minutes or rate_minutes in CANARY_RATES_MINUTES,
+        f"rate {rate_minutes} minutes is not a whole divisor of an hour of at least 5 minutes: "
+        f"allowed {', '.join(map(str, CANARY_RATES_MINUTES))}",
+    )
+    return rate_minutes, _whole_minutes(problems, "max_delivery_delay", delay, 1, 720)
+
+
+def _counted_events(
+    scope: Construct,
+    *,
+    log_group: logs.ILogGroup,
+    alarm_name: str,
+    filter_pattern: str,
+    metric_namespace: str,
+    metric_name: str,
+    window_minutes: int,
+    threshold: float,
+    evaluation_periods: int,
+    description: str,
+    topic: sns.ITopic | None,
+) -> tuple[logs.MetricFilter, cloudwatch.Metric, cloudwatch.Alarm]:
+    """A metric filter counting ``filter_pattern`` in ``log_group`` and the wall-clock alarm on the
+    count per window (``CanaryMonitor``, ``ForwardingHeartbeatMonitor``)."""
+    metric_filter = logs.MetricFilter(
+        scope,
+        "MetricFilter",
+        log_group=log_group,
+        filter_name=alarm_name,
+        filter_pattern=logs.FilterPattern.literal(filter_pattern),
+        metric_namespace=metric_namespace,
+        metric_name=metric_name,
+        metric_value="1",
+    )
+    metric = cloudwatch.Metric(
+        namespace=metric_namespace,
+        metric_name=metric_name,
+        statistic="Sum",
+        period=cdk.Duration.minutes(window_minutes),
+    )
+    alarm = _wall_clock_count_alarm(
+        scope,
+        alarm_name=alarm_name,
+        description=description,
+        metric=metric,
+        threshold=threshold,
+        evaluation_periods=evaluation_periods,
+    )
+    alarm.node.add_dependency(metric_filter)
+    _notify(alarm, topic)
+    return metric_filter, metric, alarm
+
+
 def _wall_clock_count_alarm(
     scope: Construct,
     *,
@@ -693,23 +771,15 @@ class CanaryMonitor(Construct):
         rate = rate if rate is not None else DEFAULT_CANARY_RATE
         delay = max_delivery_delay if max_delivery_delay is not None else DEFAULT_MAX_DELIVERY_DELAY
         problems = Problems(f"CanaryMonitor({self.node.path})")
-        _check_parameter_name(problems, parameter_name)
-        _check_alarm_name(problems, "alarm_name", alarm_name)
-        problems.check(
-            isinstance(expected_sources, int) and not isinstance(expected_sources, bool) and expected_sources >= 1,
-            f"expected_sources {expected_sources!r} must be a whole number of account-regions >= 1",
+        rate_minutes, delay_minutes = _check_count_props(
+            problems,
+            parameter_name=parameter_name,
+            alarm_name=alarm_name,
+            expected_sources=expected_sources,
+            metric_namespace=metric_namespace,
+            rate=rate,
+            delay=delay,
         )
-        problems.check(
-            bool(_NAMESPACE.match(metric_namespace)) and not metric_namespace.startswith("AWS/"),
-            f"metric_namespace {metric_namespace!r} is not a custom namespace (not starting with 'AWS/')",
-        )
-        rate_minutes = _whole_minutes(problems, "rate", rate, 1, 60)
-        problems.check(
-            not rate_minutes or rate_minutes in CANARY_RATES_MINUTES,
-            f"rate {rate_minutes} minutes is not a whole divisor of an hour of at least 5 minutes: "
-            f"allowed {', '.join(map(str, CANARY_RATES_MINUTES))}",
-        )
-        delay_minutes = _whole_minutes(problems, "max_delivery_delay", delay, 1, 720)
         problems.raise_if_any()
 
         windows = counting_windows(rate_minutes, delay_minutes)
@@ -736,25 +806,14 @@ class CanaryMonitor(Construct):
         )
         problems.raise_if_any()
         alarm_name = _alarm_name(self, alarm_name, max_length=255)
-        self.metric_filter = logs.MetricFilter(
+        self.metric_filter, self.metric, self.alarm = _counted_events(
             self,
-            "MetricFilter",
             log_group=log_group,
-            filter_name=alarm_name,
-            filter_pattern=logs.FilterPattern.literal(canary_filter_pattern(parameter_name)),
+            alarm_name=alarm_name,
+            filter_pattern=canary_filter_pattern(parameter_name),
             metric_namespace=metric_namespace,
             metric_name=CANARY_METRIC_NAME,
-            metric_value="1",
-        )
-        self.metric = cloudwatch.Metric(
-            namespace=metric_namespace,
-            metric_name=CANARY_METRIC_NAME,
-            statistic="Sum",
-            period=cdk.Duration.minutes(self.window_minutes),
-        )
-        self.alarm = _wall_clock_count_alarm(
-            self,
-            alarm_name=alarm_name,
+            window_minutes=self.window_minutes,
             description=(
                 f"Fewer canary events than {expected_sources} account-regions x {self.per_source} per "
                 f"{self.window_minutes}-minute window reached {log_group.log_group_name}, "
@@ -763,12 +822,10 @@ class CanaryMonitor(Construct):
                 f"{self.tolerated_delay_minutes} minutes. First check: the saved query 'Silent account-regions' "
                 "names which; then that account-region's schedule and CloudTrail."
             ),
-            metric=self.metric,
             threshold=self.threshold,
             evaluation_periods=self.evaluation_periods,
+            topic=topic,
         )
-        self.alarm.node.add_dependency(self.metric_filter)
-        _notify(self.alarm, topic)
 
 
 class ForwardingHeartbeatMonitor(Construct):
@@ -859,25 +916,15 @@ class ForwardingHeartbeatMonitor(Construct):
             hasattr(bus, "event_bus_arn") and hasattr(bus, "event_bus_name"),
             f"bus {bus!r} is not an event bus: events.EventBus(...) or events.EventBus.from_event_bus_arn(...)",
         )
-        _check_parameter_name(problems, parameter_name)
-        _check_alarm_name(problems, "alarm_name", alarm_name)
-        problems.check(
-            isinstance(expected_sources, int) and not isinstance(expected_sources, bool) and expected_sources >= 1,
-            f"expected_sources {expected_sources!r} must be a whole number of account-regions >= 1",
+        rate_minutes, delay_minutes = _check_count_props(
+            problems,
+            parameter_name=parameter_name,
+            alarm_name=alarm_name,
+            expected_sources=expected_sources,
+            metric_namespace=metric_namespace,
+            rate=rate,
+            delay=delay,
         )
-        problems.check(
-            isinstance(metric_namespace, str)
-            and bool(_NAMESPACE.match(metric_namespace))
-            and not metric_namespace.startswith("AWS/"),
-            f"metric_namespace {metric_namespace!r} is not a custom namespace (not starting with 'AWS/')",
-        )
-        rate_minutes = _whole_minutes(problems, "rate", rate, 1, 60)
-        problems.check(
-            not rate_minutes or rate_minutes in CANARY_RATES_MINUTES,
-            f"rate {rate_minutes} minutes is not a whole divisor of an hour of at least 5 minutes: "
-            f"allowed {', '.join(map(str, CANARY_RATES_MINUTES))}",
-        )
-        delay_minutes = _whole_minutes(problems, "max_delivery_delay", delay, 1, 720)
         if log_group_name is not None:
             problems.check(
                 isinstance(log_group_name, str) and bool(re.match(r"^[A-Za-z0-9_./#-]{1,512}$", log_group_name)),
@@ -954,25 +1001,14 @@ class ForwardingHeartbeatMonitor(Construct):
                 ),
             )
         )
-        self.metric_filter = logs.MetricFilter(
+        self.metric_filter, self.metric, self.alarm = _counted_events(
             self,
-            "MetricFilter",
             log_group=self.log_group,
-            filter_name=alarm_name,
-            filter_pattern=logs.FilterPattern.literal(heartbeat_filter_pattern()),
+            alarm_name=alarm_name,
+            filter_pattern=heartbeat_filter_pattern(),
             metric_namespace=metric_namespace,
             metric_name=FORWARDING_HEARTBEAT_METRIC_NAME,
-            metric_value="1",
-        )
-        self.metric = cloudwatch.Metric(
-            namespace=metric_namespace,
-            metric_name=FORWARDING_HEARTBEAT_METRIC_NAME,
-            statistic="Sum",
-            period=cdk.Duration.minutes(windows.window_minutes),
-        )
-        self.alarm = _wall_clock_count_alarm(
-            self,
-            alarm_name=alarm_name,
+            window_minutes=windows.window_minutes,
             description=(
                 f"Fewer forwarded heartbeats than {expected_sources} account-regions x {windows.per_source} per "
                 f"{windows.window_minutes}-minute window, {windows.evaluation_periods} windows running: the "
@@ -983,12 +1019,10 @@ class ForwardingHeartbeatMonitor(Construct):
                 "central bus, its role), then this bus's policy. The canary alarm in ALARM too: check the "
                 "account-region's canary and CloudTrail first."
             ),
-            metric=self.metric,
             threshold=self.threshold,
             evaluation_periods=windows.evaluation_periods,
+            topic=topic,
         )
-        self.alarm.node.add_dependency(self.metric_filter)
-        _notify(self.alarm, topic)
         self.query_definition: logs.CfnQueryDefinition | None = None
         if query_folder is not None:
             self.query_definition = logs.CfnQueryDefinition(
