@@ -351,16 +351,9 @@ class EventRouting(Construct):
             retention=log_retention,
             removal_policy=removal_policy,
         )
-        # EventBridge writes to CloudWatch Logs through the log group's resource policy, never a role.
         self.log_group.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowEventBridgeToWriteEvents",
-                principals=[
-                    iam.ServicePrincipal("events.amazonaws.com"),
-                    iam.ServicePrincipal("delivery.logs.amazonaws.com"),
-                ],
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self.log_group.log_group_arn],
+            policies.eventbridge_log_group_statement(
+                log_group_arn=self.log_group.log_group_arn, sid="AllowEventBridgeToWriteEvents"
             )
         )
 

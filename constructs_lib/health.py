@@ -965,16 +965,9 @@ class ForwardingHeartbeatMonitor(Construct):
             removal_policy=removal_policy,
         )
         self.log_group = created["LogGroup"]
-        # EventBridge writes to CloudWatch Logs through the log group's resource policy, never a role.
         self.log_group.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowEventBridgeToWriteHeartbeats",
-                principals=[
-                    iam.ServicePrincipal("events.amazonaws.com"),
-                    iam.ServicePrincipal("delivery.logs.amazonaws.com"),
-                ],
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self.log_group.log_group_arn],
+            policies.eventbridge_log_group_statement(
+                log_group_arn=self.log_group.log_group_arn, sid="AllowEventBridgeToWriteHeartbeats"
             )
         )
         account = events.EventField.from_path("$.detail.recipientAccountId")
@@ -1326,6 +1319,46 @@ class NotificationHealthAlarms(Construct):
             self.alarms[f"dlq-{key}"] = alarm
 
 
+def _count_graph(
+    title: str,
+    metric: cloudwatch.IMetric,
+    alarm_below: float | None,
+    region: str | None = None,
+    account: str | None = None,
+) -> cloudwatch.GraphWidget:
+    """A count per window, with the alarm threshold drawn as a line."""
+    return cloudwatch.GraphWidget(
+        title=title,
+        left=[metric],
+        left_annotations=(
+            [cloudwatch.HorizontalAnnotation(value=alarm_below, label="alarm below")]
+            if alarm_below is not None
+            else None
+        ),
+        left_y_axis=cloudwatch.YAxisProps(min=0),
+        region=region,
+        account_id=account,
+        width=12,
+        height=6,
+    )
+
+
+def _query_table(
+    title: str, log_group_name: str, query: str, region: str | None = None, account: str | None = None
+) -> cloudwatch.LogQueryWidget:
+    """A Logs Insights query over one log group, shown as a table."""
+    return cloudwatch.LogQueryWidget(
+        title=title,
+        log_group_names=[log_group_name],
+        query_string=query,
+        region=region,
+        account_id=account,
+        view=cloudwatch.LogQueryVisualizationType.TABLE,
+        width=12,
+        height=8,
+    )
+
+
 def baseline_health_widgets(
     *,
     trail_log_group_name: str,
@@ -1402,70 +1435,37 @@ def baseline_health_widgets(
     )
     if canary_metric is not None:
         widgets.append(
-            cloudwatch.GraphWidget(
-                title="Canary events per period",
-                left=[canary_metric],
-                left_annotations=(
-                    [cloudwatch.HorizontalAnnotation(value=expected_canaries, label="alarm below")]
-                    if expected_canaries is not None
-                    else None
-                ),
-                left_y_axis=cloudwatch.YAxisProps(min=0),
-                region=trail_region,
-                account_id=trail_account,
-                width=12,
-                height=6,
-            )
+            _count_graph("Canary events per period", canary_metric, expected_canaries, trail_region, trail_account)
         )
     if canary_parameter_name is not None:
         widgets.append(
-            cloudwatch.LogQueryWidget(
-                title="Canaries per account-region (silent ones first)",
-                log_group_names=[trail_log_group_name],
-                query_string=silent_sources_query(canary_parameter_name),
-                region=trail_region,
-                account_id=trail_account,
-                view=cloudwatch.LogQueryVisualizationType.TABLE,
-                width=12,
-                height=8,
+            _query_table(
+                "Canaries per account-region (silent ones first)",
+                trail_log_group_name,
+                silent_sources_query(canary_parameter_name),
+                trail_region,
+                trail_account,
             )
         )
     if heartbeat_metric is not None:
         widgets.append(
-            cloudwatch.GraphWidget(
-                title="Forwarded heartbeats per period (central bus)",
-                left=[heartbeat_metric],
-                left_annotations=(
-                    [cloudwatch.HorizontalAnnotation(value=expected_heartbeats, label="alarm below")]
-                    if expected_heartbeats is not None
-                    else None
-                ),
-                left_y_axis=cloudwatch.YAxisProps(min=0),
-                width=12,
-                height=6,
-            )
+            _count_graph("Forwarded heartbeats per period (central bus)", heartbeat_metric, expected_heartbeats)
         )
     if heartbeat_log_group_name is not None:
         widgets.append(
-            cloudwatch.LogQueryWidget(
-                title="Forwarded heartbeats per account-region (silent forwarding paths first)",
-                log_group_names=[heartbeat_log_group_name],
-                query_string=SILENT_FORWARDING_PATHS_QUERY,
-                view=cloudwatch.LogQueryVisualizationType.TABLE,
-                width=12,
-                height=8,
+            _query_table(
+                "Forwarded heartbeats per account-region (silent forwarding paths first)",
+                heartbeat_log_group_name,
+                SILENT_FORWARDING_PATHS_QUERY,
             )
         )
     widgets.append(
-        cloudwatch.LogQueryWidget(
-            title="CloudTrail delivery latency per account-region (seconds)",
-            log_group_names=[trail_log_group_name],
-            query_string=DELIVERY_LATENCY_QUERY,
-            region=trail_region,
-            account_id=trail_account,
-            view=cloudwatch.LogQueryVisualizationType.TABLE,
-            width=12,
-            height=8,
+        _query_table(
+            "CloudTrail delivery latency per account-region (seconds)",
+            trail_log_group_name,
+            DELIVERY_LATENCY_QUERY,
+            trail_region,
+            trail_account,
         )
     )
     # 'Namespace="AWS/Config"', not the schema '{AWS/Config}': a schema matches one dimension set

@@ -184,6 +184,21 @@ def eventbridge_publish_key_statement(
     )
 
 
+def eventbridge_log_group_statement(*, log_group_arn: str, sid: str) -> iam.PolicyStatement:
+    """CloudWatch Logs resource-policy statement letting EventBridge rules write into a log group:
+    EventBridge writes through the log group's resource policy, never through a role (EventBridge
+    User Guide, "Permissions for Amazon CloudWatch Logs")."""
+    return iam.PolicyStatement(
+        sid=sid,
+        principals=[
+            iam.ServicePrincipal("events.amazonaws.com"),
+            iam.ServicePrincipal("delivery.logs.amazonaws.com"),
+        ],
+        actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources=[log_group_arn],
+    )
+
+
 def service_publish_key_statement(
     *, sid: str, services: Sequence[str], account_id: str, source_arns: Sequence[str] | None = None
 ) -> iam.PolicyStatement:
