@@ -73,3 +73,16 @@ def test_block_runs_on_its_own(name: str, line: int, code: str):
         # A block that builds an app synthesizes it, so what it shows is what CloudFormation gets.
         assert "app.synth()" in code, f"{name}:{line}: the block builds an app but never synthesizes it"
     exec(compile(code, f"{name}:{line}", "exec"), {"__name__": f"doc_{line}"})
+
+
+def test_the_readmes_make_synth_summary_is_what_make_synth_prints(synthesized, capsys: pytest.CaptureFixture[str]):
+    """The table under "`make synth` prints a summary" is the summary of the example organization as
+    synthesized now (with the cdk-nag packs), resource counts included."""
+    from stacks import summary
+
+    block = README.read_text().split("`make synth` prints a summary:\n\n```\n", 1)[1].split("```", 1)[0]
+    outdir = synthesized["example"].outdir
+    summary.main(["summary", str(outdir)])
+    printed = capsys.readouterr().out.replace(f"{outdir}/", "cdk.out/")
+    # The command pads every column, the last one too; the README's lines carry no trailing blanks.
+    assert [line.rstrip() for line in printed.splitlines()] == block.splitlines()
