@@ -1,6 +1,6 @@
 """Synthesis benchmark: `python app.py` against the CDK floor, in paired runs.
 
-    .venv/bin/python bench/synth.py                 # 5 rounds, the four cases below
+    .venv/bin/python bench/synth.py                 # 5 rounds, every case
     .venv/bin/python bench/synth.py --runs 3 --accounts 100
 
 Every run is a fresh process with the app's cdk.json context (``CDK_CONTEXT_JSON``, as `cdk synth`
@@ -10,6 +10,10 @@ The floor is a CDK app with one resource (``AWS::CloudFormation::WaitConditionHa
 aws-cdk-lib and the app's context an empty stack no longer synthesizes (the default validation rules
 refuse a template without resources), so the floor is the least app that synthesizes cleanly with
 the same context: jsii start-up, the aws-cdk-lib import, one stack, one synth.
+
+One more case bounds what any implementation could reach: ``bench/templates_only.py`` re-emits the
+example's finished templates (synthesized once, untimed, cdk-nag off) through ``CfnInclude``, with
+the same context and validation, and nothing of the construct library.
 
 Each case is measured against its baseline in pairs run back to back (A B, then B A in the next
 round, and so on), and the table reports the median of the per-pair ratios. The machine is shared,
@@ -122,6 +126,12 @@ def measure(command: list[str], env: dict[str, str]) -> tuple[float, float, floa
     return wall, sum(cpu.values()), peak / 1024
 
 
+def _synthesize(python: str, cdk_context: dict[str, str], context: dict[str, str], outdir: Path) -> None:
+    """app.py synthesized once, untimed, into ``outdir``."""
+    env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps({**cdk_context, **context})}
+    subprocess.run([python, "app.py"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
 def generated_config(accounts: int, directory: Path) -> Path:
     """The example organization with ``accounts`` workload accounts spread over two OUs."""
     data = yaml.safe_load((ROOT / "config" / "example.yaml").read_text())
@@ -222,9 +232,17 @@ def main() -> int:
         example_off = Run("example config, cdk-nag off", app, {"config": "config/example.yaml", "compliance": "false"})
         one_account = Run("1 workload account, cdk-nag on", app, {"config": one})
         many_accounts = Run(f"{args.accounts} workload accounts, cdk-nag on", app, {"config": many})
+        # The lower bound of any app producing the example's templates (bench/templates_only.py):
+        # the finished templates re-emitted, without cdk-nag (its acknowledgements live on constructs).
+        templates = directory / "example-templates"
+        _synthesize(python, cdk_context, {"config": "config/example.yaml", "compliance": "false"}, templates)
+        templates_only = Run(
+            "example's templates only, nag off", [python, str(ROOT / "bench" / "templates_only.py"), str(templates)]
+        )
         pairs = [
             Pair(floor, example_on),
             Pair(floor, example_off),
+            Pair(floor, templates_only),
             Pair(floor, one_account),
             Pair(one_account, many_accounts),
         ]

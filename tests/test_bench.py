@@ -4,13 +4,15 @@ benchmark is run, long after the change that broke it)."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
 
 from stacks.config import AccountRole, load_config
-from tests.conftest import ROOT
+from tests.conftest import CDK_CONTEXT, ROOT
 
 
 def _bench():
@@ -26,3 +28,26 @@ def _bench():
 def test_generated_configs_are_valid(accounts: int, tmp_path: Path):
     config = load_config(_bench().generated_config(accounts, tmp_path))
     assert len(config.accounts_with_role(AccountRole.WORKLOAD)) == accounts
+
+
+def test_the_lower_bound_app_reemits_the_example_templates_resource_for_resource(synthesized, tmp_path: Path):
+    """bench/templates_only.py bounds app.py only if it emits the same resources app.py does."""
+    spec = importlib.util.spec_from_file_location("bench_templates_only", ROOT / "bench" / "templates_only.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    templates = sorted(synthesized["example"].outdir.glob("*.template.json"))
+    assert len(templates) == 8  # seven stacks and the StackSet's template
+    app = cdk.App(outdir=str(tmp_path), context=CDK_CONTEXT)
+    module.reemit(app, templates)
+    app.synth()
+
+    def resources(path: Path) -> dict:
+        found = json.loads(path.read_text())["Resources"]
+        for resource in found.values():  # aws-cdk sorts the DependsOn it writes; the order means nothing
+            if isinstance(resource.get("DependsOn"), list):
+                resource["DependsOn"] = sorted(resource["DependsOn"])
+        return found
+
+    for index, template in enumerate(templates):
+        assert resources(tmp_path / f"Template{index}.template.json") == resources(template), template.name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -9,8 +10,8 @@ import pytest
 from aws_cdk import aws_s3 as s3
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from stacks.compliance import PACKS, add_compliance_checks
-from tests.conftest import EXAMPLE_CONFIGS, Synthesized, cfn_lint
+from stacks.compliance import add_compliance_checks, packs
+from tests.conftest import EXAMPLE_CONFIGS, ROOT, Synthesized, cfn_lint
 
 STACKS = {
     "example": [
@@ -73,7 +74,29 @@ def test_compliance_packs_do_catch_a_non_compliant_bucket(tmp_path: Path):
     report = (tmp_path / "validation-report.json").read_text()
     for pack in ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"):
         assert f'"pluginName": "{pack}"' in report
-    assert len(PACKS) == 4
+    assert len(packs()) == 4
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_cdk_nag_is_imported_only_when_the_packs_are_added():
+    """A synth with ``-c compliance=false`` loads no cdk-nag: no module imports it at its top level
+    (``stacks.compliance.packs`` imports it when called)."""
+    sources = [ROOT / "app.py", *(ROOT / "stacks").rglob("*.py"), *(ROOT / "constructs_lib").rglob("*.py")]
+    importing = sorted(
+        path.relative_to(ROOT).as_posix()
+        for path in sources
+        if any(name.split(".")[0] == "cdk_nag" for name in _top_level_imports(path))
+    )
+    assert importing == []
 
 
 @pytest.mark.parametrize("config", list(STACKS))
