@@ -126,10 +126,21 @@ def measure(command: list[str], env: dict[str, str]) -> tuple[float, float, floa
     return wall, sum(cpu.values()), peak / 1024
 
 
-def _synthesize(python: str, cdk_context: dict[str, str], context: dict[str, str], outdir: Path) -> None:
+def _env(context: dict[str, str], outdir: Path) -> dict[str, str]:
+    """The environment of a run: cdk.json's context with ``context`` on top, output into ``outdir``."""
+    cdk_context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    return {
+        **os.environ,
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "NODE_NO_WARNINGS": "1",
+        "CDK_OUTDIR": str(outdir),
+        "CDK_CONTEXT_JSON": json.dumps({**cdk_context, **context}),
+    }
+
+
+def _synthesize(python: str, context: dict[str, str], outdir: Path) -> None:
     """app.py synthesized once, untimed, into ``outdir``."""
-    env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps({**cdk_context, **context})}
-    subprocess.run([python, "app.py"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([python, "app.py"], cwd=ROOT, env=_env(context, outdir), check=True, stdout=subprocess.DEVNULL)
 
 
 def generated_config(accounts: int, directory: Path) -> Path:
@@ -219,7 +230,6 @@ def main() -> int:
     for package in ("stacks", "constructs_lib"):
         compileall.compile_dir(str(ROOT / package), quiet=1)
 
-    cdk_context = json.loads((ROOT / "cdk.json").read_text())["context"]
     python = sys.executable
     peaks: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -235,7 +245,7 @@ def main() -> int:
         # The lower bound of any app producing the example's templates (bench/templates_only.py):
         # the finished templates re-emitted, without cdk-nag (its acknowledgements live on constructs).
         templates = directory / "example-templates"
-        _synthesize(python, cdk_context, {"config": "config/example.yaml", "compliance": "false"}, templates)
+        _synthesize(python, {"config": "config/example.yaml", "compliance": "false"}, templates)
         templates_only = Run(
             "example's templates only, nag off", [python, str(ROOT / "bench" / "templates_only.py"), str(templates)]
         )
@@ -250,14 +260,7 @@ def main() -> int:
             pairs = [p for p in pairs if any(word in p.case.label for word in args.only)]
 
         def timed(run: Run) -> tuple[float, float]:
-            env = {
-                **os.environ,
-                "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-                "NODE_NO_WARNINGS": "1",
-                "CDK_OUTDIR": str(directory / "out" / str(time.monotonic_ns())),
-                "CDK_CONTEXT_JSON": json.dumps({**cdk_context, **run.context}),
-            }
-            wall, cpu, peak = measure(run.command, env)
+            wall, cpu, peak = measure(run.command, _env(run.context, directory / "out" / str(time.monotonic_ns())))
             peaks[run.label] = max(peaks.get(run.label, 0.0), peak)
             return wall, cpu
 

@@ -15,8 +15,9 @@ from stacks.config import AccountRole, load_config
 from tests.conftest import CDK_CONTEXT, ROOT
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_synth", ROOT / "bench" / "synth.py")
+def _bench(name: str = "synth"):
+    """``bench/<name>.py`` as a module (bench/ is no package)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up
@@ -32,14 +33,10 @@ def test_generated_configs_are_valid(accounts: int, tmp_path: Path):
 
 def test_the_lower_bound_app_reemits_the_example_templates_resource_for_resource(synthesized, tmp_path: Path):
     """bench/templates_only.py bounds app.py only if it emits the same resources app.py does."""
-    spec = importlib.util.spec_from_file_location("bench_templates_only", ROOT / "bench" / "templates_only.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     templates = sorted(synthesized["example"].outdir.glob("*.template.json"))
     assert len(templates) == 8  # seven stacks and the StackSet's template
     app = cdk.App(outdir=str(tmp_path), context=CDK_CONTEXT)
-    module.reemit(app, templates)
+    _bench("templates_only").reemit(app, templates)
     app.synth()
 
     def resources(path: Path) -> dict:
