@@ -48,3 +48,48 @@ def test_the_lower_bound_app_reemits_the_example_templates_resource_for_resource
 
     for index, template in enumerate(templates):
         assert resources(tmp_path / f"Template{index}.template.json") == resources(template), template.name
+
+
+def test_the_profile_charges_each_request_to_the_library_line_that_sent_it():
+    """bench/profile.py: counts inside the block only, every request once, charged to constructs_lib."""
+    from constructs_lib import LogBucket
+    from tests.conftest import new_stack
+
+    profile = _bench("profile")
+    stack = new_stack()
+    with profile.counting() as requests:
+        LogBucket(stack, "Logs", server_access_logs=False)
+    cdk.Stack(stack.node.scope, "After")  # outside the block: not counted
+
+    assert requests.created["aws-cdk-lib.aws_s3.Bucket"] == 1
+    assert "aws-cdk-lib.Stack" not in requests.created
+    assert requests.count["create"] == sum(requests.created.values())
+    assert requests.total == sum(requests.sites.values()) == sum(requests.files.values())
+    assert "constructs_lib/log_bucket.py" in requests.files
+    assert all(site.split(":", 1)[0] in requests.files for site in requests.sites)
+    assert set(requests.seconds) == set(requests.count)
+
+
+def test_the_profile_report_lists_phases_requests_types_and_lines():
+    profile = _bench("profile")
+    build, synth = profile.Requests(), profile.Requests()
+    build.count.update(create=3, get=5)
+    build.seconds.update(create=0.3, get=0.05)
+    build.created.update({"aws-cdk-lib.aws_s3.Bucket": 3})
+    build.created_seconds.update({"aws-cdk-lib.aws_s3.Bucket": 0.3})
+    build.sites.update({"constructs_lib/log_bucket.py:10": 8})
+    build.files.update({"constructs_lib/log_bucket.py": 8})
+    synth.count.update(complete=2)
+    synth.seconds.update(complete=1.5)
+    phases = [profile.Phase("build the stacks", 1.0, 0.4, 0.7), profile.Phase("app.synth()", 2.0, 0.1, 3.0)]
+
+    lines = profile.report(phases, build, synth, top=5).splitlines()
+
+    assert lines[0].split() == ["phase", "wall", "s", "python", "CPU", "s", "node", "CPU", "s"]
+    assert lines[3].split() == ["total", "3.00", "0.50", "3.70"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines if line.strip()}
+    assert rows["create"] == ["3", "0.300", "0", "0.000"]
+    assert rows["complete"] == ["0", "0.000", "2", "1.500"]
+    assert rows["total"] == ["8", "0.350", "2", "1.500"]
+    assert rows["aws-cdk-lib.aws_s3.Bucket"] == ["3", "0.300"]
+    assert rows["constructs_lib/log_bucket.py:10"] == ["8"]
