@@ -203,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("NODE_NO_WARNINGS", "1")
     os.environ.setdefault("JSII_DEPRECATED", "quiet")  # as app.py sets it
     sys.path.insert(0, str(ROOT))
+    from stacks.node_runtime import jsii_node_environment
+
+    os.environ.update(jsii_node_environment(os.environ))  # as app.py runs node
     phases: list[Phase] = []
     with timed(phases, "import aws_cdk (jsii start-up)"):
         import aws_cdk as cdk

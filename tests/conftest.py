@@ -16,6 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from stacks.node_runtime import jsii_node_environment
+
+# The node app.py runs aws-cdk in (set before `import aws_cdk` starts it; the subprocesses inherit it).
+os.environ.update(jsii_node_environment(os.environ))
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import assertions

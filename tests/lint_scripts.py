@@ -1,4 +1,5 @@
-"""Lint the install scripts in scripts/: ShellCheck for bash, a parser-level check for PowerShell.
+"""Lint the scripts in scripts/ (install scripts, the jsii node wrapper): ShellCheck for bash, a parser-level
+check for PowerShell.
 
     .venv/bin/python -m tests.lint_scripts          # what `make test` runs (pytest runs it too)
 

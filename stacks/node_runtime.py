@@ -1,0 +1,32 @@
+"""The node process jsii starts for the app: node with V8's concurrent marking off.
+
+jsii runs aws-cdk in a node child process, started on the first ``import aws_cdk``, and names its
+node by ``JSII_NODE`` (default ``node``). The app points it at ``scripts/jsii-node.sh``, which runs
+``node --no-concurrent-marking`` (or plain node, if that node refuses the option). On the 2-core
+machines this project is measured on, V8's background marking threads cost more than they saved:
+with them off, a synthesis of the example took 11 % less wall time and 17 % less CPU, and aws-cdk's
+own one-resource app 31 % less (bench/synth.py, docs/testing.md). Templates are the same either way;
+only the garbage collector's scheduling changes.
+
+It applies to the node of app.py (and of the test processes), not to the CDK CLI's. A ``JSII_NODE``
+already set wins (set ``JSII_NODE=node`` to opt out); it is left alone on Windows (the wrapper is a
+bash script) and where the wrapper lost its executable bit.
+
+This module imports nothing of aws-cdk: it must run before ``import aws_cdk`` starts node.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+#: The wrapper ``JSII_NODE`` names.
+JSII_NODE_WRAPPER = Path(__file__).resolve().parent.parent / "scripts" / "jsii-node.sh"
+
+
+def jsii_node_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """What to add to ``environ`` before ``import aws_cdk``: ``JSII_NODE`` naming the wrapper, or nothing."""
+    if "JSII_NODE" in environ or os.name != "posix" or not os.access(JSII_NODE_WRAPPER, os.X_OK):
+        return {}
+    return {"JSII_NODE": str(JSII_NODE_WRAPPER)}

@@ -1,0 +1,105 @@
+"""stacks/node_runtime.py and scripts/jsii-node.sh: the node jsii starts for app.py and the tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stacks import node_runtime
+from stacks.node_runtime import JSII_NODE_WRAPPER, jsii_node_environment
+from tests.conftest import ROOT
+
+FLAG = "--no-concurrent-marking"
+
+
+def test_the_wrapper_is_named_unless_jsii_node_is_set():
+    assert jsii_node_environment({}) == {"JSII_NODE": str(JSII_NODE_WRAPPER)}
+    assert jsii_node_environment({"JSII_NODE": "node"}) == {}
+    assert jsii_node_environment({"JSII_NODE": "/opt/node22/bin/node", "PATH": "/usr/bin"}) == {}
+
+
+def test_a_wrapper_without_its_executable_bit_is_not_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    copy = tmp_path / "jsii-node.sh"
+    copy.write_text(JSII_NODE_WRAPPER.read_text())
+    copy.chmod(0o644)
+    monkeypatch.setattr(node_runtime, "JSII_NODE_WRAPPER", copy)
+    assert jsii_node_environment({}) == {}
+
+
+def test_git_keeps_the_wrapper_executable():
+    """A clone gets the mode git recorded: 100755, or app.py would fall back to plain node."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--stage", "scripts/jsii-node.sh"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert listed.stdout.split()[0] == "100755", listed.stdout
+
+
+def test_the_wrapper_runs_node_with_concurrent_marking_off():
+    shown = subprocess.run(
+        [str(JSII_NODE_WRAPPER), "--max-old-space-size=64", "-p", "process.execArgv.join(' ')"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shown.stdout.split()[:2] == [FLAG, "--max-old-space-size=64"]  # then -p and its script
+
+
+def test_a_node_that_refuses_the_option_runs_plain(tmp_path: Path):
+    """A future node whose V8 dropped the option exits 9 on it: the wrapper falls back to plain node."""
+    fake = tmp_path / "node"
+    fake.write_text(f'#!/bin/sh\nif [ "$1" = "{FLAG}" ]; then echo "bad option: $1" >&2; exit 9; fi\necho "plain $*"\n')
+    fake.chmod(0o755)
+    ran = subprocess.run(
+        [str(JSII_NODE_WRAPPER), "runtime.js"],
+        env={**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert ran.stdout == "plain runtime.js\n"
+    assert ran.stderr == ""
+
+
+#: The argv of the jsii runtime's node among the children of this process (run with python -c).
+JSII_NODE_ARGV = """
+import os
+from pathlib import Path
+
+def parent(pid):
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    if parent(pid) == os.getpid():
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\\0")[:-1]
+        if argv and argv[-1].endswith("jsii-runtime.js"):
+            print(" ".join(argv))
+"""
+
+
+def test_the_test_processes_run_aws_cdk_in_that_node(capsys: pytest.CaptureFixture[str]):
+    """tests/conftest.py names the wrapper before its `import aws_cdk`: this process's node has the option."""
+    exec(JSII_NODE_ARGV, {})
+    (argv,) = capsys.readouterr().out.splitlines()
+    assert argv.split()[:2] == ["node", FLAG], argv
+
+
+def test_app_py_starts_aws_cdk_in_that_node():
+    env = {key: value for key, value in os.environ.items() if key != "JSII_NODE"}
+    shown = subprocess.run(
+        [sys.executable, "-c", "import app\n" + JSII_NODE_ARGV],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (argv,) = shown.stdout.splitlines()
+    assert argv.split()[:2] == ["node", FLAG], argv
+    assert env.get("JSII_NODE") is None
