@@ -162,11 +162,8 @@ def wildcard_match(pattern: str, value: str, *, ignore_case: bool = False) -> bo
 def arn_like(pattern: str, arn: str) -> bool:
     """``ArnLike``: the six colon-separated parts match one by one (a ``*`` does not cross a colon
     of the first five parts); case-sensitive."""
-    pattern_parts = pattern.split(":", 5)
-    arn_parts = arn.split(":", 5)
-    if len(pattern_parts) != 6 or len(arn_parts) != 6:
-        return False
-    return all(wildcard_match(p, a) for p, a in zip(pattern_parts, arn_parts, strict=True))
+    compiled = _compiled_arn(pattern)
+    return compiled is not None and compiled.fullmatch(arn) is not None
 
 
 def conditions_match(condition: Mapping[str, Mapping[str, Any]], request: Request) -> bool:
@@ -234,5 +231,21 @@ def _as_list(value: Any) -> list[Any]:
 
 @lru_cache(maxsize=4096)
 def _compiled(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile(regex, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
+    return re.compile(_regex(pattern), re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
+
+
+def _regex(pattern: str, *, any_char: str = ".") -> str:
+    """``pattern`` with ``*`` as any run and ``?`` as one of ``any_char``, the rest literal."""
+    return "".join(f"{any_char}*" if c == "*" else any_char if c == "?" else re.escape(c) for c in pattern)
+
+
+@lru_cache(maxsize=4096)
+def _compiled_arn(pattern: str) -> re.Pattern[str] | None:
+    """``pattern`` as one regex matching ARNs part by part: the wildcards of the first five parts stay
+    within their part (an ARN's first five parts hold no colon), those of the sixth match anything.
+    None if ``pattern`` has fewer than six parts (it then matches no ARN)."""
+    parts = pattern.split(":", 5)
+    if len(parts) != 6:
+        return None
+    head = ":".join(_regex(part, any_char="[^:]") for part in parts[:5])
+    return re.compile(f"{head}:{_regex(parts[5])}", re.DOTALL)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from constructs_lib.scp_evaluator import (
     FULL_AWS_ACCESS,
@@ -55,6 +57,35 @@ class TestMatching:
         # A '*' in the account part does not swallow the colons of other parts.
         assert not arn_like("arn:aws:iam::*", ROLE)
         assert not arn_like("arn:aws:iam::*:role/admin", "not-an-arn")
+        assert not arn_like("arn:aws:iam:*:1:role/a", "arn:aws:iam:x:y:1:role/a")
+        # Nor does a '?': it stands for one character of its own part.
+        assert not arn_like("arn:aws:iam:?:1:role/a", "arn:aws:iam:::1:role/a")
+        assert arn_like("arn:aws:iam:?:1:role/a", "arn:aws:iam:x:1:role/a")
+        assert arn_like("arn:aws:iam::1:role/a?b", "arn:aws:iam::1:role/a:b")  # the sixth part may hold colons
+
+    @settings(max_examples=300, derandomize=True, database=None)
+    @given(data=st.data())
+    def test_arn_like_is_the_part_by_part_match(self, data: st.DataObject):
+        """One regex per pattern (cached) gives what matching the six parts one by one gives."""
+        # Mostly six parts, wildcards and colons where they could cross a part.
+        pattern = data.draw(st.lists(st.text(alphabet="*?ab.\n:", max_size=4), min_size=5, max_size=7).map(":".join))
+        random_arn = st.lists(st.text(alphabet="ab.\n*?:", max_size=4), min_size=5, max_size=7).map(":".join)
+        # The pattern with each wildcard filled in, colons included: where a crossing wildcard would match.
+        filler = st.text(alphabet="ab:", max_size=3)
+        filled = st.builds(
+            lambda fills: "".join(
+                fills.pop() if c == "*" else (fills.pop()[:1] or "a") if c == "?" else c for c in pattern
+            ),
+            st.lists(filler, min_size=len(pattern), max_size=len(pattern)),
+        )
+        arn = data.draw(st.one_of(random_arn, filled))
+        pattern_parts, arn_parts = pattern.split(":", 5), arn.split(":", 5)
+        expected = (
+            len(pattern_parts) == 6
+            and len(arn_parts) == 6
+            and all(wildcard_match(p, a) for p, a in zip(pattern_parts, arn_parts, strict=True))
+        )
+        assert arn_like(pattern, arn) is expected
 
 
 class TestConditions:
