@@ -14,6 +14,7 @@ from stacks.node_runtime import JSII_NODE_WRAPPER, jsii_node_environment
 from tests.conftest import ROOT
 
 FLAG = "--no-concurrent-marking"
+OPTIONS = [FLAG, "--max-semi-space-size=8"]
 
 
 def test_the_wrapper_is_named_unless_jsii_node_is_set():
@@ -38,14 +39,14 @@ def test_git_keeps_the_wrapper_executable():
     assert listed.stdout.split()[0] == "100755", listed.stdout
 
 
-def test_the_wrapper_runs_node_with_concurrent_marking_off():
+def test_the_wrapper_runs_node_with_its_v8_options():
     shown = subprocess.run(
         [str(JSII_NODE_WRAPPER), "--max-old-space-size=64", "-p", "process.execArgv.join(' ')"],
         capture_output=True,
         text=True,
         check=True,
     )
-    assert shown.stdout.split()[:2] == [FLAG, "--max-old-space-size=64"]  # then -p and its script
+    assert shown.stdout.split()[:3] == [*OPTIONS, "--max-old-space-size=64"]  # then -p and its script
 
 
 def test_a_node_that_refuses_the_option_runs_plain(tmp_path: Path):
@@ -87,7 +88,7 @@ def test_the_test_processes_run_aws_cdk_in_that_node(capsys: pytest.CaptureFixtu
     """tests/conftest.py names the wrapper before its `import aws_cdk`: this process's node has the option."""
     exec(JSII_NODE_ARGV, {})
     (argv,) = capsys.readouterr().out.splitlines()
-    assert argv.split()[:2] == ["node", FLAG], argv
+    assert argv.split()[:3] == ["node", *OPTIONS], argv
 
 
 def test_app_py_starts_aws_cdk_in_that_node():
@@ -101,5 +102,5 @@ def test_app_py_starts_aws_cdk_in_that_node():
         check=True,
     )
     (argv,) = shown.stdout.splitlines()
-    assert argv.split()[:2] == ["node", FLAG], argv
+    assert argv.split()[:3] == ["node", *OPTIONS], argv
     assert env.get("JSII_NODE") is None
