@@ -51,11 +51,11 @@ def test_the_lower_bound_app_reemits_the_example_templates_resource_for_resource
 
 
 def test_the_profile_charges_each_request_to_the_library_line_that_sent_it():
-    """bench/profile.py: counts inside the block only, every request once, charged to constructs_lib."""
+    """bench/synth_profile.py: counts inside the block only, every request once, charged to constructs_lib."""
     from constructs_lib import LogBucket
     from tests.conftest import new_stack
 
-    profile = _bench("profile")
+    profile = _bench("synth_profile")
     stack = new_stack()
     with profile.counting() as requests:
         LogBucket(stack, "Logs", server_access_logs=False)
@@ -71,7 +71,7 @@ def test_the_profile_charges_each_request_to_the_library_line_that_sent_it():
 
 
 def test_the_profile_report_lists_phases_requests_types_and_lines():
-    profile = _bench("profile")
+    profile = _bench("synth_profile")
     build, synth = profile.Requests(), profile.Requests()
     build.count.update(create=3, get=5)
     build.seconds.update(create=0.3, get=0.05)

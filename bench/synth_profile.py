@@ -1,7 +1,7 @@
 """Where one synthesis of app.py spends its time, on both sides of jsii.
 
-    .venv/bin/python bench/profile.py                                   # config/example.yaml, cdk-nag on
-    .venv/bin/python bench/profile.py --config config/control-tower.yaml --no-compliance --top 25
+    .venv/bin/python bench/synth_profile.py                             # config/example.yaml, cdk-nag on
+    .venv/bin/python bench/synth_profile.py --config config/control-tower.yaml --no-compliance --top 25
 
 One process runs what app.py runs, with the app's cdk.json context, and times each phase: the imports,
 loading the config, building the stacks, adding the cdk-nag packs and ``app.synth()``, each in wall time
@@ -38,6 +38,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT / "bench") not in sys.path:
+    sys.path.insert(0, str(ROOT / "bench"))  # bench/ is no package
+from synth import _tree  # noqa: E402  (the process-tree walk of the whole-run benchmark)
+
 #: Frames in these files are the library's: a request is charged to the innermost of them.
 LIBRARY = tuple(str(ROOT / part) for part in ("constructs_lib" + os.sep, "stacks" + os.sep, "app.py"))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -116,9 +120,6 @@ def _cpu(pid: int) -> float:
 
 def _node_cpu() -> float:
     """CPU seconds of this process's descendants still running (the jsii runtime and its node child)."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    from synth import _tree  # the process-tree walk of the whole-run benchmark
-
     return sum(_cpu(pid) for pid in _tree(os.getpid())[1:])
 
 
