@@ -10,8 +10,9 @@ keeps the peak memory about 10-15 MiB lower (bench/synth.py, docs/testing.md). T
 same either way; only the garbage collector's scheduling changes.
 
 It applies to the node of app.py (and of the test processes), not to the CDK CLI's. A ``JSII_NODE``
-already set wins (set ``JSII_NODE=node`` to opt out); it is left alone on Windows (the wrapper is a
-bash script) and where the wrapper lost its executable bit.
+already set wins (set ``JSII_NODE=node`` to opt out); it is left alone where the wrapper could not
+run: on Windows, without bash on the PATH (an Alpine image, say), or where the wrapper lost its
+executable bit. jsii would otherwise fail to start node at all.
 
 This module imports nothing of aws-cdk: it must run before ``import aws_cdk`` starts node.
 """
@@ -19,6 +20,7 @@ This module imports nothing of aws-cdk: it must run before ``import aws_cdk`` st
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -29,5 +31,7 @@ JSII_NODE_WRAPPER = Path(__file__).resolve().parent.parent / "scripts" / "jsii-n
 def jsii_node_environment(environ: Mapping[str, str]) -> dict[str, str]:
     """What to add to ``environ`` before ``import aws_cdk``: ``JSII_NODE`` naming the wrapper, or nothing."""
     if "JSII_NODE" in environ or os.name != "posix" or not os.access(JSII_NODE_WRAPPER, os.X_OK):
+        return {}
+    if shutil.which("bash", path=environ.get("PATH", os.defpath)) is None:  # its `#!/usr/bin/env bash`
         return {}
     return {"JSII_NODE": str(JSII_NODE_WRAPPER)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,9 +19,19 @@ OPTIONS = [FLAG, "--max-semi-space-size=8"]
 
 
 def test_the_wrapper_is_named_unless_jsii_node_is_set():
-    assert jsii_node_environment({}) == {"JSII_NODE": str(JSII_NODE_WRAPPER)}
-    assert jsii_node_environment({"JSII_NODE": "node"}) == {}
+    assert jsii_node_environment({"PATH": os.environ["PATH"]}) == {"JSII_NODE": str(JSII_NODE_WRAPPER)}
+    assert jsii_node_environment({"JSII_NODE": "node", "PATH": os.environ["PATH"]}) == {}
     assert jsii_node_environment({"JSII_NODE": "/opt/node22/bin/node", "PATH": "/usr/bin"}) == {}
+
+
+def test_without_bash_on_the_path_node_runs_plain(tmp_path: Path):
+    """The wrapper starts with `#!/usr/bin/env bash`: on a PATH without bash it could not run at all."""
+    only_node = tmp_path / "bin"
+    only_node.mkdir()
+    node = shutil.which("node")
+    assert node is not None
+    (only_node / "node").symlink_to(node)
+    assert jsii_node_environment({"PATH": str(only_node)}) == {}
 
 
 def test_a_wrapper_without_its_executable_bit_is_not_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -28,7 +39,7 @@ def test_a_wrapper_without_its_executable_bit_is_not_named(tmp_path: Path, monke
     copy.write_text(JSII_NODE_WRAPPER.read_text())
     copy.chmod(0o644)
     monkeypatch.setattr(node_runtime, "JSII_NODE_WRAPPER", copy)
-    assert jsii_node_environment({}) == {}
+    assert jsii_node_environment({"PATH": os.environ["PATH"]}) == {}
 
 
 def test_git_keeps_the_wrapper_executable():
