@@ -22,8 +22,9 @@ from pathlib import Path
 
 from stacks.node_runtime import jsii_node_environment
 
-# jsii's node without V8's concurrent marking, unless JSII_NODE names another node (stacks/node_runtime.py).
+# jsii's node with V8's garbage collector tuned, unless JSII_NODE names another node (stacks/node_runtime.py).
 os.environ.update(jsii_node_environment(os.environ))
+
 # cdk-nag's EventBridge rule (AwsSolutions-EVB1) reads CfnEventBusPolicy's deprecated `principal`, and
 # jsii prints a deprecation warning for it on every synth with cdk-nag on, one that no config or user can
 # act on. The jsii node process reads JSII_DEPRECATED once, when `import aws_cdk` starts it; a value set
