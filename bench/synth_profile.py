@@ -40,11 +40,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "bench") not in sys.path:
     sys.path.insert(0, str(ROOT / "bench"))  # bench/ is no package
-from synth import _tree  # noqa: E402  (the process-tree walk of the whole-run benchmark)
+from synth import _rss_kib_and_cpu, _tree  # noqa: E402  (the whole-run benchmark's /proc readings)
 
 #: Frames in these files are the library's: a request is charged to the innermost of them.
 LIBRARY = tuple(str(ROOT / part) for part in ("constructs_lib" + os.sep, "stacks" + os.sep, "app.py"))
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -108,19 +107,9 @@ def counting() -> Iterator[Requests]:
         process._NodeProcess.send = send
 
 
-def _cpu(pid: int) -> float:
-    """CPU seconds (user + system, all threads) of ``pid`` so far; 0 if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
 def _node_cpu() -> float:
     """CPU seconds of this process's descendants still running (the jsii runtime and its node child)."""
-    return sum(_cpu(pid) for pid in _tree(os.getpid())[1:])
+    return sum(_rss_kib_and_cpu(pid)[1] for pid in _tree(os.getpid())[1:])
 
 
 @dataclass

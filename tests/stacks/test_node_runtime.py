@@ -76,23 +76,13 @@ def test_a_node_that_refuses_the_option_runs_plain(tmp_path: Path):
     assert ran.stderr == ""
 
 
-#: The argv of the jsii runtime's node among the children of this process (run with python -c).
-JSII_NODE_ARGV = """
-import os
-from pathlib import Path
-
-def parent(pid):
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-
-for pid in filter(str.isdigit, os.listdir("/proc")):
-    if parent(pid) == os.getpid():
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\\0")[:-1]
-        if argv and argv[-1].endswith("jsii-runtime.js"):
-            print(" ".join(argv))
-"""
+#: Prints the argv of the node process jsii started in this Python process (run with python -c): the
+#: wrapper execs node, so the process jsii started is node itself.
+JSII_NODE_ARGV = (
+    "import jsii, pathlib; "
+    "pid = jsii.kernel.provider._process._process.pid; "
+    "print(pathlib.Path(f'/proc/{pid}/cmdline').read_bytes().decode().replace(chr(0), ' '))"
+)
 
 
 def test_the_test_processes_run_aws_cdk_in_that_node(capsys: pytest.CaptureFixture[str]):
