@@ -15,7 +15,7 @@ One more case bounds what any implementation could reach: ``bench/templates_only
 example's finished templates (synthesized once, untimed, cdk-nag off) through ``CfnInclude``, with
 the same context and validation, and nothing of the construct library.
 
-app.py starts aws-cdk in node with V8's concurrent marking off (``stacks/node_runtime.py``); the floor
+app.py starts aws-cdk in node with V8's background work tuned (``stacks/node_runtime.py``); the floor
 runs in plain node, as any CDK app does. The lower bound runs in app.py's node (any implementation
 could), and one more case times the floor itself in app.py's node: what that setting alone is worth.
 

@@ -1,13 +1,20 @@
-"""The node process jsii starts for the app: node with V8's concurrent marking off.
+"""The node process jsii starts for the app: node with V8 tuned for one short synthesis on few cores.
 
 jsii runs aws-cdk in a node child process, started on the first ``import aws_cdk``, and names its
 node by ``JSII_NODE`` (default ``node``). The app points it at ``scripts/jsii-node.sh``, which runs
-``node --no-concurrent-marking --max-semi-space-size=8`` (or plain node, if that node refuses an
-option). On the 2-core machines this project is measured on, V8's background marking threads cost
-more than they saved: with them off, a synthesis of the example took 7-13 % less wall time and
-15-21 % less CPU, and aws-cdk's own one-resource app about 25 % less; the smaller young generation
-keeps the peak memory about 10-15 MiB lower (bench/synth.py, docs/testing.md). Templates are the
-same either way; only the garbage collector's scheduling changes.
+``node --no-concurrent-marking --max-semi-space-size=8 --liftoff-only`` (or plain node, if that node
+refuses an option). On the 2-core machines this project is measured on, V8's background threads cost
+more than they saved (bench/synth.py, docs/testing.md):
+
+- concurrent marking (the garbage collector's): with it off, a synthesis of the example took 7-13 %
+  less wall time and 15-21 % less CPU, and aws-cdk's own one-resource app about 25 % less; the
+  smaller young generation keeps the peak memory about 10-15 MiB lower;
+- TurboFan's recompilation of aws-cdk's WebAssembly template validator: with Liftoff (V8's baseline
+  WebAssembly compiler) only, a synthesis of the example takes 25-35 % less CPU, 8-20 % less wall time
+  and 180 MiB less memory.
+
+Templates and validation findings are the same either way; only when V8 collects garbage and how it
+compiles code change.
 
 It applies to the node of app.py (and of the test processes), not to the CDK CLI's. A ``JSII_NODE``
 already set wins (set ``JSII_NODE=node`` to opt out); it is left alone where the wrapper could not

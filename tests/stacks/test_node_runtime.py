@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_logs as logs
 
 from stacks import node_runtime
 from stacks.node_runtime import JSII_NODE_WRAPPER, jsii_node_environment
 from tests.conftest import ROOT
 
 FLAG = "--no-concurrent-marking"
-OPTIONS = [FLAG, "--max-semi-space-size=8"]
+OPTIONS = [FLAG, "--max-semi-space-size=8", "--liftoff-only"]
 
 
 def test_the_wrapper_is_named_unless_jsii_node_is_set():
@@ -57,7 +60,7 @@ def test_the_wrapper_runs_node_with_its_v8_options():
         text=True,
         check=True,
     )
-    assert shown.stdout.split()[:3] == [*OPTIONS, "--max-old-space-size=64"]  # then -p and its script
+    assert shown.stdout.split()[: len(OPTIONS) + 1] == [*OPTIONS, "--max-old-space-size=64"]  # then -p and its script
 
 
 def test_a_node_that_refuses_the_option_runs_plain(tmp_path: Path):
@@ -89,7 +92,7 @@ def test_the_test_processes_run_aws_cdk_in_that_node(capsys: pytest.CaptureFixtu
     """tests/conftest.py names the wrapper before its `import aws_cdk`: this process's node has the option."""
     exec(JSII_NODE_ARGV, {})
     (argv,) = capsys.readouterr().out.splitlines()
-    assert argv.split()[:3] == ["node", *OPTIONS], argv
+    assert argv.split()[: len(OPTIONS) + 1] == ["node", *OPTIONS], argv
 
 
 def test_app_py_starts_aws_cdk_in_that_node():
@@ -103,5 +106,23 @@ def test_app_py_starts_aws_cdk_in_that_node():
         check=True,
     )
     (argv,) = shown.stdout.splitlines()
-    assert argv.split()[:3] == ["node", *OPTIONS], argv
+    assert argv.split()[: len(OPTIONS) + 1] == ["node", *OPTIONS], argv
     assert env.get("JSII_NODE") is None
+
+
+def test_aws_cdks_template_validation_still_reports_in_that_node(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    """--liftoff-only changes how V8 compiles aws-cdk's WebAssembly template validator, not what it finds:
+    in this process's node (the wrapper's) an invalid property is still reported, with its rule and path."""
+    exec(JSII_NODE_ARGV, {})
+    (argv,) = capsys.readouterr().out.splitlines()
+    assert "--liftoff-only" in argv.split(), argv
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Validated")
+    logs.CfnLogGroup(stack, "Group", retention_in_days=4)  # not one of CloudWatch Logs' retention periods
+    app.synth()
+    (report,) = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
+    assert report["pluginName"] == "CloudFormation Validate"
+    (violation,) = report["violations"]
+    assert violation["ruleName"] == "W3030"
+    (construct,) = violation["violatingConstructs"]
+    assert construct["cloudFormationResource"]["propertyPaths"] == ["Properties.RetentionInDays"]
