@@ -13,11 +13,19 @@
 #   computes the same results either way: only how V8 compiles it changes.
 # jsii passes its own options and its runtime script as the arguments.
 #
-# A node whose V8 does not know an option would refuse to start (exit 9): they are tried first with
-# --version (a few milliseconds), and plain node runs instead.
+# A node whose V8 does not know an option would refuse to start (exit 9): the options are tried first with
+# --version (a few milliseconds); if that node refuses them, each is tried alone and only those it
+# accepts are passed (none: plain node).
 set -euo pipefail
 options=(--no-concurrent-marking --max-semi-space-size=8 --liftoff-only)
-if node "${options[@]}" --version >/dev/null 2>&1; then
-  exec node "${options[@]}" "$@"
+if ! node "${options[@]}" --version >/dev/null 2>&1; then
+  accepted=()
+  for option in "${options[@]}"; do
+    if node "$option" --version >/dev/null 2>&1; then
+      accepted+=("$option")
+    fi
+  done
+  # ${a[@]+"${a[@]}"}: an empty array under `set -u` in bash before 4.4 (macOS's 3.2)
+  options=(${accepted[@]+"${accepted[@]}"})
 fi
-exec node "$@"
+exec node ${options[@]+"${options[@]}"} "$@"

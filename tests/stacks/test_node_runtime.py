@@ -63,19 +63,35 @@ def test_the_wrapper_runs_node_with_its_v8_options():
     assert shown.stdout.split()[: len(OPTIONS) + 1] == [*OPTIONS, "--max-old-space-size=64"]  # then -p and its script
 
 
-def test_a_node_that_refuses_the_option_runs_plain(tmp_path: Path):
-    """A future node whose V8 dropped the option exits 9 on it: the wrapper falls back to plain node."""
-    fake = tmp_path / "node"
-    fake.write_text(f'#!/bin/sh\nif [ "$1" = "{FLAG}" ]; then echo "bad option: $1" >&2; exit 9; fi\necho "plain $*"\n')
-    fake.chmod(0o755)
-    ran = subprocess.run(
-        [str(JSII_NODE_WRAPPER), "runtime.js"],
-        env={**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"},
-        capture_output=True,
-        text=True,
-        check=True,
+def _fake_node(tmp_path: Path, refused: list[str]) -> dict[str, str]:
+    """A PATH whose `node` exits 9 on any of ``refused`` (as a node whose V8 dropped an option does)
+    and otherwise prints the arguments it got."""
+    checks = "".join(
+        f'  if [ "$arg" = "{option}" ]; then echo "bad option: $arg" >&2; exit 9; fi\n' for option in refused
     )
-    assert ran.stdout == "plain runtime.js\n"
+    fake = tmp_path / "node"
+    fake.write_text(f'#!/bin/sh\nfor arg in "$@"; do\n  :\n{checks}done\necho "ran $*"\n')
+    fake.chmod(0o755)
+    return {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
+
+
+@pytest.mark.parametrize(
+    ("refused", "passed"),
+    [
+        ([], OPTIONS),
+        (["--liftoff-only"], [FLAG, "--max-semi-space-size=8"]),
+        ([FLAG], ["--max-semi-space-size=8", "--liftoff-only"]),
+        (OPTIONS, []),
+    ],
+)
+def test_a_node_that_refuses_an_option_runs_with_the_others(tmp_path: Path, refused: list[str], passed: list[str]):
+    """A future node whose V8 dropped an option exits 9 on it: the wrapper passes only the options that
+    node accepts, and plain node when it accepts none."""
+    ran = subprocess.run(
+        [str(JSII_NODE_WRAPPER), "runtime.js"], env=_fake_node(tmp_path, refused), capture_output=True, text=True
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == f"ran {' '.join([*passed, 'runtime.js'])}\n"
     assert ran.stderr == ""
 
 
