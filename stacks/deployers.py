@@ -253,14 +253,19 @@ def denials(
     """
     types = resource_types if resource_types is not None else deployment_types()
     found: list[Denial] = []
+    # Accounts under the same OUs share a path: its key (with the documents, the one costly part to
+    # serialize) is built once per deployment, role and path, not once per account.
+    keys: dict[tuple[str, str, tuple[tuple[str, ...], ...]], str] = {}
     for deployer in deployers(config):
-        path = [[n for n in names if n in documents] for _, names in scp_path(config, deployer.account)]
-        used = {n: documents[n] for level in path for n in level}
-        key = json.dumps(
-            {"types": sorted(types[deployer.deployment]), "role": deployer.role_name, "path": path,
-             "documents": used, "regions": config.regions},
-            sort_keys=True,
-        )  # fmt: skip
+        path = tuple(tuple(n for n in names if n in documents) for _, names in scp_path(config, deployer.account))
+        key = keys.get((deployer.deployment, deployer.role_name, path))
+        if key is None:
+            used = {n: documents[n] for level in path for n in level}
+            key = keys[(deployer.deployment, deployer.role_name, path)] = json.dumps(
+                {"types": sorted(types[deployer.deployment]), "role": deployer.role_name, "path": path,
+                 "documents": used, "regions": config.regions},
+                sort_keys=True,
+            )  # fmt: skip
         for action, resource_type, region, policy in _denied(key):
             found.append(
                 Denial(deployer=deployer, action=action, resource_type=resource_type, region=region, policy=policy)

@@ -132,3 +132,28 @@ def test_a_narrower_exemption_that_still_covers_the_deployers_is_accepted():
         "BreakGlass",
     ]
     parse_config(data)
+
+
+def test_denials_follow_each_accounts_own_path():
+    """Accounts whose paths carry the same SCPs share one evaluation; a policy attached to one OU
+    reaches only the deployers of the accounts below it, whatever order the accounts come in."""
+    data = copy.deepcopy(EXAMPLE)
+    data["service_control_policies"]["attachments"] = {
+        "root": ["protect-audit-logging", "protect-monitoring"],
+        "organizational_units": {"Production": ["guardrails"]},
+    }
+    config = parse_config(data)
+    documents = dict(scp_documents(config))
+    deny = {"Effect": "Deny", "Action": "logs:CreateLogGroup", "Resource": "*"}
+    documents["guardrails"] = {"Version": "2012-10-17", "Statement": [deny]}
+    denied = {(d.deployer.account.name, d.deployer.deployment, d.policy) for d in deployers.denials(config, documents)}
+    assert {(account, deployment) for account, deployment, _ in denied} == {
+        ("shop-prod", "example-workload"),
+        ("shop-prod", "workload-baseline"),
+    }
+    assert {policy for _, _, policy in denied} == {"guardrails"}
+    # The same SCPs at the root instead: every deployer of every account is denied.
+    data["service_control_policies"]["attachments"] = {"root": ["protect-audit-logging", "guardrails"]}
+    everywhere = parse_config(data)
+    accounts = {d.deployer.account.name for d in deployers.denials(everywhere, documents)}
+    assert accounts == {d.account.name for d in deployers.deployers(everywhere)}
