@@ -11,8 +11,8 @@
 #   180 MiB per synthesis, more than the faster code saves on a few templates: with Liftoff only, the
 #   example's synthesis takes 25-35 % less CPU, 8-20 % less wall time and 180 MiB less memory. The wasm
 #   computes the same results either way: only how V8 compiles it changes. (V8's help marks the option
-#   "for testing"; the equivalent pair --no-wasm-tier-up --no-wasm-dynamic-tiering is worse than
-#   neither if a node drops one of the two, see below.)
+#   "for testing"; the equivalent pair --no-wasm-tier-up --no-wasm-dynamic-tiering would be worse than
+#   neither if a node dropped one of the two and the fallback below passed the other: docs/testing.md.)
 # jsii passes its own options and its runtime script as the arguments.
 #
 # A node whose V8 does not know an option would refuse to start (exit 9): the options are tried first with
