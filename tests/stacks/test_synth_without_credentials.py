@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,15 @@ def unknown_accounts_config(tmp_path: Path) -> Path:
     return path
 
 
+def jsii_package_cache() -> str:
+    """Where the jsii runtime keeps unpacked packages for this user (its ``defaultCacheRoot``)."""
+    if "JSII_RUNTIME_PACKAGE_CACHE_ROOT" in os.environ:
+        return os.environ["JSII_RUNTIME_PACKAGE_CACHE_ROOT"]
+    if sys.platform == "darwin":
+        return str(Path.home() / "Library" / "Caches" / "com.amazonaws.jsii" / "package-cache")
+    return str(Path.home() / ".cache" / "aws" / "jsii" / "package-cache")
+
+
 def test_cdk_json_pins_no_account_or_region():
     context = json.loads((ROOT / "cdk.json").read_text())["context"]
     assert not [key for key in context if ":account=" in key or ":region=" in key]
@@ -64,6 +74,9 @@ def test_cli_synth_needs_no_credentials_for_accounts_cdk_json_does_not_know(tmp_
         # app.py quiets jsii's deprecation warnings (cdk-nag reads a deprecated property); without
         # cdk-nag, a deprecated aws-cdk API the library calls fails the synth.
         JSII_DEPRECATED="fail",
+        # jsii keeps the packages it has unpacked under the home directory: the real one, or this run
+        # would unpack aws-cdk-lib anew, some 12 s of CPU (no credentials are looked for there).
+        JSII_RUNTIME_PACKAGE_CACHE_ROOT=jsii_package_cache(),
     )
     out = tmp_path / "cdk.out"
     result = subprocess.run(
