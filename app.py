@@ -22,7 +22,7 @@ from pathlib import Path
 
 from stacks.node_runtime import jsii_node_environment
 
-# jsii's node with V8's garbage collector tuned, unless JSII_NODE names another node (stacks/node_runtime.py).
+# jsii's node with V8 tuned for one synthesis, unless JSII_NODE names another node (stacks/node_runtime.py).
 os.environ.update(jsii_node_environment(os.environ))
 
 # cdk-nag's EventBridge rule (AwsSolutions-EVB1) reads CfnEventBusPolicy's deprecated `principal`, and

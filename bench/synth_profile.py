@@ -53,13 +53,20 @@ class Requests:
     count: collections.Counter[str] = field(default_factory=collections.Counter)
     seconds: collections.Counter[str] = field(default_factory=collections.Counter)
     sites: collections.Counter[str] = field(default_factory=collections.Counter)
-    files: collections.Counter[str] = field(default_factory=collections.Counter)
     created: collections.Counter[str] = field(default_factory=collections.Counter)
     created_seconds: collections.Counter[str] = field(default_factory=collections.Counter)
 
     @property
     def total(self) -> int:
         return sum(self.count.values())
+
+    @property
+    def files(self) -> collections.Counter[str]:
+        """The requests by library file: the sites' counts summed per file."""
+        found: collections.Counter[str] = collections.Counter()
+        for site, count in self.sites.items():
+            found[site.rsplit(":", 1)[0]] += count
+        return found
 
 
 def _kind(request: Any) -> str:
@@ -95,7 +102,6 @@ def counting() -> Iterator[Requests]:
             requests.seconds[kind] += waited
             site = _site(sys._getframe(1)) or "(outside the library)"
             requests.sites[site] += 1
-            requests.files[site.rsplit(":", 1)[0]] += 1
             if kind == "create":
                 requests.created[request.fqn] += 1
                 requests.created_seconds[request.fqn] += waited

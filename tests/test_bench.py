@@ -78,7 +78,6 @@ def test_the_profile_report_lists_phases_requests_types_and_lines():
     build.created.update({"aws-cdk-lib.aws_s3.Bucket": 3})
     build.created_seconds.update({"aws-cdk-lib.aws_s3.Bucket": 0.3})
     build.sites.update({"constructs_lib/log_bucket.py:10": 8})
-    build.files.update({"constructs_lib/log_bucket.py": 8})
     synth.count.update(complete=2)
     synth.seconds.update(complete=1.5)
     phases = [profile.Phase("build the stacks", 1.0, 0.4, 0.7), profile.Phase("app.synth()", 2.0, 0.1, 3.0)]
@@ -93,3 +92,4 @@ def test_the_profile_report_lists_phases_requests_types_and_lines():
     assert rows["total"] == ["8", "0.350", "2", "1.500"]
     assert rows["aws-cdk-lib.aws_s3.Bucket"] == ["3", "0.300"]
     assert rows["constructs_lib/log_bucket.py:10"] == ["8"]
+    assert rows["constructs_lib/log_bucket.py"] == ["8"]  # the file's row sums its lines
