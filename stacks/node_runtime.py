@@ -3,7 +3,7 @@
 jsii runs aws-cdk in a node child process, started on the first ``import aws_cdk``, and names its
 node by ``JSII_NODE`` (default ``node``). The app points it at ``scripts/jsii-node.sh``, which runs
 ``node --no-concurrent-marking --max-semi-space-size=8 --liftoff-only`` (only the options that node
-accepts: plain node if it refuses all three). On the 2-core machines this project is measured on,
+accepts: none if it refuses all three) with ``--require scripts/validation-engine-early.js``. On the 2-core machines this project is measured on,
 V8's background threads cost more than they saved (bench/synth.py, docs/testing.md):
 
 - concurrent marking (the garbage collector's): with it off, a synthesis of the example took 7-13 %
@@ -15,6 +15,15 @@ V8's background threads cost more than they saved (bench/synth.py, docs/testing.
 
 Templates and validation findings are the same either way; only when V8 collects garbage and how it
 compiles code change.
+
+The wrapper also has node preload ``scripts/validation-engine-early.js``: it creates aws-cdk's
+CloudFormation validation engine (1-2 s of CPU, which aws-cdk spends in ``app.synth()``) on a worker
+thread as soon as node loads aws-cdk-lib, so that it is ready when the stacks are built, and hands it to
+aws-cdk when aws-cdk asks for its default engine. While the stacks are built, python and node take turns,
+one core busy: the worker runs on the other. On the example this takes 1.5-3 s off a synthesis's wall
+time, at the same CPU; the findings are the same (the same engine and rules on the same templates),
+and the script steps aside (aws-cdk creates its engine as before) for any other engine configuration,
+when the worker fails, and with ``CDK_VALIDATION=false`` or ``VALIDATION_ENGINE_EARLY=0``.
 
 It applies to the node of app.py (and of the test processes), not to the CDK CLI's. A ``JSII_NODE``
 already set wins (set ``JSII_NODE=node`` to opt out); it is left alone where the wrapper could not

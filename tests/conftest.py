@@ -195,6 +195,15 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return SlowFirst(config, log)
 
 
+def jsii_package_cache() -> str:
+    """Where the jsii runtime keeps unpacked packages for this user (its ``defaultCacheRoot``)."""
+    if "JSII_RUNTIME_PACKAGE_CACHE_ROOT" in os.environ:
+        return os.environ["JSII_RUNTIME_PACKAGE_CACHE_ROOT"]
+    if sys.platform == "darwin":
+        return str(Path.home() / "Library" / "Caches" / "com.amazonaws.jsii" / "package-cache")
+    return str(Path.home() / ".cache" / "aws" / "jsii" / "package-cache")
+
+
 def cfn_lint(*arguments: str | Path) -> subprocess.CompletedProcess[str]:
     """cfn-lint over templates (and any options); return code 0 means no error and no warning.
 

@@ -646,12 +646,18 @@ class TestCheckAndSynthAgree:
         # app.py quiets jsii's deprecation warnings (cdk-nag reads a deprecated property of
         # CfnEventBusPolicy); without cdk-nag, any deprecated aws-cdk API the library calls fails.
         monkeypatch.setenv("JSII_DEPRECATED", "fail")
+        monkeypatch.setenv("VALIDATION_ENGINE_EARLY_LOG", "1")
         outdir = tmp_path / "cdk.out"
         synth = self.run("app.py", outdir=outdir, config=ROOT / "config" / f"{name}.yaml")
         assert synth.returncode == 0, synth.stderr
         assert "deprecated" not in synth.stderr
         assert (outdir / "manifest.json").is_file()
         assert (outdir / f"{stack}.template.json").is_file()
+        # aws-cdk asked for its validation engine as scripts/validation-engine-early.js expects, so the
+        # synthesis used the engine created on a worker thread while the stacks were built (the log's
+        # second line; tests/stacks/test_validation_engine_early.py tests the script itself).
+        early = [line for line in synth.stderr.splitlines() if line.startswith("[validation-engine-early]")]
+        assert early[1:] == ["[validation-engine-early] handing out the engine created on the worker thread"], early
 
 
 def test_docs_example_of_a_config_error_runs():

@@ -19,6 +19,9 @@ from tests.conftest import ROOT
 
 FLAG = "--no-concurrent-marking"
 OPTIONS = [FLAG, "--max-semi-space-size=8", "--liftoff-only"]
+#: What node preloads after the V8 options: scripts/validation-engine-early.js (its own tests:
+#: tests/stacks/test_validation_engine_early.py).
+PRELOAD = ["--require", str(JSII_NODE_WRAPPER.parent / "validation-engine-early.js")]
 
 
 def test_the_wrapper_is_named_unless_jsii_node_is_set():
@@ -60,7 +63,8 @@ def test_the_wrapper_runs_node_with_its_v8_options():
         text=True,
         check=True,
     )
-    assert shown.stdout.split()[: len(OPTIONS) + 1] == [*OPTIONS, "--max-old-space-size=64"]  # then -p and its script
+    # then -p and its script
+    assert shown.stdout.split()[: len(OPTIONS) + 3] == [*OPTIONS, *PRELOAD, "--max-old-space-size=64"]
 
 
 def _fake_node(tmp_path: Path, refused: list[str]) -> dict[str, str]:
@@ -86,13 +90,21 @@ def _fake_node(tmp_path: Path, refused: list[str]) -> dict[str, str]:
 )
 def test_a_node_that_refuses_an_option_runs_with_the_others(tmp_path: Path, refused: list[str], passed: list[str]):
     """A future node whose V8 dropped an option exits 9 on it: the wrapper passes only the options that
-    node accepts, and plain node when it accepts none."""
+    node accepts, and none when it accepts none (the preload is node's own option: always passed)."""
     ran = subprocess.run(
         [str(JSII_NODE_WRAPPER), "runtime.js"], env=_fake_node(tmp_path, refused), capture_output=True, text=True
     )
     assert ran.returncode == 0, ran.stderr
-    assert ran.stdout == f"ran {' '.join([*passed, 'runtime.js'])}\n"
+    assert ran.stdout == f"ran {' '.join([*passed, *PRELOAD, 'runtime.js'])}\n"
     assert ran.stderr == ""
+
+
+def test_a_wrapper_copied_without_the_preload_runs_node_without_it(tmp_path: Path):
+    copy = tmp_path / "scripts" / "jsii-node.sh"
+    copy.parent.mkdir()
+    shutil.copy2(JSII_NODE_WRAPPER, copy)
+    ran = subprocess.run([str(copy), "runtime.js"], env=_fake_node(tmp_path, []), capture_output=True, text=True)
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, f"ran {' '.join([*OPTIONS, 'runtime.js'])}\n", "")
 
 
 #: Prints the argv of the node process jsii started in this Python process (run with python -c): the

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import EXAMPLE_CONFIGS, ROOT
+from tests.conftest import EXAMPLE_CONFIGS, ROOT, jsii_package_cache
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 #: Every way the AWS SDKs find credentials or a profile, removed or pointed at nothing.
@@ -40,15 +39,6 @@ def unknown_accounts_config(tmp_path: Path) -> Path:
     path = tmp_path / "unknown.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
-
-
-def jsii_package_cache() -> str:
-    """Where the jsii runtime keeps unpacked packages for this user (its ``defaultCacheRoot``)."""
-    if "JSII_RUNTIME_PACKAGE_CACHE_ROOT" in os.environ:
-        return os.environ["JSII_RUNTIME_PACKAGE_CACHE_ROOT"]
-    if sys.platform == "darwin":
-        return str(Path.home() / "Library" / "Caches" / "com.amazonaws.jsii" / "package-cache")
-    return str(Path.home() / ".cache" / "aws" / "jsii" / "package-cache")
 
 
 def test_cdk_json_pins_no_account_or_region():

@@ -1,0 +1,263 @@
+'use strict';
+// Preloaded (`node --require`) by scripts/jsii-node.sh into the node jsii starts for app.py and the tests.
+//
+// aws-cdk validates every synthesized template with a WebAssembly engine (its built-in CloudFormation
+// validation, `@aws/cloudformation-validate`). Creating that engine takes 1-2 s of CPU, and aws-cdk does it
+// when `app.synth()` validates, after the stacks are built. While the stacks are built, python and node take
+// turns (one core busy, waiting on each other through jsii's pipe), so on a 2-core machine the other core
+// is free: this script creates the engine there, on a worker thread started as soon as node loads
+// aws-cdk-lib, and gives aws-cdk that engine when it asks for one with the same configuration.
+//
+// - Same results: the worker runs the same package's same engine with the same rules on the same
+//   template bytes and options; only the thread differs. Reports cross threads by structured clone.
+// - Only where it is the same engine: aws-cdk's default engine (its bundled rules, nothing else). An engine
+//   created with any other configuration, or a second engine, is created as before, on the main thread.
+// - Never worse than before: if the worker cannot create the engine or does not answer within
+//   ANSWER_WITHIN_MS, the engine is created on the main thread and the call is made there.
+// - Nothing when aws-cdk would not validate (CDK_VALIDATION=false), when no aws-cdk-lib is loaded, or with
+//   VALIDATION_ENGINE_EARLY=0 (the switch to compare with, or to rule this out when debugging).
+// - VALIDATION_ENGINE_EARLY_LOG=1 writes one line to stderr for each engine handed out (tests read it).
+//
+// What it relies on from aws-cdk-lib (2.275), checked by tests/stacks/test_validation_engine_early.py
+// against the installed version: the package root is loaded through its index.js; its default rules are
+// the *.rego files of core/lib/validation/rules, read in sorted order as {name, content}; and it creates
+// its engine as `new (require('@aws/cloudformation-validate').CompositeEngine)({regoRules})`.
+// Should aws-cdk change any of it, its engine is no longer recognized and is created as before.
+
+const Module = require('module');
+const fs = require('fs');
+const path = require('path');
+const { isMainThread } = require('worker_threads');
+
+const VALIDATE = '@aws/cloudformation-validate';
+// How long a call may wait for the worker before the engine is created on the main thread instead (creating
+// it takes 1-2 s here); VALIDATION_ENGINE_EARLY_WAIT_MS sets it (the tests use a short one).
+const ANSWER_WITHIN_MS = Number(process.env.VALIDATION_ENGINE_EARLY_WAIT_MS) || 120_000;
+const LOG = process.env.VALIDATION_ENGINE_EARLY_LOG === '1';
+
+function log(message) {
+  if (LOG) process.stderr.write(`[validation-engine-early] ${message}\n`);
+}
+
+// The worker: creates the engine first thing, then answers calls, one at a time, through a port.
+const WORKER_SOURCE = `
+'use strict';
+const { workerData } = require('worker_threads');
+const { port, validatePath, rules } = workerData;
+let validate, engine, failure;
+try {
+  validate = require(validatePath);
+  engine = new validate.CompositeEngine({ regoRules: rules });
+} catch (error) {
+  failure = error;
+}
+function template(source) {
+  return source.path !== undefined
+    ? new validate.TemplateFile(source.path)
+    : new validate.TemplateContent(source.content, source.name);
+}
+port.on('message', ({ method, args, answered }) => {
+  let reply;
+  try {
+    if (failure) throw failure;
+    if (method === 'version') reply = { value: validate.version() };
+    else if (method.startsWith('validate')) reply = { value: engine[method](template(args[0]), args[1]) };
+    else reply = { value: engine[method](...args) };
+  } catch (error) {
+    reply = { failed: true, error: error instanceof Error ? { name: error.name, message: error.message } : { message: String(error) } };
+  }
+  port.postMessage(reply);
+  Atomics.store(answered, 0, 1);
+  Atomics.notify(answered, 0);
+});
+`;
+
+function defaultRules(cdkRoot) {
+  const dir = path.join(cdkRoot, 'core', 'lib', 'validation', 'rules');
+  return fs
+    .readdirSync(dir)
+    .filter((file) => file.endsWith('.rego'))
+    .sort()
+    .map((file) => ({ name: file, content: fs.readFileSync(path.join(dir, file), 'utf-8') }));
+}
+
+function sameRules(given, rules) {
+  return (
+    Array.isArray(given) &&
+    given.length === rules.length &&
+    given.every((rule, i) => rule && rule.name === rules[i].name && rule.content === rules[i].content)
+  );
+}
+
+// One early engine per process, for the first matching request.
+class Early {
+  constructor(cdkRoot) {
+    const { Worker, MessageChannel } = require('worker_threads');
+    this.validatePath = require.resolve(VALIDATE, { paths: [cdkRoot] });
+    this.rules = defaultRules(cdkRoot);
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { port: port2, validatePath: this.validatePath, rules: this.rules },
+      transferList: [port2],
+    });
+    // Neither keeps node alive: a process that never validates exits as before.
+    this.worker.unref();
+    this.port.unref();
+    this.worker.on('error', () => {}); // reported through the calls instead (no answer: main-thread engine)
+    this.handedOut = false;
+  }
+
+  // A synchronous call into the worker: post, then block until it answers (at most ANSWER_WITHIN_MS).
+  call(method, args) {
+    const { receiveMessageOnPort } = require('worker_threads');
+    const answered = new Int32Array(new SharedArrayBuffer(4));
+    this.port.postMessage({ method, args, answered });
+    if (Atomics.wait(answered, 0, 0, ANSWER_WITHIN_MS) === 'timed-out') {
+      return { failed: true, error: { message: `no answer within ${ANSWER_WITHIN_MS} ms` }, unanswered: true };
+    }
+    return receiveMessageOnPort(this.port).message;
+  }
+
+  stop() {
+    this.worker.terminate();
+  }
+}
+
+// The engine handed to aws-cdk: each call goes to the worker's engine; if the worker cannot serve
+// (creating its engine failed, or no answer), the engine is created here, as aws-cdk would have, once.
+class WorkerEngine {
+  constructor(early, loadReal, config) {
+    this.early = early;
+    this.loadReal = loadReal;
+    this.config = config;
+    this.local = undefined;
+  }
+
+  run(method, args, worker) {
+    if (this.local === undefined) {
+      const reply = this.early.call(method, worker);
+      if (!reply.failed) return reply.value;
+      // Did the engine refuse this call (an error aws-cdk would have seen as well), or is there no engine?
+      const alive = reply.unanswered ? reply : this.early.call('engineName', []);
+      if (!alive.failed) {
+        const error = new Error(reply.error.message);
+        error.name = reply.error.name || 'Error';
+        throw error;
+      }
+      log(`worker engine unavailable (${alive.error.message}); creating the engine on the main thread`);
+      this.early.stop();
+      this.local = new (this.loadReal().CompositeEngine)(this.config);
+    }
+    return this.local[method](...args);
+  }
+
+  validateTemplate(template, config) {
+    return this.run('validateTemplate', [template, config], [source(template), config]);
+  }
+  validateStandard(template, config) {
+    return this.run('validateStandard', [template, config], [source(template), config]);
+  }
+  validateDetailed(template, config) {
+    return this.run('validateDetailed', [template, config], [source(template), config]);
+  }
+  validateAwsCliCommand(request) {
+    // Its request is a class instance checked with instanceof: served by a main-thread engine.
+    if (this.local === undefined) this.local = new (this.loadReal().CompositeEngine)(this.config);
+    return this.local.validateAwsCliCommand(request);
+  }
+  listRules() {
+    return this.run('listRules', [], []);
+  }
+  engineName() {
+    return this.run('engineName', [], []);
+  }
+  free() {
+    if (this.local !== undefined) this.local.free();
+    this.early.stop();
+  }
+}
+
+// What a template is, for the worker: a file by its path, or content with its name (the two kinds the
+// package has; its own templateLabel tells them apart the same way).
+function source(template) {
+  return typeof template.content === 'string' || template.content instanceof Uint8Array
+    ? { content: template.content, name: template.name }
+    : { path: template.path };
+}
+
+// The package as aws-cdk sees it: its own module, but CompositeEngine hands out the early engine the
+// first time it is asked for aws-cdk's default configuration. The real module (and its 8.5 MB of wasm) is
+// loaded on the main thread only when something else is needed.
+function facade(early, loadReal) {
+  let real;
+  const getReal = () => (real ??= loadReal());
+  function CompositeEngine(config) {
+    const matches =
+      config !== null && typeof config === 'object' && Object.keys(config).join() === 'regoRules' && sameRules(config.regoRules, early.rules);
+    if (matches && !early.handedOut) {
+      early.handedOut = true;
+      log('handing out the engine created on the worker thread');
+      return new WorkerEngine(early, getReal, config);
+    }
+    log(`creating the engine on the main thread (${matches ? 'a second engine' : 'another configuration'})`);
+    return new (getReal().CompositeEngine)(config);
+  }
+  class TemplateFile {
+    constructor(filePath) {
+      this.path = filePath;
+    }
+    readBytes() {
+      return fs.readFileSync(this.path);
+    }
+  }
+  const light = { TemplateFile };
+  return new Proxy(
+    {},
+    {
+      get(_, name) {
+        if (name === 'CompositeEngine') return CompositeEngine;
+        if (name === 'version' && real === undefined) {
+          return () => {
+            const reply = early.call('version', []);
+            return reply.failed ? getReal().version() : reply.value;
+          };
+        }
+        // A TemplateFile is a path and a reader, the same for every engine: no need to load the real module.
+        if (name in light && real === undefined) return light[name];
+        return getReal()[name];
+      },
+      has(_, name) {
+        return name === 'CompositeEngine' || name in getReal();
+      },
+    },
+  );
+}
+
+function install() {
+  let early; // undefined: aws-cdk-lib not seen yet; null: not started (or failed to start); else the worker
+  let wrapped;
+  const load = Module._load;
+  Module._load = function (request, parent, isMain) {
+    if (early === undefined && path.isAbsolute(request) && path.basename(request) === 'index.js') {
+      const root = path.dirname(request);
+      if (path.basename(root) === 'aws-cdk-lib' && fs.existsSync(path.join(root, 'core', 'lib', 'validation', 'rules'))) {
+        try {
+          early = new Early(root);
+          log(`creating aws-cdk's validation engine on a worker thread (${early.validatePath})`);
+        } catch (error) {
+          early = null;
+          log(`not started: ${error && error.message}`);
+        }
+      }
+    }
+    if (request === VALIDATE && early) {
+      wrapped ??= facade(early, () => load.call(this, request, parent, isMain));
+      return wrapped;
+    }
+    return load.apply(this, arguments);
+  };
+}
+
+if (isMainThread && process.env.CDK_VALIDATION !== 'false' && process.env.VALIDATION_ENGINE_EARLY !== '0') install();
