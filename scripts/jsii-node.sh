@@ -33,8 +33,10 @@ if ! node "${options[@]}" --version >/dev/null 2>&1; then
   # ${a[@]+"${a[@]}"}: an empty array under `set -u` in bash before 4.4 (macOS's 3.2)
   options=(${accepted[@]+"${accepted[@]}"})
 fi
+# node takes a --require path that is not absolute as a package name: this script's folder, made absolute
 here=${BASH_SOURCE[0]%/*}
 [[ $here != "${BASH_SOURCE[0]}" ]] || here=.
+[[ $here == /* ]] || here=$PWD/$here
 if [[ -f $here/validation-engine-early.js ]]; then
   options+=(--require "$here/validation-engine-early.js")
 fi

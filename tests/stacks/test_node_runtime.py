@@ -99,6 +99,15 @@ def test_a_node_that_refuses_an_option_runs_with_the_others(tmp_path: Path, refu
     assert ran.stderr == ""
 
 
+@pytest.mark.parametrize(("cwd", "wrapper"), [(ROOT, "scripts/jsii-node.sh"), (ROOT / "scripts", "./jsii-node.sh")])
+def test_a_wrapper_named_by_a_relative_path_preloads_by_an_absolute_one(cwd: Path, wrapper: str):
+    """JSII_NODE=scripts/jsii-node.sh works: node would take a relative --require path for a package name."""
+    shown = subprocess.run([wrapper, "-p", "process.execArgv.join(' ')"], cwd=cwd, capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    preloaded = shown.stdout.split()[len(OPTIONS) + 1]
+    assert Path(preloaded).is_absolute() and Path(preloaded).resolve() == Path(PRELOAD[1]).resolve(), preloaded
+
+
 def test_a_wrapper_copied_without_the_preload_runs_node_without_it(tmp_path: Path):
     copy = tmp_path / "scripts" / "jsii-node.sh"
     copy.parent.mkdir()
