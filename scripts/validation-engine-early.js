@@ -44,6 +44,13 @@ const WORKER_SOURCE = `
 'use strict';
 const { workerData } = require('worker_threads');
 const { port, validatePath, rules } = workerData;
+// The lowest scheduling priority, for this thread only (Linux's nice value is per thread; elsewhere it is
+// per process, so it is left alone there): the worker takes a core nobody else needs, as while the
+// stacks are built, and yields one others need, as in a process that never validates or when every
+// core is busy (then the engine is created when aws-cdk waits for it, as without the worker).
+if (process.platform === 'linux') {
+  try { require('os').setPriority(19); } catch {}
+}
 let validate, engine, failure;
 try {
   validate = require(validatePath);

@@ -1,5 +1,5 @@
-"""Lint the scripts in scripts/ (install scripts, the jsii node wrapper): ShellCheck for bash, a parser-level
-check for PowerShell.
+"""Lint the scripts in scripts/ (install scripts, the jsii node wrapper and its preload): ShellCheck for bash,
+a parser-level check for PowerShell and for JavaScript.
 
     .venv/bin/python -m tests.lint_scripts          # what `make test` runs (pytest runs it too)
 
@@ -9,7 +9,8 @@ check for PowerShell.
   script is parsed with the tree-sitter PowerShell grammar (``tree-sitter-language-pack``, pinned)
   and every syntax error is reported with its line; then house rules: strict mode, stop on
   errors, no ``Invoke-Expression``.
-- both: the activation code is never printed (no echo/printf/Write-* of it).
+- ``*.js``: ``node --check`` (a syntax check: node is installed for the CDK CLI), and strict mode.
+- shell and PowerShell: the activation code is never printed (no echo/printf/Write-* of it).
 """
 
 from __future__ import annotations
@@ -77,6 +78,20 @@ def shell_problems(path: Path) -> list[str]:
     return problems
 
 
+def javascript_problems(path: Path) -> list[str]:
+    """node's syntax check and the house rule (strict mode), one line each."""
+    result = subprocess.run(["node", "--check", str(path)], capture_output=True, text=True, check=False)
+    found = []
+    if result.returncode != 0:
+        # node prints the file:line, the line, a caret and then the error: keep the first and the last
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        error = next((line for line in lines if "Error" in line), lines[-1] if lines else "node --check failed")
+        found.append(f"{path.name}: {lines[0] if lines else ''}: {error}")
+    if not path.read_text().lstrip().startswith(("'use strict';", '"use strict";')):
+        found.append(f"{path.name}: needs 'use strict'; first")
+    return found
+
+
 def _printed_code(path: Path, text: str) -> list[str]:
     return [
         f"{path.name}:{number}: prints the activation code"
@@ -91,6 +106,8 @@ def problems(directory: Path = SCRIPTS) -> list[str]:
         found += shell_problems(path)
     for path in sorted(directory.glob("*.ps1")):
         found += powershell_problems(path)
+    for path in sorted(directory.glob("*.js")):
+        found += javascript_problems(path)
     return found
 
 
@@ -98,7 +115,7 @@ def main() -> int:
     found = problems()
     for problem in found:
         print(problem)
-    checked = len(list(SCRIPTS.glob("*.sh"))) + len(list(SCRIPTS.glob("*.ps1")))
+    checked = sum(len(list(SCRIPTS.glob(pattern))) for pattern in ("*.sh", "*.ps1", "*.js"))
     print(f"scripts: {checked} checked, {len(found)} problem(s)")
     return 1 if found else 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.lint_scripts import SCRIPTS, SHELLCHECK, powershell_problems, problems, shell_problems
+from tests.lint_scripts import SCRIPTS, SHELLCHECK, javascript_problems, powershell_problems, problems, shell_problems
 
 
 def test_both_install_scripts_exist_and_are_clean():
@@ -51,3 +51,16 @@ def test_printing_the_activation_code_is_refused(tmp_path: Path):
         "Set-StrictMode -Version Latest\n$ErrorActionPreference = 'Stop'\nWrite-Host $activation.ActivationCode\n"
     )
     assert any("prints the activation code" in line for line in powershell_problems(powershell))
+
+
+def test_a_javascript_syntax_error_is_reported_with_its_line(tmp_path: Path):
+    script = tmp_path / "broken.js"
+    script.write_text("'use strict';\nconst a = ;\n")
+    (found,) = javascript_problems(script)
+    assert found.startswith(f"broken.js: {script}:2: ") and "SyntaxError" in found, found
+
+
+def test_javascript_without_strict_mode_is_refused(tmp_path: Path):
+    script = tmp_path / "sloppy.js"
+    script.write_text("const a = 1;\n")
+    assert javascript_problems(script) == ["sloppy.js: needs 'use strict'; first"]

@@ -13,6 +13,7 @@ import importlib.metadata
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -48,8 +49,9 @@ class CompositeEngine {
     const text = Buffer.from(template.readBytes()).toString();
     if (text === 'refuse') throw new TypeError('not a template');
     const label = template instanceof TemplateContent ? template.name : template.path;
-    return { thread: threadId, label, text, options, rules: this.rules };
+    return { thread: threadId, nice: require('os').getPriority(), label, text, options, rules: this.rules };
   }
+  validateAwsCliCommand(request) { return { thread: threadId, request }; }
   listRules() { return [{ id: 'E1', thread: threadId }]; }
   engineName() { return 'fake'; }
   free() {}
@@ -124,6 +126,23 @@ def test_aws_cdks_default_engine_is_served_from_a_worker_thread(fake_cdk: Path):
     assert logged[1:] == ["handing out the engine created on the worker thread"]
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux sets a nice value per thread; elsewhere it is left alone")
+def test_the_worker_thread_runs_at_the_lowest_priority_and_the_main_thread_as_before(fake_cdk: Path):
+    """It takes only a core nobody else needs: in a process that never validates, or with every core
+    busy (the test workers of `make test`), it yields."""
+    result, _ = run(
+        fake_cdk,
+        """
+        const v = validate();
+        const engine = new v.CompositeEngine({ regoRules: rules });
+        return [engine.validateTemplate(new v.TemplateContent('{}')).nice, require('os').getPriority()];
+        """,
+    )
+    worker, main = result
+    assert worker == 19
+    assert main == os.getpriority(os.PRIO_PROCESS, 0)  # this test process's, inherited: unchanged
+
+
 def test_without_the_script_the_same_calls_run_on_the_main_thread(fake_cdk: Path):
     """The stand-in tells the threads apart: what the other tests read from it is the script's doing."""
     report, logged = run(fake_cdk, VALIDATE_FILE, preload=False)
@@ -150,6 +169,20 @@ def test_template_contents_rules_names_and_the_version_cross_to_the_worker(fake_
     assert result["name"] == "fake"
     assert result["content"]["thread"] != 0
     assert (result["content"]["label"], result["content"]["text"]) == ("in memory", "{}")
+
+
+def test_an_aws_cli_command_is_validated_on_the_main_thread(fake_cdk: Path):
+    """Its request is a class instance the package checks with instanceof: it cannot cross threads."""
+    threads, _ = run(
+        fake_cdk,
+        """
+        const v = validate();
+        const engine = new v.CompositeEngine({ regoRules: rules });
+        return [engine.validateAwsCliCommand({ op: 'x' }), engine.validateTemplate(new v.TemplateContent('{}'))];
+        """,
+    )
+    assert threads[0] == {"thread": 0, "request": {"op": "x"}}
+    assert threads[1]["thread"] == 0  # that engine then serves the rest: one engine, not two half-used
 
 
 def test_the_8_mb_package_is_not_loaded_on_the_main_thread_when_the_worker_serves(fake_cdk: Path, tmp_path: Path):
