@@ -5,15 +5,17 @@
 // validation, `@aws/cloudformation-validate`). Creating that engine takes 1-2 s of CPU, and aws-cdk does it
 // when `app.synth()` validates, after the stacks are built. While the stacks are built, python and node take
 // turns (one core busy, waiting on each other through jsii's pipe), so on a 2-core machine the other core
-// is free: this script creates the engine there, on a worker thread started as soon as node loads
-// aws-cdk-lib, and gives aws-cdk that engine when it asks for one with the same configuration.
+// is free: this script creates the engine there, on a worker thread (validation-engine-worker.js) started
+// as soon as node loads aws-cdk-lib, and gives aws-cdk that engine when it asks for one with the same
+// configuration. The worker runs at the lowest priority (see there).
 //
 // - Same results: the worker runs the same package's same engine with the same rules on the same
 //   template bytes and options; only the thread differs. Reports cross threads by structured clone.
 // - Only where it is the same engine: aws-cdk's default engine (its bundled rules, nothing else). An engine
 //   created with any other configuration, or a second engine, is created as before, on the main thread.
-// - Never worse than before: if the worker cannot create the engine or does not answer within
-//   ANSWER_WITHIN_MS, the engine is created on the main thread and the call is made there.
+// - Never worse than before: if the worker's thread does not start, cannot create the engine or does not
+//   answer within ANSWER_WITHIN_MS, the engine is created on the main thread and the call is made there.
+// - Nothing when the worker's script is not beside this one.
 // - Nothing when aws-cdk would not validate (CDK_VALIDATION=false), when no aws-cdk-lib is loaded, or with
 //   VALIDATION_ENGINE_EARLY=0 (the switch to compare with, or to rule this out when debugging).
 // - VALIDATION_ENGINE_EARLY_LOG=1 writes one line to stderr for each engine handed out (tests read it).
@@ -33,51 +35,18 @@ const VALIDATE = '@aws/cloudformation-validate';
 // How long a call may wait for the worker before the engine is created on the main thread instead (creating
 // it takes 1-2 s here); VALIDATION_ENGINE_EARLY_WAIT_MS sets it (the tests use a short one).
 const ANSWER_WITHIN_MS = Number(process.env.VALIDATION_ENGINE_EARLY_WAIT_MS) || 120_000;
+// How long a call waits for a worker thread that has not started running (it starts in milliseconds; one
+// that has not after this never will, say its script failed to load).
+const START_WITHIN_MS = Math.min(10_000, ANSWER_WITHIN_MS);
 const LOG = process.env.VALIDATION_ENGINE_EARLY_LOG === '1';
 
 function log(message) {
   if (LOG) process.stderr.write(`[validation-engine-early] ${message}\n`);
 }
 
-// The worker: creates the engine first thing, then answers calls, one at a time, through a port.
-const WORKER_SOURCE = `
-'use strict';
-const { workerData } = require('worker_threads');
-const { port, validatePath, rules } = workerData;
-// The lowest scheduling priority, for this thread only (Linux's nice value is per thread; elsewhere it is
-// per process, so it is left alone there): the worker takes a core nobody else needs, as while the
-// stacks are built, and yields one others need, as in a process that never validates or when every
-// core is busy (then the engine is created when aws-cdk waits for it, as without the worker).
-if (process.platform === 'linux') {
-  try { require('os').setPriority(19); } catch {}
-}
-let validate, engine, failure;
-try {
-  validate = require(validatePath);
-  engine = new validate.CompositeEngine({ regoRules: rules });
-} catch (error) {
-  failure = error;
-}
-function template(source) {
-  return source.path !== undefined
-    ? new validate.TemplateFile(source.path)
-    : new validate.TemplateContent(source.content, source.name);
-}
-port.on('message', ({ method, args, answered }) => {
-  let reply;
-  try {
-    if (failure) throw failure;
-    if (method === 'version') reply = { value: validate.version() };
-    else if (method.startsWith('validate')) reply = { value: engine[method](template(args[0]), args[1]) };
-    else reply = { value: engine[method](...args) };
-  } catch (error) {
-    reply = { failed: true, error: error instanceof Error ? { name: error.name, message: error.message } : { message: String(error) } };
-  }
-  port.postMessage(reply);
-  Atomics.store(answered, 0, 1);
-  Atomics.notify(answered, 0);
-});
-`;
+// The worker thread's script, beside this one.
+const WORKER = path.join(__dirname, 'validation-engine-worker.js');
+
 
 function defaultRules(cdkRoot) {
   const dir = path.join(cdkRoot, 'core', 'lib', 'validation', 'rules');
@@ -104,9 +73,9 @@ class Early {
     this.rules = defaultRules(cdkRoot);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { port: port2, validatePath: this.validatePath, rules: this.rules },
+    this.started = new Int32Array(new SharedArrayBuffer(4));
+    this.worker = new Worker(WORKER, {
+      workerData: { port: port2, started: this.started, validatePath: this.validatePath, rules: this.rules },
       transferList: [port2],
     });
     // Neither keeps node alive: a process that never validates exits as before.
@@ -119,6 +88,11 @@ class Early {
   // A synchronous call into the worker: post, then block until it answers (at most ANSWER_WITHIN_MS).
   call(method, args) {
     const { receiveMessageOnPort } = require('worker_threads');
+    // A worker whose thread never ran cannot answer: do not wait ANSWER_WITHIN_MS for it. (Its 'error'
+    // event would say why, but node's event loop does not run while jsii waits for python.)
+    if (Atomics.wait(this.started, 0, 0, START_WITHIN_MS) === 'timed-out') {
+      return { failed: true, error: { message: `its thread did not start within ${START_WITHIN_MS} ms` }, unanswered: true };
+    }
     const answered = new Int32Array(new SharedArrayBuffer(4));
     this.port.postMessage({ method, args, answered });
     if (Atomics.wait(answered, 0, 0, ANSWER_WITHIN_MS) === 'timed-out') {
@@ -249,7 +223,11 @@ function install() {
   Module._load = function (request, parent, isMain) {
     if (early === undefined && path.isAbsolute(request) && path.basename(request) === 'index.js') {
       const root = path.dirname(request);
-      if (path.basename(root) === 'aws-cdk-lib' && fs.existsSync(path.join(root, 'core', 'lib', 'validation', 'rules'))) {
+      if (
+        path.basename(root) === 'aws-cdk-lib' &&
+        fs.existsSync(path.join(root, 'core', 'lib', 'validation', 'rules')) &&
+        fs.existsSync(WORKER)
+      ) {
         try {
           early = new Early(root);
           log(`creating aws-cdk's validation engine on a worker thread (${early.validatePath})`);

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -94,12 +95,12 @@ def fake_cdk(tmp_path: Path) -> Path:
     return root
 
 
-def run(root: Path, scenario: str, *, preload: bool = True, **env: str) -> tuple[Any, list[str]]:
+def run(root: Path, scenario: str, *, preload: Path | None = PRELOAD, **env: str) -> tuple[Any, list[str]]:
     """The scenario's result, and the lines the script logged."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("FAKE_", "VALIDATION_"))}
     environment.update(VALIDATION_ENGINE_EARLY_LOG="1", **env)
     ran = subprocess.run(
-        ["node", *(["--require", str(PRELOAD)] if preload else []), str(root.parents[1] / "driver.js"), str(root),
+        ["node", *(["--require", str(preload)] if preload else []), str(root.parents[1] / "driver.js"), str(root),
          scenario],
         env=environment, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
@@ -145,7 +146,7 @@ def test_the_worker_thread_runs_at_the_lowest_priority_and_the_main_thread_as_be
 
 def test_without_the_script_the_same_calls_run_on_the_main_thread(fake_cdk: Path):
     """The stand-in tells the threads apart: what the other tests read from it is the script's doing."""
-    report, logged = run(fake_cdk, VALIDATE_FILE, preload=False)
+    report, logged = run(fake_cdk, VALIDATE_FILE, preload=None)
     assert report["thread"] == 0
     assert logged == []
 
@@ -258,6 +259,34 @@ def test_a_worker_that_does_not_answer_in_time_is_given_up(fake_cdk: Path):
     report, logged = run(fake_cdk, VALIDATE_FILE, FAKE_CREATE="slow", VALIDATION_ENGINE_EARLY_WAIT_MS="200")
     assert report["thread"] == 0
     assert logged[-1] == "worker engine unavailable (no answer within 200 ms); creating the engine on the main thread"
+
+
+def test_a_worker_whose_thread_never_runs_is_not_waited_for(fake_cdk: Path, tmp_path: Path):
+    """Its script fails to load (a syntax error, here): its error event cannot be seen while jsii waits
+    for python, so the script's first statement is the signal that it runs; without it, the engine is
+    created on the main thread after the start-up wait, not after the answer wait."""
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    shutil.copy2(PRELOAD, scripts / PRELOAD.name)
+    (scripts / "validation-engine-worker.js").write_text("'use strict';\nthis is not javascript\n")
+    started = time.monotonic()
+    report, logged = run(
+        fake_cdk, VALIDATE_FILE, preload=scripts / PRELOAD.name, VALIDATION_ENGINE_EARLY_WAIT_MS="3000"
+    )
+    assert report["thread"] == 0
+    assert logged[-1] == (
+        "worker engine unavailable (its thread did not start within 3000 ms); creating the engine on the main thread"
+    )
+    assert time.monotonic() - started < 5.5  # one start-up wait, not one per call nor the answer wait
+
+
+def test_without_the_worker_script_beside_it_nothing_starts(fake_cdk: Path, tmp_path: Path):
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    shutil.copy2(PRELOAD, scripts / PRELOAD.name)
+    report, logged = run(fake_cdk, VALIDATE_FILE, preload=scripts / PRELOAD.name)
+    assert report["thread"] == 0
+    assert logged == []
 
 
 def test_a_process_that_never_validates_does_not_wait_for_the_worker(fake_cdk: Path):
