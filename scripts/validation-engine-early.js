@@ -7,7 +7,9 @@
 // turns (one core busy, waiting on each other through jsii's pipe), so on a 2-core machine the other core
 // is free: this script creates the engine there, on a worker thread (validation-engine-worker.js) started
 // as soon as node loads aws-cdk-lib, and gives aws-cdk that engine when it asks for one with the same
-// configuration. The worker runs at the lowest priority (see there).
+// configuration. The worker runs at the lowest priority (see there). Once aws-cdk has written the cloud
+// assembly, the worker also validates its stack templates while cdk-nag's packs run on the main thread
+// (validateAhead below), so aws-cdk's own calls find that work done.
 //
 // - Same results: the worker runs the same package's same engine with the same rules on the same
 //   template bytes and options; only the thread differs. Reports cross threads by structured clone.
@@ -23,8 +25,9 @@
 // What it relies on from aws-cdk-lib (2.275), checked by tests/stacks/test_validation_engine_early.py
 // against the installed version: the package root is loaded through its index.js; its default rules are
 // the *.rego files of core/lib/validation/rules, read in sorted order as {name, content}; and it creates
-// its engine as `new (require('@aws/cloudformation-validate').CompositeEngine)({regoRules})`.
-// Should aws-cdk change any of it, its engine is no longer recognized and is created as before.
+// its engine as `new (require('@aws/cloudformation-validate').CompositeEngine)({regoRules})`; it validates
+// each stack template with the options of cdkValidateOptions below. Should aws-cdk change any of it, its
+// engine is no longer recognized and is created as before, or the work done ahead is not used.
 
 const Module = require('module');
 const fs = require('fs');
@@ -83,6 +86,8 @@ class Early {
     this.port.unref();
     this.worker.on('error', () => {}); // reported through the calls instead (no answer: main-thread engine)
     this.handedOut = false;
+    this.declined = false;
+    this.stopped = false;
   }
 
   // A synchronous call into the worker: post, then block until it answers (at most ANSWER_WITHIN_MS).
@@ -101,9 +106,38 @@ class Early {
     return receiveMessageOnPort(this.port).message;
   }
 
+  // aws-cdk writes the cloud assembly's manifest after the templates, then runs the validation plugins:
+  // cdk-nag's packs first (when added), its own CloudFormation validation last. Each stack template the
+  // manifest lists is sent to the worker to be validated now, with the options aws-cdk passes, so that
+  // aws-cdk's call finds the work done. The worker answers it from that only for the same template
+  // bytes and the same options; otherwise it validates as usual.
+  validateAhead(manifestFile, text) {
+    const manifest = JSON.parse(text);
+    for (const artifact of Object.values(manifest.artifacts ?? {})) {
+      if (artifact.type !== 'aws:cloudformation:stack' || typeof artifact.properties?.templateFile !== 'string') continue;
+      const [, account, region] = /^aws:\/\/([^/]*)\/(.*)$/.exec(artifact.environment ?? '') ?? [];
+      const options = cdkValidateOptions(account === 'unknown-account' ? undefined : account, region === 'unknown-region' ? undefined : region);
+      const file = path.join(path.dirname(manifestFile), artifact.properties.templateFile); // as aws-cdk joins it
+      this.port.postMessage({ method: 'ahead', args: [file, options] });
+    }
+  }
+
   stop() {
+    this.stopped = true;
     this.worker.terminate();
   }
+}
+
+// The options aws-cdk's CloudFormationValidatePlugin validates each stack template with (its rules to
+// ignore, in its order). Should they change, answers prepared with these are not used (see validateAhead).
+const CDK_IGNORED_RULES = ['W3005', 'W1020', 'E1018', 'W9002', 'W9013', 'W1103'];
+function cdkValidateOptions(accountId, region) {
+  return {
+    detailLevel: 'STANDARD',
+    pseudoParameterOverrides: { accountId, region },
+    exclude: { ids: [...CDK_IGNORED_RULES], services: [{ ruleId: 'W3697', service: 'AWS::AutoScaling' }] },
+    severityLevel: 'WARN',
+  };
 }
 
 // The engine handed to aws-cdk: each call goes to the worker's engine; if the worker cannot serve
@@ -119,6 +153,7 @@ class WorkerEngine {
   run(method, args, worker) {
     if (this.local === undefined) {
       const reply = this.early.call(method, worker);
+      if (reply.ahead) log(`validated ahead of aws-cdk's call: ${path.basename(worker[0].path)}`);
       if (!reply.failed) return reply.value;
       // Did the engine refuse this call (an error aws-cdk would have seen as well), or is there no engine?
       const alive = reply.unanswered ? reply : this.early.call('engineName', []);
@@ -183,6 +218,7 @@ function facade(early, loadReal) {
       return new WorkerEngine(early, getReal, config);
     }
     log(`creating the engine on the main thread (${matches ? 'a second engine' : 'another configuration'})`);
+    early.declined = true; // aws-cdk validates with another engine: validating ahead would be wasted
     return new (getReal().CompositeEngine)(config);
   }
   class TemplateFile {
@@ -242,6 +278,19 @@ function install() {
       return wrapped;
     }
     return load.apply(this, arguments);
+  };
+  // The cloud assembly's manifest is written with fs.writeFileSync (aws-cdk's cloud-assembly-schema).
+  const writeFileSync = fs.writeFileSync;
+  fs.writeFileSync = function (file, data, ...rest) {
+    const written = writeFileSync.call(this, file, data, ...rest);
+    if (early && !early.stopped && !early.declined && typeof file === 'string' && typeof data === 'string' && path.basename(file) === 'manifest.json') {
+      try {
+        early.validateAhead(file, data);
+      } catch {
+        // not a manifest this understands: aws-cdk's calls are validated as they come
+      }
+    }
+    return written;
   };
 }
 

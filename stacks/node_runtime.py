@@ -19,8 +19,9 @@ compiles code change.
 The wrapper also has node preload ``scripts/validation-engine-early.js``: it creates aws-cdk's
 CloudFormation validation engine (1-2 s of CPU, which aws-cdk spends in ``app.synth()``) on a worker
 thread as soon as node loads aws-cdk-lib, so that it is ready when the stacks are built, and hands it to
-aws-cdk when aws-cdk asks for its default engine. While the stacks are built, python and node take turns,
-one core busy: the worker runs on the other. On the example this takes 1.5-3 s off a synthesis's wall
+aws-cdk when aws-cdk asks for its default engine; once the templates are written it validates them
+there while cdk-nag's packs run. While the stacks are built, python and node take turns, one core
+busy: the worker runs on the other. On the example this takes 1.5-3 s off a synthesis's wall
 time, at the same CPU; the findings are the same (the same engine and rules on the same templates),
 and the script steps aside (aws-cdk creates its engine as before) for any other engine configuration,
 when the worker fails, and with ``CDK_VALIDATION=false`` or ``VALIDATION_ENGINE_EARLY=0``.

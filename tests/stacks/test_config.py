@@ -656,9 +656,15 @@ class TestCheckAndSynthAgree:
         assert (outdir / f"{stack}.template.json").is_file()
         # aws-cdk asked for its validation engine as scripts/validation-engine-early.js expects, so the
         # synthesis used the engine created on a worker thread while the stacks were built (the log's
-        # second line; tests/stacks/test_validation_engine_early.py tests the script itself).
-        early = [line for line in synth.stderr.splitlines() if line.startswith("[validation-engine-early]")]
-        assert early[1:] == ["[validation-engine-early] handing out the engine created on the worker thread"], early
+        # second line), and validated each stack template with the options the script guessed, so each
+        # was answered from the validation the worker did ahead of the call (the other lines).
+        # tests/stacks/test_validation_engine_early.py tests the script itself.
+        prefix = "[validation-engine-early] "
+        early = [line.removeprefix(prefix) for line in synth.stderr.splitlines() if line.startswith(prefix)]
+        assert early[1] == "handing out the engine created on the worker thread", early
+        templates = sorted(path.name for path in outdir.glob("*.template.json") if ".stackset." not in path.name)
+        ahead = sorted(line.removeprefix("validated ahead of aws-cdk's call: ") for line in early[2:])
+        assert ahead == templates, early
 
 
 def test_docs_example_of_a_config_error_runs():

@@ -40,6 +40,7 @@ class TemplateContent {
   constructor(content, name = 'template') { this.content = content; this.name = name; }
   readBytes() { return typeof this.content === 'string' ? new TextEncoder().encode(this.content) : this.content; }
 }
+let validations = 0;
 class CompositeEngine {
   constructor(config) {
     if (threadId !== 0 && process.env.FAKE_CREATE === 'fail') throw new Error('no engine on this thread');
@@ -47,6 +48,7 @@ class CompositeEngine {
     this.rules = config.regoRules.map((rule) => rule.name);
   }
   validateTemplate(template, options) {
+    validations += 1;
     const text = Buffer.from(template.readBytes()).toString();
     if (text === 'refuse') throw new TypeError('not a template');
     const label = template instanceof TemplateContent ? template.name : template.path;
@@ -54,7 +56,7 @@ class CompositeEngine {
   }
   validateAwsCliCommand(request) { return { thread: threadId, request }; }
   listRules() { return [{ id: 'E1', thread: threadId }]; }
-  engineName() { return 'fake'; }
+  engineName() { return `fake, ${validations} validation(s)`; }
   free() {}
 }
 module.exports = { TemplateFile, TemplateContent, CompositeEngine, version: () => `fake ${threadId}` };
@@ -167,9 +169,96 @@ def test_template_contents_rules_names_and_the_version_cross_to_the_worker(fake_
     )
     assert result["version"].startswith("fake ") and result["version"] != "fake 0"
     assert result["rules"][0]["thread"] != 0
-    assert result["name"] == "fake"
+    assert result["name"] == "fake, 0 validation(s)"  # asked before the template below
     assert result["content"]["thread"] != 0
     assert (result["content"]["label"], result["content"]["text"]) == ("in memory", "{}")
+
+
+#: Writes two stack templates and the manifest listing them as aws-cdk does (fs.writeFileSync), gives the
+#: worker time to validate them ahead, then validates each as aws-cdk's plugin does. ``CHANGE`` runs
+#: between the manifest and the calls; ``OPTIONS(account, region)`` are the options of the calls.
+AHEAD = """
+const fs = require('fs');
+const path = require('path');
+const out = path.join(root, '..', '..', 'cdk.out');
+fs.mkdirSync(out, { recursive: true });
+fs.writeFileSync(path.join(out, 'one.template.json'), '{"one": 1}');
+fs.writeFileSync(path.join(out, 'two.template.json'), '{"two": 2}');
+fs.writeFileSync(path.join(out, 'manifest.json'), JSON.stringify({ version: '1', artifacts: {
+  one: { type: 'aws:cloudformation:stack', environment: 'aws://111111111111/eu-west-1',
+         properties: { templateFile: 'one.template.json' } },
+  two: { type: 'aws:cloudformation:stack', environment: 'aws://unknown-account/unknown-region',
+         properties: { templateFile: 'two.template.json' } },
+  tree: { type: 'cdk:tree', properties: { file: 'tree.json' } },
+} }));
+CHANGE;
+const v = validate();
+const engine = new v.CompositeEngine({ regoRules: rules });
+Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+const OPTIONS = (accountId, region) => ({ detailLevel: 'STANDARD', pseudoParameterOverrides: { accountId, region },
+  exclude: { ids: ['W3005', 'W1020', 'E1018', 'W9002', 'W9013', 'W1103'],
+             services: [{ ruleId: 'W3697', service: 'AWS::AutoScaling' }] }, severityLevel: 'WARN' });
+const reports = [
+  engine.validateTemplate(new v.TemplateFile(path.join(out, 'one.template.json')), OPTIONS('111111111111', 'eu-west-1')),
+  engine.validateTemplate(new v.TemplateFile(path.join(out, 'two.template.json')), OPTIONS(undefined, undefined)),
+];
+return { reports, engine: engine.engineName() };
+"""
+
+
+def test_the_stack_templates_of_the_manifest_are_validated_ahead_of_aws_cdks_calls(fake_cdk: Path):
+    """aws-cdk writes the manifest, runs cdk-nag's packs, then validates: the worker has done it by then."""
+    result, logged = run(fake_cdk, AHEAD.replace("CHANGE;", ""))
+    one, two = result["reports"]
+    label = str(fake_cdk.parents[1] / "cdk.out" / "one.template.json")  # as path.join gives it
+    assert (one["text"], one["label"], one["thread"] != 0) == ('{"one": 1}', label, True)
+    assert one["options"]["pseudoParameterOverrides"] == {"accountId": "111111111111", "region": "eu-west-1"}
+    assert two["text"] == '{"two": 2}' and two["options"]["pseudoParameterOverrides"] == {}
+    assert result["engine"] == "fake, 2 validation(s)"  # each template once: the calls took the work done
+    assert logged[2:] == [
+        "validated ahead of aws-cdk's call: one.template.json",
+        "validated ahead of aws-cdk's call: two.template.json",
+    ]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "fs.writeFileSync(path.join(out, 'one.template.json'), '{\"one\": 2}')",  # rewritten after the manifest
+        "OPTIONS = (a, r) => ({ severityLevel: 'ERROR' })",  # aws-cdk passes other options
+    ],
+)
+def test_a_template_or_options_that_differ_from_the_ones_validated_ahead_are_validated_anew(fake_cdk: Path, change):
+    scenario = AHEAD.replace("CHANGE;", "").replace("const OPTIONS", "let OPTIONS")
+    scenario = scenario.replace("const reports", f"{change};\nconst reports", 1)
+    result, logged = run(fake_cdk, scenario)
+    one, _ = result["reports"]
+    assert one["text"] == ('{"one": 2}' if "writeFileSync" in change else '{"one": 1}')
+    assert result["engine"] == ("fake, 3 validation(s)" if "writeFileSync" in change else "fake, 4 validation(s)")
+    assert "validated ahead of aws-cdk's call: one.template.json" not in logged
+
+
+def test_nothing_is_validated_ahead_once_aws_cdk_took_another_engine(fake_cdk: Path):
+    # aws-cdk with other rules first: a main-thread engine
+    scenario = "new (validate().CompositeEngine)({ regoRules: [] });\n" + AHEAD.replace("CHANGE;", "")
+    result, logged = run(fake_cdk, scenario)
+    assert result["engine"] == "fake, 2 validation(s)"  # on the worker: only aws-cdk's two calls
+    assert not any("ahead" in line for line in logged)
+
+
+def test_a_manifest_this_does_not_understand_changes_nothing(fake_cdk: Path):
+    result, logged = run(
+        fake_cdk,
+        """
+        const fs = require('fs');
+        const file = require('path').join(root, '..', '..', 'manifest.json');
+        fs.writeFileSync(file, 'not json');
+        fs.writeFileSync(file, JSON.stringify({ artifacts: { x: { type: 'aws:cloudformation:stack' } } }));
+        return fs.readFileSync(file, 'utf-8');
+        """,
+    )
+    assert json.loads(result) == {"artifacts": {"x": {"type": "aws:cloudformation:stack"}}}
+    assert len(logged) == 1  # only the start of the worker
 
 
 def test_an_aws_cli_command_is_validated_on_the_main_thread(fake_cdk: Path):
