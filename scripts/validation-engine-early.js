@@ -50,7 +50,6 @@ function log(message) {
 // The worker thread's script, beside this one.
 const WORKER = path.join(__dirname, 'validation-engine-worker.js');
 
-
 function defaultRules(cdkRoot) {
   const dir = path.join(cdkRoot, 'core', 'lib', 'validation', 'rules');
   return fs
