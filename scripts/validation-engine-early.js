@@ -32,7 +32,7 @@
 const Module = require('module');
 const fs = require('fs');
 const path = require('path');
-const { isMainThread } = require('worker_threads');
+const { isMainThread, MessageChannel, receiveMessageOnPort, Worker } = require('worker_threads');
 
 const VALIDATE = '@aws/cloudformation-validate';
 // How long a call may wait for the worker before the engine is created on the main thread instead (creating
@@ -70,7 +70,6 @@ function sameRules(given, rules) {
 // One early engine per process, for the first matching request.
 class Early {
   constructor(cdkRoot) {
-    const { Worker, MessageChannel } = require('worker_threads');
     this.validatePath = require.resolve(VALIDATE, { paths: [cdkRoot] });
     this.rules = defaultRules(cdkRoot);
     const { port1, port2 } = new MessageChannel();
@@ -91,7 +90,6 @@ class Early {
 
   // A synchronous call into the worker: post, then block until it answers (at most ANSWER_WITHIN_MS).
   call(method, args) {
-    const { receiveMessageOnPort } = require('worker_threads');
     // A worker whose thread never ran cannot answer: do not wait ANSWER_WITHIN_MS for it. (Its 'error'
     // event would say why, but node's event loop does not run while jsii waits for python.)
     if (Atomics.wait(this.started, 0, 0, START_WITHIN_MS) === 'timed-out') {
@@ -228,7 +226,6 @@ function facade(early, loadReal) {
       return fs.readFileSync(this.path);
     }
   }
-  const light = { TemplateFile };
   return new Proxy(
     {},
     {
@@ -241,7 +238,7 @@ function facade(early, loadReal) {
           };
         }
         // A TemplateFile is a path and a reader, the same for every engine: no need to load the real module.
-        if (name in light && real === undefined) return light[name];
+        if (name === 'TemplateFile' && real === undefined) return TemplateFile;
         return getReal()[name];
       },
       has(_, name) {

@@ -3,8 +3,9 @@
 jsii runs aws-cdk in a node child process, started on the first ``import aws_cdk``, and names its
 node by ``JSII_NODE`` (default ``node``). The app points it at ``scripts/jsii-node.sh``, which runs
 ``node --no-concurrent-marking --max-semi-space-size=8 --liftoff-only`` (only the options that node
-accepts: none if it refuses all three) with ``--require scripts/validation-engine-early.js``. On the 2-core machines this project is measured on,
-V8's background threads cost more than they saved (bench/synth.py, docs/testing.md):
+accepts: none if it refuses all three) with ``--require scripts/validation-engine-early.js``. On the
+2-core machines this project is measured on, V8's background threads cost more than they saved
+(bench/synth.py, docs/testing.md):
 
 - concurrent marking (the garbage collector's): with it off, a synthesis of the example took 7-13 %
   less wall time and 15-21 % less CPU, and aws-cdk's own one-resource app about 25 % less; the
@@ -24,7 +25,8 @@ there while cdk-nag's packs run. While the stacks are built, python and node tak
 busy: the worker runs on the other. On the example this takes 1.5-3 s off a synthesis's wall
 time, at the same CPU; the findings are the same (the same engine and rules on the same templates),
 and the script steps aside (aws-cdk creates its engine as before) for any other engine configuration,
-when the worker fails, and with ``CDK_VALIDATION=false`` or ``VALIDATION_ENGINE_EARLY=0``.
+when the worker does not start, fails or does not answer, and with ``CDK_VALIDATION=false`` or
+``VALIDATION_ENGINE_EARLY=0``.
 
 It applies to the node of app.py (and of the test processes), not to the CDK CLI's. A ``JSII_NODE``
 already set wins (set ``JSII_NODE=node`` to opt out); it is left alone where the wrapper could not
