@@ -7,7 +7,7 @@
 // turns (one core busy, waiting on each other through jsii's pipe), so on a 2-core machine the other core
 // is free: this script creates the engine there, on a worker thread (validation-engine-worker.js) started
 // as soon as node loads aws-cdk-lib, and gives aws-cdk that engine when it asks for one with the same
-// configuration. The worker runs at the lowest priority (see there). Once aws-cdk has written the cloud
+// configuration. The worker runs at the process's priority (see there). Once aws-cdk has written the cloud
 // assembly, the worker also validates its stack templates while cdk-nag's packs run on the main thread
 // (validateAhead below), so aws-cdk's own calls find that work done.
 //

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -129,10 +128,11 @@ def test_aws_cdks_default_engine_is_served_from_a_worker_thread(fake_cdk: Path):
     assert logged[1:] == ["handing out the engine created on the worker thread"]
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="Linux sets a nice value per thread; elsewhere it is left alone")
-def test_the_worker_thread_runs_at_the_lowest_priority_and_the_main_thread_as_before(fake_cdk: Path):
-    """It takes only a core nobody else needs: in a process that never validates, or with every core
-    busy (the test workers of `make test`), it yields."""
+def test_the_worker_thread_runs_at_the_priority_of_the_main_thread(fake_cdk: Path):
+    """The main thread blocks on the worker's answers, so a worker at a lower priority is a priority
+    inversion: with every core busy (make test's two processes, a busy CI runner) the thread everything
+    waits for cannot run. At nice 19 the example's synthesis took 140 s instead of 18 s beside two busy
+    loops."""
     result, _ = run(
         fake_cdk,
         """
@@ -142,8 +142,7 @@ def test_the_worker_thread_runs_at_the_lowest_priority_and_the_main_thread_as_be
         """,
     )
     worker, main = result
-    assert worker == 19
-    assert main == os.getpriority(os.PRIO_PROCESS, 0)  # this test process's, inherited: unchanged
+    assert worker == main == os.getpriority(os.PRIO_PROCESS, 0)  # this test process's, inherited
 
 
 def test_without_the_script_the_same_calls_run_on_the_main_thread(fake_cdk: Path):
