@@ -16,7 +16,10 @@
 # And node preloads validation-engine-early.js (next to this script): it creates aws-cdk's validation engine on
 # a worker thread while the stacks are built, on the core jsii's back-and-forth leaves idle (1.5-3 s less
 # wall time on the example; that file says how, and when it steps aside).
-# jsii passes its own options and its runtime script as the arguments.
+# jsii passes its own options and its runtime script as the arguments. That script (bin/jsii-runtime.js) is
+# a relay that starts a second node for jsii's kernel and copies every request and answer between them;
+# node runs jsii-host.js (next to this script) instead, which runs the kernel in this node: a round trip
+# between python and aws-cdk takes about half the time (that file says how, and when it steps aside).
 #
 # A node whose V8 does not know an option would refuse to start (exit 9): the options are tried first with
 # --version (a few milliseconds); if that node refuses them, each is tried alone and only those it
@@ -40,4 +43,10 @@ here=${BASH_SOURCE[0]%/*}
 if [[ -f $here/validation-engine-early.js ]]; then
   options+=(--require "$here/validation-engine-early.js")
 fi
-exec node ${options[@]+"${options[@]}"} "$@"
+# jsii's runtime script runs in jsii-host.js, with --preserve-symlinks as the relay gives its second node.
+arguments=("$@")
+last=$(($# - 1))
+if [[ $# -gt 0 && ${arguments[$last]} == */jsii-runtime.js && -f $here/jsii-host.js ]]; then
+  arguments=("${arguments[@]:0:$last}" --preserve-symlinks "$here/jsii-host.js" "${arguments[$last]}")
+fi
+exec node ${options[@]+"${options[@]}"} ${arguments[@]+"${arguments[@]}"}
