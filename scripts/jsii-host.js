@@ -39,6 +39,21 @@ function directProgram() {
   return source.slice(0, at) + 'readFD:0,writeFD:1' + source.slice(at + FD_3.length);
 }
 
+// All of `line` to fd 2, waiting while a non-blocking fd 2 is full (as jsii's own writes do).
+function writeErrorLine(line) {
+  const buffer = Buffer.from(line);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let written = 0, wait = 1; written < buffer.length; ) {
+    try {
+      written += fs.writeSync(2, buffer, written);
+    } catch (error) {
+      if (error.code !== 'EAGAIN') throw error;
+      Atomics.wait(pause, 0, 0, wait);
+      wait = Math.min(2 * wait, 10);
+    }
+  }
+}
+
 // A stream that sends what is written to it as the relay sends its child's output: one JSON line on fd 2.
 function relayed(key) {
   const { Writable } = require('stream');
@@ -46,7 +61,7 @@ function relayed(key) {
     write(chunk, encoding, done) {
       const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, encoding);
       try {
-        fs.writeSync(2, `${JSON.stringify({ [key]: data.toString('base64') })}\n`);
+        writeErrorLine(`${JSON.stringify({ [key]: data.toString('base64') })}\n`);
       } catch (error) {
         return done(error);
       }

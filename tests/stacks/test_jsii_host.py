@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from stacks.node_runtime import JSII_NODE_WRAPPER
+from tests.stacks.test_node_runtime import _fake_node
 
 HOST = JSII_NODE_WRAPPER.parent / "jsii-host.js"
 
@@ -120,15 +121,8 @@ def test_it_runs_jsiis_relay_when_switched_off_or_the_program_is_not_as_expected
     assert (ran.returncode, ran.stdout, ran.stderr) == (0, "the relay ran\n", "")
 
 
-def _fake_node(tmp_path: Path) -> dict[str, str]:
-    fake = tmp_path / "node"
-    fake.write_text('#!/bin/sh\necho "ran $*"\n')
-    fake.chmod(0o755)
-    return {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
-
-
 def test_the_wrapper_runs_the_host_for_jsiis_runtime_script_only(tmp_path: Path):
-    env = _fake_node(tmp_path)
+    env = _fake_node(tmp_path, refused=[])
     for script, expected in [
         ("/t/bin/jsii-runtime.js", f"--max-old-space-size=4069 --preserve-symlinks {HOST} /t/bin/jsii-runtime.js"),
         ("/t/other.js", "--max-old-space-size=4069 /t/other.js"),
@@ -146,7 +140,11 @@ def test_a_wrapper_copied_without_the_host_runs_jsiis_runtime_script(tmp_path: P
     copy.write_bytes(JSII_NODE_WRAPPER.read_bytes())
     copy.chmod(0o755)
     ran = subprocess.run(
-        [str(copy), "/t/bin/jsii-runtime.js"], env=_fake_node(tmp_path), capture_output=True, text=True, check=True
+        [str(copy), "/t/bin/jsii-runtime.js"],
+        env=_fake_node(tmp_path, refused=[]),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert ran.stdout.split()[-1] == "/t/bin/jsii-runtime.js"
     assert "--preserve-symlinks" not in ran.stdout
