@@ -19,6 +19,7 @@
 const fs = require('fs');
 const Module = require('module');
 const path = require('path');
+const { Readable, Writable } = require('stream');
 
 const FD_3 = 'readFD:3,writeFD:3';
 
@@ -56,7 +57,6 @@ function writeErrorLine(line) {
 
 // A stream that sends what is written to it as the relay sends its child's output: one JSON line on fd 2.
 function relayed(key) {
-  const { Writable } = require('stream');
   const stream = new Writable({
     write(chunk, encoding, done) {
       const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, encoding);
@@ -81,7 +81,6 @@ if (source === undefined) {
     Object.defineProperty(process, key, { value: relayed(key), configurable: true, enumerable: true });
   }
   // fd 0 is the protocol's too: an empty stdin, as the relay gives its child (it would read the requests).
-  const { Readable } = require('stream');
   const stdin = new Readable({ read() {} });
   stdin.push(null);
   Object.defineProperty(process, 'stdin', { value: stdin, configurable: true, enumerable: true });

@@ -28,6 +28,10 @@ and the script steps aside (aws-cdk creates its engine as before) for any other 
 when the worker does not start, fails or does not answer, and with ``CDK_VALIDATION=false`` or
 ``VALIDATION_ENGINE_EARLY=0``.
 
+And node runs jsii's kernel itself (``scripts/jsii-host.js``) instead of jsii's runtime script, a relay
+that starts a second node and copies every request and answer between python and it: each round trip
+takes about half the time, and there is one node process fewer (``JSII_HOST_DIRECT=0`` keeps the relay).
+
 It applies to the node of app.py (and of the test processes), not to the CDK CLI's. A ``JSII_NODE``
 already set wins (set ``JSII_NODE=node`` to opt out); it is left alone where the wrapper could not
 run: on Windows, without bash on the PATH (an Alpine image, say), or where the wrapper lost its

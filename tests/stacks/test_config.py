@@ -764,8 +764,8 @@ def test_a_config_at_every_limit_synthesizes(base, tmp_path: Path):
 def _let_node_output_settle(capsys: pytest.CaptureFixture[str]) -> None:
     """Discard what node printed for earlier tests of this process and is still on its way.
 
-    jsii relays node's console output through its launcher process and a Python thread, so the
-    validation report an earlier synth printed can reach ``sys.stderr`` well after that synth returned
+    jsii's Python client prints node's console output from a thread of its own, so the validation
+    report an earlier synth printed can reach ``sys.stderr`` well after that synth returned
     (seen on a loaded machine: in the next test's capture). Wait until nothing came for 0.3 s."""
     quiet_since = time.monotonic()
     deadline = quiet_since + 10

@@ -38,7 +38,10 @@ const buffer = Buffer.alloc(100);
 const read = F.readSync(channel.readFD, buffer, 0, 100, null);
 F.writeSync(channel.writeFD, JSON.stringify({ request: buffer.subarray(0, read).toString(), helper,
   dirname: __dirname, argv: process.argv.slice(1) }) + '\\n');
-process.stdin.on('end', () => process.exit(Number(process.env.FAKE_EXIT || 0)));
+process.stdin.on('end', () => {
+  F.writeSync(channel.writeFD, JSON.stringify({ stdin }) + '\\n');
+  process.exit(Number(process.env.FAKE_EXIT || 0));
+});
 """
 
 
@@ -75,7 +78,7 @@ def relayed(stderr: str) -> list[tuple[str, str]]:
 def test_the_kernel_talks_on_the_pipes_node_was_started_with(runtime: Path):
     ran = host(runtime)
     assert ran.returncode == 0, ran.stderr
-    answer = json.loads(ran.stdout)  # one line: the protocol's only
+    answer, _ = map(json.loads, ran.stdout.splitlines())  # the protocol's lines only
     assert answer == {
         "request": "a request\n",
         "helper": "required beside program.js",
@@ -99,10 +102,14 @@ def test_what_a_library_prints_reaches_stderr_as_the_relay_sends_it(runtime: Pat
 
 def test_stdin_is_empty_and_the_exit_code_is_the_kernels(runtime: Path):
     """fd 0 carries the requests: a library reading process.stdin must not take them (the relay gives its
-    child no stdin); the program above exits when its stdin ends, with the code it is given."""
-    ran = host(runtime, FAKE_EXIT="3")
+    child no stdin). The program above reads 100 bytes of a longer request, and process.stdin, read from
+    fd 0, would get the rest; it exits when its stdin ends, with the code it is given."""
+    request = "a request " + "x" * 150 + "\n"
+    ran = host(runtime, request=request, FAKE_EXIT="3")
     assert ran.returncode == 3, ran.stderr
-    assert json.loads(ran.stdout)["request"] == "a request\n"
+    answer, read_from_stdin = map(json.loads, ran.stdout.splitlines())
+    assert answer["request"] == request[:100]
+    assert read_from_stdin == {"stdin": ""}
 
 
 @pytest.mark.parametrize(
