@@ -3,7 +3,8 @@
 jsii runs aws-cdk in a node child process, started on the first ``import aws_cdk``, and names its
 node by ``JSII_NODE`` (default ``node``). The app points it at ``scripts/jsii-node.sh``, which runs
 ``node --no-concurrent-marking --max-semi-space-size=8 --liftoff-only`` (only the options that node
-accepts: none if it refuses all three) with ``--require scripts/validation-engine-early.js``. On the
+accepts: none if it refuses all three) with ``--require`` of ``scripts/module-code-cache.js`` and
+``scripts/validation-engine-early.js``. On the
 2-core machines this project is measured on, V8's background threads cost more than they saved
 (bench/synth.py, docs/testing.md):
 
@@ -27,6 +28,11 @@ time, at the same CPU; the findings are the same (the same engine and rules on t
 and the script steps aside (aws-cdk creates its engine as before) for any other engine configuration,
 when the worker does not start, fails or does not answer, and with ``CDK_VALIDATION=false`` or
 ``VALIDATION_ENGINE_EARLY=0``.
+
+It also has node preload ``scripts/module-code-cache.js``, which keeps V8's code cache of the modules jsii
+loads (aws-cdk-lib, constructs, cdk-nag) in ``~/.cache/constructs-lib/v8-code-cache`` (``$XDG_CACHE_HOME``
+or ``MODULE_CODE_CACHE_DIR`` if set; at most 256 MiB), so that a synthesis after the first compiles none
+of them again; ``MODULE_CODE_CACHE=0`` turns it off.
 
 And node runs jsii's kernel itself (``scripts/jsii-host.js``) instead of jsii's runtime script, a relay
 that starts a second node and copies every request and answer between python and it: each round trip

@@ -204,6 +204,13 @@ def jsii_package_cache() -> str:
     return str(Path.home() / ".cache" / "aws" / "jsii" / "package-cache")
 
 
+def module_code_cache() -> str:
+    """Where scripts/module-code-cache.js keeps V8's code cache for this user (its default folder)."""
+    if os.environ.get("MODULE_CODE_CACHE_DIR"):
+        return os.environ["MODULE_CODE_CACHE_DIR"]
+    return str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "constructs-lib" / "v8-code-cache")
+
+
 def cfn_lint(*arguments: str | Path) -> subprocess.CompletedProcess[str]:
     """cfn-lint over templates (and any options); return code 0 means no error and no warning.
 

@@ -19,9 +19,12 @@ from tests.conftest import ROOT
 
 FLAG = "--no-concurrent-marking"
 OPTIONS = [FLAG, "--max-semi-space-size=8", "--liftoff-only"]
-#: What node preloads after the V8 options: scripts/validation-engine-early.js (its own tests:
-#: tests/stacks/test_validation_engine_early.py).
-PRELOAD = ["--require", str(JSII_NODE_WRAPPER.parent / "validation-engine-early.js")]
+#: What node preloads after the V8 options: scripts/module-code-cache.js and scripts/validation-engine-early.js
+#: (their own tests: tests/stacks/test_module_code_cache.py, tests/stacks/test_validation_engine_early.py).
+PRELOAD = [
+    *("--require", str(JSII_NODE_WRAPPER.parent / "module-code-cache.js")),
+    *("--require", str(JSII_NODE_WRAPPER.parent / "validation-engine-early.js")),
+]
 
 
 def test_the_wrapper_is_named_unless_jsii_node_is_set():
@@ -64,7 +67,7 @@ def test_the_wrapper_runs_node_with_its_v8_options():
         check=True,
     )
     # then -p and its script
-    assert shown.stdout.split()[: len(OPTIONS) + 3] == [*OPTIONS, *PRELOAD, "--max-old-space-size=64"]
+    assert shown.stdout.split()[: len(OPTIONS) + len(PRELOAD) + 1] == [*OPTIONS, *PRELOAD, "--max-old-space-size=64"]
 
 
 def _fake_node(tmp_path: Path, refused: list[str]) -> dict[str, str]:
@@ -104,8 +107,9 @@ def test_a_wrapper_named_by_a_relative_path_preloads_by_an_absolute_one(cwd: Pat
     """JSII_NODE=scripts/jsii-node.sh works: node would take a relative --require path for a package name."""
     shown = subprocess.run([wrapper, "-p", "process.execArgv.join(' ')"], cwd=cwd, capture_output=True, text=True)
     assert shown.returncode == 0, shown.stderr
-    preloaded = shown.stdout.split()[len(OPTIONS) + 1]
-    assert Path(preloaded).is_absolute() and Path(preloaded).resolve() == Path(PRELOAD[1]).resolve(), preloaded
+    preloaded = shown.stdout.split()[len(OPTIONS) : len(OPTIONS) + len(PRELOAD)][1::2]
+    assert all(Path(path).is_absolute() for path in preloaded), preloaded
+    assert [Path(path).resolve() for path in preloaded] == [Path(path).resolve() for path in PRELOAD[1::2]]
 
 
 def test_a_wrapper_copied_without_the_preload_runs_node_without_it(tmp_path: Path):

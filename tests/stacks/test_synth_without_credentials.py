@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import EXAMPLE_CONFIGS, ROOT, jsii_package_cache
+from tests.conftest import EXAMPLE_CONFIGS, ROOT, jsii_package_cache, module_code_cache
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 #: Every way the AWS SDKs find credentials or a profile, removed or pointed at nothing.
@@ -67,6 +67,7 @@ def test_cli_synth_needs_no_credentials_for_accounts_cdk_json_does_not_know(tmp_
         # jsii keeps the packages it has unpacked under the home directory: the real one, or this run
         # would unpack aws-cdk-lib anew, some 12 s of CPU (no credentials are looked for there).
         JSII_RUNTIME_PACKAGE_CACHE_ROOT=jsii_package_cache(),
+        MODULE_CODE_CACHE_DIR=module_code_cache(),  # and V8's code cache of its modules (scripts/)
     )
     out = tmp_path / "cdk.out"
     result = subprocess.run(
