@@ -215,23 +215,60 @@ def cfn_lint(*arguments: str | Path) -> subprocess.CompletedProcess[str]:
     """cfn-lint over templates (and any options); return code 0 means no error and no warning.
 
     The cfn-lint command itself, run in this process: its start-up (a second and a half of imports
-    and schemas) is paid once per test process rather than per call. The same templates (same paths,
-    same bytes) with the same options are linted once per test run, whichever process asks first.
+    and schemas) is paid once per test process rather than per call. Within a test run, the processes
+    share the work: a template found clean (exit code 0, no output) with the same options is not
+    linted again, in whatever set and under whatever path it comes back (several tests lint the shared
+    syntheses), and a template another process is linting at the moment is waited for rather than
+    linted twice. cfn-lint lints each template on its own and prints nothing for a clean one, so the
+    others' results are the whole result: the same exit code and the same lines (of several batches,
+    in batch order).
     """
     argv = ["--format", "parseable", *map(str, arguments)]
-    key = hashlib.sha256(json.dumps(argv).encode())
-    for argument in argv:
-        if Path(argument).is_file():
-            key.update(Path(argument).read_bytes())
-    cached = _shared / f"cfn-lint-{key.hexdigest()}.json" if _shared is not None else None
-    if cached is None:
+    templates = [argument for argument in argv if Path(argument).is_file()]
+    if _shared is None or not templates:
         return _run_cfn_lint(argv)
-    with _lock(cached.with_suffix(".lock"), wait=True):
-        if not cached.exists():
-            result = _run_cfn_lint(argv)
-            cached.write_text(json.dumps([result.returncode, result.stdout, result.stderr]))
-        returncode, stdout, stderr = json.loads(cached.read_text())
+    options = [argument for argument in argv if argument not in templates]
+    key = {template: _lint_key(options, template) for template in templates}
+
+    def clean(template: str) -> bool:
+        return (_shared / f"cfn-lint-clean-{key[template]}").exists()
+
+    def lint(batch: list[str]) -> subprocess.CompletedProcess[str]:
+        result = _run_cfn_lint([argument for argument in argv if argument in options or argument in batch])
+        if (result.returncode, result.stdout, result.stderr) == (0, "", ""):
+            for template in batch:
+                (_shared / f"cfn-lint-clean-{key[template]}").touch()
+        return result
+
+    results, claimed, elsewhere, locks = [], [], [], []
+    try:
+        for template in templates:
+            lock = _lock(_shared / f"cfn-lint-{key[template]}.lock", wait=False) if not clean(template) else None
+            if lock is not None:
+                locks.append(lock)
+                claimed.append(template)
+            elif not clean(template):
+                elsewhere.append(template)  # being linted by another process
+        batch = [template for template in claimed if not clean(template)]
+        if batch:
+            results.append(lint(batch))
+    finally:
+        for lock in locks:
+            lock.close()
+    for template in elsewhere:
+        _lock(_shared / f"cfn-lint-{key[template]}.lock", wait=True).close()  # until that process is done
+    if left := [template for template in elsewhere if not clean(template)]:
+        results.append(lint(left))
+    returncode = 0
+    for result in results:
+        returncode |= result.returncode
+    stdout, stderr = "".join(r.stdout for r in results), "".join(r.stderr for r in results)
     return subprocess.CompletedProcess(["cfn-lint", *argv], returncode, stdout, stderr)
+
+
+def _lint_key(options: list[str], template: str) -> str:
+    """What cfn-lint's verdict on a template depends on: the options, in order, and the template's bytes."""
+    return hashlib.sha256(json.dumps(options).encode() + b"\0" + Path(template).read_bytes()).hexdigest()
 
 
 def _run_cfn_lint(argv: list[str]) -> subprocess.CompletedProcess[str]:

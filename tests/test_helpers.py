@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import threading
+import time
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import cfn_lint
 
@@ -36,3 +41,73 @@ def test_cfn_lint_reports_an_error_and_a_warning(tmp_path: Path):
     warning_rule = re.search(r":(W\d+):", result.stdout).group(1)
     ignored = cfn_lint(template, "--ignore-checks", warning_rule)
     assert ignored.returncode & 2 and not ignored.returncode & 4, ignored.stdout
+
+
+@pytest.fixture
+def shared_lint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """cfn_lint with a folder shared as in a test run; returns the templates of each cfn-lint run."""
+    from tests import conftest
+
+    (tmp_path / "shared").mkdir()
+    monkeypatch.setattr(conftest, "_shared", tmp_path / "shared")
+    linted: list[list[str]] = []
+    run = conftest._run_cfn_lint
+
+    def recorded(argv: list[str]) -> subprocess.CompletedProcess[str]:
+        linted.append([argument for argument in argv if argument.endswith(".json")])
+        return run(argv)
+
+    monkeypatch.setattr(conftest, "_run_cfn_lint", recorded)
+    return linted
+
+
+HANDLE = {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}
+BAD = {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"NoSuchProperty": 1}}}
+
+
+def test_a_template_found_clean_is_not_linted_again_in_any_set_or_under_any_path(
+    tmp_path: Path, shared_lint: list[list[str]], monkeypatch: pytest.MonkeyPatch
+):
+    from tests import conftest
+
+    good = _write(tmp_path / "good.template.json", HANDLE)
+    again = _write(tmp_path / "again.template.json", HANDLE)  # the same bytes under another path
+    bad = _write(tmp_path / "bad.template.json", BAD)
+    assert cfn_lint(good).returncode == 0
+    assert cfn_lint(again).returncode == 0
+    together = cfn_lint(again, bad)
+    assert shared_lint == [[str(good)], [str(bad)]]
+    assert cfn_lint(good, "--ignore-checks", "W3005").returncode == 0  # other options: linted anew
+    assert shared_lint[-1] == [str(good)]
+    monkeypatch.setattr(conftest, "_shared", None)  # not shared: one cfn-lint over both, as the command runs
+    alone = cfn_lint(again, bad)
+    assert (together.returncode, together.stdout, together.stderr) == (alone.returncode, alone.stdout, alone.stderr)
+    assert together.returncode & 2 and f"{bad}:" in together.stdout
+
+
+@pytest.mark.parametrize("found_clean", [True, False])
+def test_a_template_another_process_is_linting_is_waited_for(
+    tmp_path: Path, shared_lint: list[list[str]], found_clean: bool
+):
+    """Two workers lint sets that share templates at the same time: each template is linted by one of
+    them. If the other did not find it clean (it failed, say), the waiting one lints it itself."""
+    from tests import conftest
+
+    shared = tmp_path / "shared"
+    theirs = _write(tmp_path / "theirs.template.json", HANDLE)
+    mine = _write(tmp_path / "mine.template.json", {"Other": HANDLE["Handle"]})
+    key = conftest._lint_key(["--format", "parseable"], str(theirs))
+    lock = conftest._lock(shared / f"cfn-lint-{key}.lock", wait=True)  # the other worker, linting it
+
+    def other_worker_finishes() -> None:
+        time.sleep(1.0)
+        if found_clean:
+            (shared / f"cfn-lint-clean-{key}").touch()
+        lock.close()
+
+    finisher = threading.Thread(target=other_worker_finishes)
+    finisher.start()
+    result = cfn_lint(theirs, mine)
+    finisher.join()
+    assert result.returncode == 0, result.stdout
+    assert shared_lint == ([[str(mine)]] if found_clean else [[str(mine)], [str(theirs)]])
