@@ -144,15 +144,15 @@ values = st.recursive(
 )
 
 
-def _containers(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Paths of every dict and list in ``node`` (the root included)."""
-    found = [path] if isinstance(node, dict | list) else []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _containers(value, (*path, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += _containers(value, (*path, index))
+def _containers(
+    node: Any, path: tuple[Any, ...] = (), found: list[tuple[Any, ...]] | None = None
+) -> list[tuple[Any, ...]]:
+    """Paths of every dict and list in ``node`` (the root included), depth first, parents before children."""
+    found = [] if found is None else found
+    if isinstance(node, dict | list):
+        found.append(path)
+        for key, value in node.items() if isinstance(node, dict) else enumerate(node):
+            _containers(value, (*path, key), found)
     return found
 
 
