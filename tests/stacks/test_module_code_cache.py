@@ -80,17 +80,22 @@ def install(layout: Path, suffix: str) -> Path:
     return folder
 
 
-def run(layout: Path, folder: Path, cache: Path, **env: str) -> tuple[dict, tuple[int, int] | None, str]:
-    """Runs the runner with the cache preloaded: its report, (hits, misses) from the log if any, stderr."""
+def node(layout: Path, folder: Path, cache: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """The runner in node with the cache preloaded, the package loaded from ``folder``."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("MODULE_CODE_CACHE")}
-    ran = subprocess.run(
+    return subprocess.run(
         ["node", "--preserve-symlinks", "--require", str(CACHE_SCRIPT), str(layout / "runner.js"), str(folder)],
-        env={**environment, "MODULE_CODE_CACHE_DIR": str(cache), "MODULE_CODE_CACHE_LOG": "1", **env},
+        env={**environment, "MODULE_CODE_CACHE_DIR": str(cache), **env},
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def run(layout: Path, folder: Path, cache: Path, **env: str) -> tuple[dict, tuple[int, int] | None, str]:
+    """Runs the runner with the cache preloaded: its report, (hits, misses) from the log if any, stderr."""
+    ran = node(layout, folder, cache, **{"MODULE_CODE_CACHE_LOG": "1", **env})
     assert ran.returncode == 0, ran.stderr
     logged = LOG.search(ran.stderr)
     counts = (int(logged[1]), int(logged[2])) if logged else None
@@ -211,14 +216,7 @@ def test_a_syntax_error_is_reported_as_nodes_loader_reports_it(layout: Path, tmp
     folder = install(layout, "LLLLLL")
     outcomes = []
     for switch in ("1", "0"):
-        ran = subprocess.run(
-            ["node", "--preserve-symlinks", "--require", str(CACHE_SCRIPT), str(layout / "runner.js"), str(folder)],
-            env={**os.environ, "MODULE_CODE_CACHE_DIR": str(tmp_path / "cache"), "MODULE_CODE_CACHE": switch},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        ran = node(layout, folder, tmp_path / "cache", MODULE_CODE_CACHE=switch)
         outcomes.append((ran.returncode, ran.stderr.split("\n    at ")[0]))
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][0] == 1 and f"{folder}/node_modules/pkg/lib/helper.js:1" in outcomes[0][1]
