@@ -16,9 +16,10 @@ example's finished templates (synthesized once, untimed, cdk-nag off) through ``
 the same context and validation, and nothing of the construct library.
 
 app.py starts aws-cdk in node with V8's background work tuned, the validation engine built on a worker
-thread and jsii's kernel run in that node rather than behind jsii's relay node (``stacks/node_runtime.py``,
-``scripts/jsii-node.sh``); the floor runs in plain node, as any CDK app does. The lower bound runs in app.py's node (any implementation
-could), and one more case times the floor itself in app.py's node: what that setting alone is worth.
+thread, jsii's kernel run in that node rather than behind jsii's relay node and V8's code cache of the
+modules kept on disk (``stacks/node_runtime.py``, ``scripts/jsii-node.sh``); the floor runs in plain
+node, as any CDK app does. The lower bound runs in app.py's node (any implementation could), and one
+more case times the floor itself in app.py's node: what that setting alone is worth.
 
 Each case is measured against its baseline in pairs run back to back (A B, then B A in the next
 round, and so on), and the table reports the median of the per-pair ratios. The machine is shared,
@@ -27,8 +28,8 @@ and a busy neighbour slows both runs of a pair alike; unpaired medians drift wit
 Besides wall time it reports CPU time (user + system of every process of the tree, every thread):
 on a machine other jobs share, a run waits for a core but does not use more CPU, so the CPU ratio
 moves much less with the neighbours than the wall ratio. Peak memory is the largest sum of the
-resident set sizes of the process tree (python, the jsii runtime and, in plain node, its node child), sampled every
-20 ms. The app's own modules are byte-compiled first, as any run without PYTHONDONTWRITEBYTECODE
+resident set sizes of the process tree (python, the jsii runtime and, in plain node, its node child),
+sampled every 20 ms. The app's own modules are byte-compiled first, as any run without PYTHONDONTWRITEBYTECODE
 leaves them. This is a measurement, not a test: it prints a table and never fails on a number.
 """
 

@@ -4,9 +4,8 @@ jsii runs aws-cdk in a node child process, started on the first ``import aws_cdk
 node by ``JSII_NODE`` (default ``node``). The app points it at ``scripts/jsii-node.sh``, which runs
 ``node --no-concurrent-marking --max-semi-space-size=8 --liftoff-only`` (only the options that node
 accepts: none if it refuses all three) with ``--require`` of ``scripts/module-code-cache.js`` and
-``scripts/validation-engine-early.js``. On the
-2-core machines this project is measured on, V8's background threads cost more than they saved
-(bench/synth.py, docs/testing.md):
+``scripts/validation-engine-early.js``. On the 2-core machines this project is measured on, V8's
+background threads cost more than they saved (bench/synth.py, docs/testing.md):
 
 - concurrent marking (the garbage collector's): with it off, a synthesis of the example took 7-13 %
   less wall time and 15-21 % less CPU, and aws-cdk's own one-resource app about 25 % less; the

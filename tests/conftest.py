@@ -230,34 +230,39 @@ def cfn_lint(*arguments: str | Path) -> subprocess.CompletedProcess[str]:
     options = [argument for argument in argv if argument not in templates]
     key = {template: _lint_key(options, template) for template in templates}
 
-    def clean(template: str) -> bool:
-        return (_shared / f"cfn-lint-clean-{key[template]}").exists()
+    def marker(template: str) -> Path:  # there once the template was found clean
+        return _shared / f"cfn-lint-clean-{key[template]}"
+
+    def lock_of(template: str) -> Path:  # held while a process lints it
+        return _shared / f"cfn-lint-{key[template]}.lock"
 
     def lint(batch: list[str]) -> subprocess.CompletedProcess[str]:
         result = _run_cfn_lint([argument for argument in argv if argument in options or argument in batch])
         if (result.returncode, result.stdout, result.stderr) == (0, "", ""):
             for template in batch:
-                (_shared / f"cfn-lint-clean-{key[template]}").touch()
+                marker(template).touch()
         return result
 
     results, claimed, elsewhere, locks = [], [], [], []
     try:
         for template in templates:
-            lock = _lock(_shared / f"cfn-lint-{key[template]}.lock", wait=False) if not clean(template) else None
-            if lock is not None:
-                locks.append(lock)
-                claimed.append(template)
-            elif not clean(template):
+            if marker(template).exists():
+                continue
+            lock = _lock(lock_of(template), wait=False)
+            if lock is None:
                 elsewhere.append(template)  # being linted by another process
-        batch = [template for template in claimed if not clean(template)]
-        if batch:
-            results.append(lint(batch))
+                continue
+            locks.append(lock)
+            if not marker(template).exists():  # not finished by another process since the check above
+                claimed.append(template)
+        if claimed:
+            results.append(lint(claimed))
     finally:
         for lock in locks:
             lock.close()
     for template in elsewhere:
-        _lock(_shared / f"cfn-lint-{key[template]}.lock", wait=True).close()  # until that process is done
-    if left := [template for template in elsewhere if not clean(template)]:
+        _lock(lock_of(template), wait=True).close()  # until that process is done
+    if left := [template for template in elsewhere if not marker(template).exists()]:
         results.append(lint(left))
     returncode = 0
     for result in results:
