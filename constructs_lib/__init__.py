@@ -3,126 +3,142 @@
 Import what you need into your own CDK app::
 
     from constructs_lib import AuditTrail, LogBucket
+
+Each name is imported from its module on first use (PEP 562), so importing a part of the library
+imports only the modules that part needs: ``python -m stacks.config check`` reads the policies,
+patterns and rule data without importing aws_cdk (whose import starts jsii's node and loads
+aws-cdk-lib into it, about two seconds), and an app loads the Python bindings of only the services
+its constructs use.
 """
 
+from __future__ import annotations
+
+from functools import cache
 from typing import TYPE_CHECKING
 
-from constructs_lib import event_patterns, scp, scp_evaluator
-from constructs_lib._brought import IMPORTED_WARNING_ID
-from constructs_lib.audit_trail import (
-    DEFAULT_ROLE_NAME,
-    AuditTrail,
-    DataEventSelection,
-    InsightType,
-    ManagementEvents,
-)
-from constructs_lib.cloudfront_logs import (
-    CLOUDFRONT_LOGGING_NAG_FINDING,
-    AccessLogsForEveryDistribution,
-    CloudFrontAccessLogs,
-    CloudFrontStandardLoggingV2,
-    OutputFormat,
-    enable_standard_logging,
-)
-from constructs_lib.cloudwatch_agent import (
-    AgentConfig,
-    AgentMode,
-    AppendDimension,
-    CloudWatchAgent,
-    CpuMetrics,
-    DiskMetrics,
-    EventLevel,
-    LogFile,
-    MemoryMetrics,
-    Platform,
-    ProcstatMetrics,
-    SwapMetrics,
-    Timezone,
-    WindowsCounters,
-    WindowsEventLog,
-)
-from constructs_lib.config_aggregator import ConfigAggregator
-from constructs_lib.config_recorder import (
-    GLOBAL_IAM_RESOURCE_TYPES,
-    ConfigRecorder,
-    RecordingFrequency,
-    RecordingFrequencyOverride,
-    SnapshotDeliveryFrequency,
-)
-from constructs_lib.config_rule_tags import ConfigRuleTags
-from constructs_lib.config_rules import (
-    CURATED_RULES,
-    ConfigRules,
-    ConformancePack,
-    ConformancePackTemplate,
-    CustomManagedRule,
-    ManagedRuleSpec,
-)
-from constructs_lib.dashboard import (
-    DashboardSections,
-    HostMetricNames,
-    Location,
-    LogGroupLocation,
-    MonitoringDashboard,
-    OamResourceType,
-    ObservabilityLink,
-    ObservabilitySink,
-)
-from constructs_lib.detailed_monitoring import DetailedMonitoring
-from constructs_lib.detections import CIS_DETECTIONS, EXTRA_DETECTIONS, Detection, Severity
-from constructs_lib.event_patterns import FindingSeverity, SecurityEventPattern, WorkflowStatus
-from constructs_lib.event_routing import (
-    EventForwarding,
-    EventRouting,
-    NotificationRoute,
-    central_bus_arn,
-    routes_by_severity,
-)
-from constructs_lib.filter_pattern import FilterPattern, FilterPatternError, matches
-from constructs_lib.health import (
-    CONFIG_FAILURE_METRICS,
-    CONFIG_METRICS_DOCUMENTATION,
-    DELIVERY_LATENCY_QUERY,
-    SILENT_FORWARDING_PATHS_QUERY,
-    ApiCanary,
-    CanaryMonitor,
-    ConfigHealthAlarms,
-    ForwardingHeartbeatMonitor,
-    HealthQueries,
-    LogGroupHeartbeat,
-    NotificationHealthAlarms,
-    baseline_health_widgets,
-    canary_filter_pattern,
-    config_failure_query,
-    forwarded_health_events,
-    forwarding_heartbeat_pattern,
-    health_alarm_state_changes,
-    heartbeat_filter_pattern,
-    silent_sources_query,
-)
-from constructs_lib.hybrid_activation import HybridActivation, hybrid_service_role, on_premises_agent_config
-from constructs_lib.insights_queries import FLOW_LOG_QUERIES, TRAIL_QUERIES, InsightsQueries, SavedQuery
-from constructs_lib.log_bucket import LifecycleOptions, LogBucket, ObjectLockMode, ObjectLockOptions
-from constructs_lib.organization import (
-    AccountSpec,
-    DelegatedService,
-    Organization,
-    OrganizationalUnitSpec,
-    PolicyTarget,
-    ServiceControlPolicy,
-)
-from constructs_lib.retention import RETENTION_DAYS, retention_from_days
-from constructs_lib.security_alarms import NotificationTopics, SecurityAlarms
-from constructs_lib.vpc_flow_logs import (
-    AggregationInterval,
-    FlowLogDestination,
-    FlowLogField,
-    FlowLogResource,
-    FlowLogsForEveryVpc,
-    TrafficType,
-    VpcFlowLogs,
-    flow_logs_bucket_statements,
-)
+if TYPE_CHECKING:  # type checkers and IDEs see every name as usual
+    from constructs_lib import event_patterns, scp, scp_evaluator
+    from constructs_lib._brought import IMPORTED_WARNING_ID
+    from constructs_lib.audit_trail import (
+        DEFAULT_ROLE_NAME,
+        AuditTrail,
+        DataEventSelection,
+        InsightType,
+        ManagementEvents,
+    )
+    from constructs_lib.cloudfront_logs import (
+        CLOUDFRONT_LOGGING_NAG_FINDING,
+        AccessLogsForEveryDistribution,
+        CloudFrontAccessLogs,
+        CloudFrontStandardLoggingV2,
+        OutputFormat,
+        enable_standard_logging,
+    )
+    from constructs_lib.cloudwatch_agent import (
+        AgentConfig,
+        AgentMode,
+        AppendDimension,
+        CloudWatchAgent,
+        CpuMetrics,
+        DiskMetrics,
+        EventLevel,
+        LogFile,
+        MemoryMetrics,
+        Platform,
+        ProcstatMetrics,
+        SwapMetrics,
+        Timezone,
+        WindowsCounters,
+        WindowsEventLog,
+    )
+    from constructs_lib.config_aggregator import ConfigAggregator
+    from constructs_lib.config_recorder import (
+        GLOBAL_IAM_RESOURCE_TYPES,
+        ConfigRecorder,
+        RecordingFrequency,
+        RecordingFrequencyOverride,
+        SnapshotDeliveryFrequency,
+    )
+    from constructs_lib.config_rule_tags import ConfigRuleTags
+    from constructs_lib.config_rules import (
+        ConfigRules,
+        ConformancePack,
+        ConformancePackTemplate,
+        CustomManagedRule,
+    )
+    from constructs_lib.control_tower import AccountFactoryRollout, lifecycle_event_pattern
+    from constructs_lib.dashboard import (
+        DashboardSections,
+        HostMetricNames,
+        Location,
+        LogGroupLocation,
+        MonitoringDashboard,
+        OamResourceType,
+        ObservabilityLink,
+        ObservabilitySink,
+    )
+    from constructs_lib.detailed_monitoring import DetailedMonitoring
+    from constructs_lib.detections import CIS_DETECTIONS, EXTRA_DETECTIONS, Detection, Severity
+    from constructs_lib.event_patterns import FindingSeverity, SecurityEventPattern, WorkflowStatus
+    from constructs_lib.event_routing import (
+        EventForwarding,
+        EventRouting,
+        NotificationRoute,
+        central_bus_arn,
+        routes_by_severity,
+    )
+    from constructs_lib.filter_pattern import FilterPattern, FilterPatternError, matches
+    from constructs_lib.health import (
+        CONFIG_FAILURE_METRICS,
+        CONFIG_METRICS_DOCUMENTATION,
+        DELIVERY_LATENCY_QUERY,
+        SILENT_FORWARDING_PATHS_QUERY,
+        ApiCanary,
+        CanaryMonitor,
+        ConfigHealthAlarms,
+        ForwardingHeartbeatMonitor,
+        HealthQueries,
+        LogGroupHeartbeat,
+        NotificationHealthAlarms,
+        baseline_health_widgets,
+        canary_filter_pattern,
+        config_failure_query,
+        forwarded_health_events,
+        forwarding_heartbeat_pattern,
+        health_alarm_state_changes,
+        heartbeat_filter_pattern,
+        silent_sources_query,
+    )
+    from constructs_lib.hybrid_activation import HybridActivation, hybrid_service_role, on_premises_agent_config
+    from constructs_lib.insights_aspects import (
+        DEFAULT_LAMBDA_INSIGHTS_VERSION,
+        CloudWatchObservabilityAddon,
+        ContainerInsights,
+        LambdaInsights,
+    )
+    from constructs_lib.insights_queries import FLOW_LOG_QUERIES, TRAIL_QUERIES, InsightsQueries, SavedQuery
+    from constructs_lib.log_bucket import LifecycleOptions, LogBucket, ObjectLockMode, ObjectLockOptions
+    from constructs_lib.managed_rules import CURATED_RULES, ManagedRuleSpec
+    from constructs_lib.organization import (
+        AccountSpec,
+        DelegatedService,
+        Organization,
+        OrganizationalUnitSpec,
+        PolicyTarget,
+        ServiceControlPolicy,
+    )
+    from constructs_lib.retention import RETENTION_DAYS, retention_from_days
+    from constructs_lib.security_alarms import NotificationTopics, SecurityAlarms
+    from constructs_lib.vpc_flow_logs import (
+        AggregationInterval,
+        FlowLogDestination,
+        FlowLogField,
+        FlowLogResource,
+        FlowLogsForEveryVpc,
+        TrafficType,
+        VpcFlowLogs,
+        flow_logs_bucket_statements,
+    )
 
 __all__ = [
     "DEFAULT_ROLE_NAME",
@@ -273,38 +289,32 @@ __all__ += [
 # AWS Control Tower (issue 13)
 __all__ += ["AccountFactoryRollout", "lifecycle_event_pattern"]
 
-if TYPE_CHECKING:  # type checkers and IDEs see the lazy names below as usual
-    from constructs_lib.control_tower import AccountFactoryRollout, lifecycle_event_pattern
-    from constructs_lib.insights_aspects import (
-        DEFAULT_LAMBDA_INSIGHTS_VERSION,
-        CloudWatchObservabilityAddon,
-        ContainerInsights,
-        LambdaInsights,
-    )
 
-#: Imported on first use (PEP 562): the insights aspects need aws_ecs, aws_eks and aws_lambda, whose
-#: Python bindings take longer to import than the rest of the library, for apps that have no container
-#: or function (the baseline's own stacks have neither).
-_LAZY = {
-    "DEFAULT_LAMBDA_INSIGHTS_VERSION": "constructs_lib.insights_aspects",
-    "CloudWatchObservabilityAddon": "constructs_lib.insights_aspects",
-    "ContainerInsights": "constructs_lib.insights_aspects",
-    "LambdaInsights": "constructs_lib.insights_aspects",
-    # Step Functions bindings, needed by the management stack in Control Tower mode only.
-    "AccountFactoryRollout": "constructs_lib.control_tower",
-    "lifecycle_event_pattern": "constructs_lib.control_tower",
-}
+@cache
+def _modules() -> dict[str, str]:
+    """Each public name's module, read from the imports under ``if TYPE_CHECKING`` above: they are the
+    one list (ruff holds ``__all__`` to it), and this reads them once, on the first lazy name."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    (block,) = [n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING"]
+    return {alias.name: node.module for node in block.body if isinstance(node, ast.ImportFrom) for alias in node.names}
 
 
 def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
+    import importlib
 
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _modules().get(name) if name in __all__ else None
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if module == __name__:  # a submodule exported as such: constructs_lib.scp
+        value: object = importlib.import_module(f"{__name__}.{name}")
+    else:
+        value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later reads find it without this function
+    return value
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    return sorted({*globals(), *__all__})

@@ -8,7 +8,6 @@ exclusions, global IAM types in one region only) and the permissions AWS documen
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,20 +24,14 @@ from constructs_lib import _brought, _log_groups, _nag, _names, policies
 from constructs_lib._errors import Problems
 from constructs_lib._metrics import DEFAULT_PERIOD, MetricOptions, Unpack, metric
 from constructs_lib.health import CONFIG_METRICS_NAMESPACE, config_failure_query
+from constructs_lib.managed_rules import CONTINUOUS_ONLY_RESOURCE_TYPES as CONTINUOUS_ONLY_RESOURCE_TYPES
+from constructs_lib.managed_rules import RECORDER_NAME_PATTERN as RECORDER_NAME_PATTERN
+from constructs_lib.managed_rules import RESOURCE_TYPE_PATTERN as RESOURCE_TYPE_PATTERN
 
 #: The global IAM resource types. Recorded in every region they would be billed once per region,
 #: so the baseline records them only in the home region.
 GLOBAL_IAM_RESOURCE_TYPES = ("AWS::IAM::Group", "AWS::IAM::Policy", "AWS::IAM::Role", "AWS::IAM::User")
 
-#: Resource types AWS Config always records continuously (daily recording is refused for them).
-CONTINUOUS_ONLY_RESOURCE_TYPES = (
-    "AWS::Config::ConfigurationRecorder",
-    "AWS::Config::ConformancePackCompliance",
-    "AWS::Config::ResourceCompliance",
-)
-
-RESOURCE_TYPE_PATTERN = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
-RECORDER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
 
 #: The Config service-linked role, created by AWS Config the first time it is used in an account.
 SERVICE_LINKED_ROLE_NAME = "aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
-
-import aws_cdk as cdk
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from constructs_lib.filter_pattern import FilterPattern, FilterPatternError, parse
+
+if TYPE_CHECKING:
+    import aws_cdk as cdk
 
 __all__ = [
     "CIS_DETECTIONS",
@@ -28,6 +30,17 @@ __all__ = [
 ]
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9 -]{1,62}[A-Za-z0-9]$")
+#: The period of a detection that names none.
+DEFAULT_PERIOD_MINUTES = 5
+
+
+def _whole_minutes_up_to_a_day(period: object) -> bool:
+    import aws_cdk as cdk  # already loaded where a Duration was made
+
+    if not isinstance(period, cdk.Duration):
+        return False
+    seconds = period.to_seconds()
+    return not cdk.Token.is_unresolved(seconds) and seconds % 60 == 0 and 60 <= seconds <= 86400
 
 
 class Severity(enum.Enum):
@@ -57,7 +70,9 @@ class Detection:
         derive from it, so renaming a detection replaces its alarm.
     :param pattern: CloudWatch Logs filter pattern, parsed here (``FilterPatternError`` if malformed).
     :param threshold: matching events within ``period`` that raise the alarm. Default: 1.
-    :param period: a multiple of one minute, at most one day. Default: 5 minutes.
+    :param period: a multiple of one minute, at most one day. Default: none, which is 5 minutes
+        (``period_minutes``): the built-in detections need no aws_cdk object, so the config check
+        (``python -m stacks.config check``) lists them without starting jsii.
     :param severity: picks the SNS topic. Default: HIGH.
     :param description: what triggers it, for the alarm description. Default: none.
     :param control: the benchmark control it implements, such as ``CIS 4.3``. Default: none.
@@ -67,7 +82,7 @@ class Detection:
     name: str
     pattern: str
     threshold: int = 1
-    period: cdk.Duration = field(default_factory=lambda: cdk.Duration.minutes(5))
+    period: cdk.Duration | None = None
     severity: Severity = Severity.HIGH
     description: str = ""
     control: str | None = None
@@ -88,8 +103,7 @@ class Detection:
             object.__setattr__(self, "_parsed", parsed)
         if isinstance(self.threshold, bool) or not isinstance(self.threshold, int) or self.threshold < 1:
             problems.append(f"threshold {self.threshold!r} is not a whole number of events >= 1")
-        seconds = self.period.to_seconds() if isinstance(self.period, cdk.Duration) else None
-        if seconds is None or cdk.Token.is_unresolved(seconds) or seconds % 60 or not 60 <= seconds <= 86400:
+        if self.period is not None and not _whole_minutes_up_to_a_day(self.period):
             problems.append(
                 f"period {self.period!r} is not a whole number of minutes from 1 minute to 1 day "
                 "(metric filter metrics have one-minute resolution)"
@@ -101,6 +115,11 @@ class Detection:
             if len(problems) == 1:
                 raise ValueError(f"{owner}: {problems[0]}")
             raise ValueError(f"{owner}: {len(problems)} problems:\n" + "\n".join(f"  - {p}" for p in problems))
+
+    @property
+    def period_minutes(self) -> int:
+        """The alarm's period in minutes: ``period``'s, or 5."""
+        return DEFAULT_PERIOD_MINUTES if self.period is None else int(self.period.to_minutes())
 
     @property
     def key(self) -> str:

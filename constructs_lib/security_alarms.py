@@ -296,7 +296,7 @@ class SecurityAlarms(Construct):
             f"SecurityAlarms({self.node.path}).metric",
             namespace=self.metric_namespace,
             metric_name=detection.construct_id,
-            period=detection.period,
+            period=detection.period or cdk.Duration.minutes(detection.period_minutes),
             options=options,
         )
 
@@ -324,7 +324,7 @@ def _describe(detection: Detection) -> str:
     text = f"{detection.name}: {what}"
     if source:
         text += f" ({source})"
-    minutes = int(detection.period.to_minutes())
+    minutes = detection.period_minutes
     text += f". ALARM at {detection.threshold} or more matching events in {minutes} minutes."
     return text[:1024]
 

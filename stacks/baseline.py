@@ -18,7 +18,8 @@ from stacks import roles
 from stacks.config import BaselineConfig
 from stacks.health import add_central_health, add_forwarding_heartbeat, add_health_dashboard_row, health_route
 from stacks.management import ManagementStack
-from stacks.observability import add_audit_observability, wants_audit_stack
+from stacks.observability import add_audit_observability
+from stacks.parts import wants_audit_stack
 from stacks.settings import severity_emails
 from stacks.single_account import SingleAccountStack
 
@@ -145,7 +146,7 @@ def _security_alarms_seen_from(
             namespace=security.metric_namespace,
             metric_name=detection.construct_id,
             statistic="Sum",
-            period=detection.period,
+            period=detection.period or cdk.Duration.minutes(detection.period_minutes),
             account=account,
             region=region,
         )

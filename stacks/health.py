@@ -47,15 +47,8 @@ from constructs_lib import (
 )
 from stacks.config import AccountRole, BaselineConfig
 from stacks.landing_zone import trail_log_group_name
+from stacks.parts import wants_canary, wants_health
 from stacks.settings import severity_emails
-
-
-def wants_health(config: BaselineConfig) -> bool:
-    return config.health.enabled
-
-
-def wants_canary(config: BaselineConfig) -> bool:
-    return config.health.enabled and config.health.canary
 
 
 def canary_parameter_name(config: BaselineConfig) -> str:

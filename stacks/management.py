@@ -20,9 +20,9 @@ from stacks.landing_zone import trail_log_group_name
 from stacks.naming import Names
 from stacks.observability import add_trail_queries
 from stacks.org_settings import organization_options
+from stacks.parts import wants_workload_baseline
 from stacks.settings import security_alarm_options, trail_options
 from stacks.stackset import WorkloadBaselineStackSet
-from stacks.workload import wants_workload_baseline
 
 if TYPE_CHECKING:
     # A type only: the Step Functions bindings it imports load in Control Tower mode alone

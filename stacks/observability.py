@@ -33,8 +33,9 @@ from constructs_lib import (
 from constructs_lib.event_patterns import default_security_patterns
 from constructs_lib.health import forwarded_health_events, forwarding_heartbeat_pattern
 from stacks.config import AccountRole, BaselineConfig
-from stacks.health import canary_parameter_name, forwarded_alarm_prefix, wants_canary, wants_health
+from stacks.health import canary_parameter_name, forwarded_alarm_prefix
 from stacks.landing_zone import trail_log_group_name  # Control Tower's group in that mode
+from stacks.parts import central_account_id, wants_canary, wants_health
 
 
 @dataclass
@@ -44,40 +45,6 @@ class AuditObservability:
     routing: EventRouting | None = None
     dashboard: MonitoringDashboard | None = None
     sink: ObservabilitySink | None = None
-
-
-def central_account_id(config: BaselineConfig) -> str | None:
-    """Account that holds the central bus, dashboard and sink: the audit account (or the single one)."""
-    if config.single_account:
-        return config.accounts[0].id
-    audits = config.accounts_with_role(AccountRole.AUDIT)
-    return audits[0].id if audits else None
-
-
-def wants_audit_stack(config: BaselineConfig) -> bool:
-    """Organization mode with an audit account and at least one audit-account piece switched on."""
-    settings = config.observability
-    return (
-        not config.single_account
-        and central_account_id(config) is not None
-        and (settings.central_bus or settings.dashboard or settings.oam)
-    )
-
-
-def forwards_to_central_bus(config: BaselineConfig) -> bool:
-    """Whether every account and region forwards its security events to the central bus."""
-    settings = config.observability
-    return central_account_id(config) is not None and settings.central_bus and settings.forwarding
-
-
-def wants_workload_observability(config: BaselineConfig) -> bool:
-    """Whether every account and region needs forwarding rules or an OAM link."""
-    settings = config.observability
-    if central_account_id(config) is None:
-        return False
-    forwarding = settings.central_bus and settings.forwarding
-    link = not config.single_account and settings.oam and settings.oam_sink_arn is not None
-    return bool(forwarding or link)
 
 
 def add_audit_observability(

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from constructs_lib import (
-    AccountSpec,
-    DelegatedService,
-    OrganizationalUnitSpec,
-    PolicyTarget,
-    ServiceControlPolicy,
-    scp,
-)
+from constructs_lib import scp
 from stacks.config import AccountRole, BaselineConfig, OrganizationalUnit, ServiceControlPolicies
 from stacks.config.scp import scp_definitions
 from stacks.naming import Names
+
+if TYPE_CHECKING:
+    from constructs_lib.organization import OrganizationalUnitSpec, PolicyTarget
+
+# The config check builds the SCP documents with this module (``scp_documents``): the option classes
+# of the ``Organization`` construct, whose module imports aws_cdk, are imported only where they are
+# built, so that check runs without starting jsii.
 
 
 def scp_description(name: str) -> str:
@@ -61,6 +61,8 @@ def scp_documents(config: BaselineConfig) -> dict[str, dict[str, Any]]:
 
 def scp_targets(config: BaselineConfig) -> dict[str, list[PolicyTarget]]:
     """SCP name -> where it attaches, in config order (root, OUs, accounts)."""
+    from constructs_lib.organization import PolicyTarget
+
     attachments = scp_section(config).attachments
     targets: dict[str, list[PolicyTarget]] = {}
     for name in attachments.root:
@@ -75,6 +77,8 @@ def scp_targets(config: BaselineConfig) -> dict[str, list[PolicyTarget]]:
 
 
 def _unit_spec(unit: OrganizationalUnit) -> OrganizationalUnitSpec:
+    from constructs_lib.organization import OrganizationalUnitSpec
+
     return OrganizationalUnitSpec(
         name=unit.name, ou_id=unit.id, children=[_unit_spec(child) for child in unit.children]
     )
@@ -88,6 +92,7 @@ def organization_options(config: BaselineConfig) -> dict[str, Any]:
     (they have ids), so they are referenced, never created; the management account is left out:
     SCPs never restrict it.
     """
+    from constructs_lib.organization import AccountSpec, DelegatedService, ServiceControlPolicy
     from stacks.control_tower import effective_exempt_role_names
 
     assert config.organization is not None, "organization mode only"

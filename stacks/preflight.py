@@ -605,7 +605,7 @@ class Preflight:
     def _enabled_by_stack(self) -> dict[str, str]:
         """Trusted access the management stack enables itself, with why."""
         from stacks.org_settings import organization_options
-        from stacks.workload import wants_workload_baseline
+        from stacks.parts import wants_workload_baseline
 
         wanted = {p: "the organization trail" for p in organization_options(self.config)["trusted_access_services"]}
         for service in organization_options(self.config)["delegated_administrators"]:

@@ -15,16 +15,17 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import aws_cdk as cdk
-from constructs import Construct
+from typing import TYPE_CHECKING
 
 from stacks.config import Account, AccountRole, BaselineConfig, load_config
 from stacks.deployers import AUDIT_TYPES, EXAMPLE_WORKLOAD_TYPES, LOG_ARCHIVE_TYPES, STACKSET_TYPES
 from stacks.landing_zone import wants_aggregator
 from stacks.naming import Names
-from stacks.observability import wants_audit_stack
-from stacks.workload import wants_workload_baseline
+from stacks.parts import wants_audit_stack, wants_workload_baseline
+
+if TYPE_CHECKING:
+    import aws_cdk as cdk
+    from constructs import Construct
 
 
 class Mode(enum.StrEnum):
@@ -59,7 +60,14 @@ class Part(enum.Enum):
 
 
 #: (scope, stack name, config, account, region) -> the stack
-Builder = Callable[[Construct, str, BaselineConfig, Account, str], cdk.Stack]
+Builder = Callable[["Construct", str, BaselineConfig, Account, str], "cdk.Stack"]
+
+
+def _environment(account: Account, region: str) -> cdk.Environment:
+    # Imported here: the config check reads the role table (``stacks.deployers``) without aws_cdk.
+    import aws_cdk as cdk
+
+    return cdk.Environment(account=account.id, region=region)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,7 +105,7 @@ def _log_archive(scope: Construct, name: str, config: BaselineConfig, account: A
         scope,
         name,
         config=config,
-        env=cdk.Environment(account=account.id, region=region),
+        env=_environment(account, region),
         description="Monitoring baseline: central log buckets and key in the log-archive account",
     )
 
@@ -115,9 +123,7 @@ def _management(scope: Construct, name: str, config: BaselineConfig, account: Ac
         )
     else:
         description = "Monitoring baseline: organization trail, its log group, topic and role"
-    return ManagementStack(
-        scope, name, config=config, env=cdk.Environment(account=account.id, region=region), description=description
-    )
+    return ManagementStack(scope, name, config=config, env=_environment(account, region), description=description)
 
 
 def _single_account(scope: Construct, name: str, config: BaselineConfig, account: Account, region: str) -> cdk.Stack:
@@ -127,7 +133,7 @@ def _single_account(scope: Construct, name: str, config: BaselineConfig, account
         scope,
         name,
         config=config,
-        env=cdk.Environment(account=account.id, region=region),
+        env=_environment(account, region),
         description=f"Monitoring baseline for account {account.name}: trail, log buckets, key, topic, log group",
     )
 
@@ -140,7 +146,7 @@ def _baseline(scope: Construct, name: str, config: BaselineConfig, account: Acco
         name,
         config=config,
         account=account,
-        env=cdk.Environment(account=account.id, region=region),
+        env=_environment(account, region),
         description=f"Monitoring baseline: AWS Config recorder and rules for {account.name} in {region}",
     )
 
@@ -154,7 +160,7 @@ def _audit(scope: Construct, name: str, config: BaselineConfig, account: Account
         name,
         config=config,
         aggregator=aggregator,
-        env=cdk.Environment(account=account.id, region=region),
+        env=_environment(account, region),
         description="Monitoring baseline: organization-wide AWS Config aggregator"
         if aggregator
         else "Monitoring baseline: central security event bus, dashboard and OAM sink in the audit account",
@@ -168,7 +174,7 @@ def _example_workload(scope: Construct, name: str, config: BaselineConfig, accou
         scope,
         name,
         config=config,
-        env=cdk.Environment(account=account.id, region=region),
+        env=_environment(account, region),
         description=f"Example workload in {account.name}: VPC flow logs, CloudWatch agent, CloudFront access logs",
     )
 

@@ -20,11 +20,12 @@ from constructs import Construct
 
 from constructs_lib import IMPORTED_WARNING_ID, ConfigRecorder, ConfigRules, _nag, policies
 from stacks.config import Account, AccountRole, BaselineConfig, on_premises_account
-from stacks.health import add_account_health, wants_canary
+from stacks.health import add_account_health
 from stacks.landing_zone import adopted_recorder_name, records_management_account
 from stacks.naming import Names
-from stacks.observability import add_workload_observability, forwards_to_central_bus, wants_workload_observability
+from stacks.observability import add_workload_observability
 from stacks.on_premises import add_on_premises
+from stacks.parts import forwards_to_central_bus
 from stacks.settings import config_recorder_options, config_rules_options
 from stacks.telemetry import add_agent, add_flow_logs
 
@@ -168,17 +169,3 @@ class WorkloadBaselineStack(cdk.Stack):
             self.flow_logs = add_flow_logs(self, config, account_name=account.name)
             if config.telemetry.on_premises.enabled and on_premises_account(config).name == account.name:
                 self.on_premises = add_on_premises(self, config)
-
-
-def wants_workload_baseline(config: BaselineConfig) -> bool:
-    """Whether every account and governed region gets baseline content (AWS Config, forwarding, OAM,
-    the CloudWatch agent, flow logs of listed VPCs)."""
-    telemetry = config.telemetry
-    return (
-        config.aws_config.enabled
-        or wants_workload_observability(config)
-        or telemetry.cloudwatch_agent.enabled
-        or any(telemetry.flow_logs.vpc_ids.values())
-        or wants_canary(config)
-        or telemetry.on_premises.enabled
-    )

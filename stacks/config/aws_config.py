@@ -7,9 +7,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from constructs_lib.managed_rules import RECORDER_NAME_PATTERN, RESOURCE_TYPE_PATTERN
 from stacks.config._base import Model
 
-RESOURCE_TYPE = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
+RESOURCE_TYPE = RESOURCE_TYPE_PATTERN
 SNAPSHOT_FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
 
 
@@ -114,8 +115,6 @@ class AwsConfigSettings(Model):
     @field_validator("existing_recorder_name")
     @classmethod
     def _recorder_name(cls, value: str | None) -> str | None:
-        from constructs_lib.config_recorder import RECORDER_NAME_PATTERN
-
         if value is not None and not RECORDER_NAME_PATTERN.match(value):
             raise ValueError("is not an AWS Config recorder name (1-256 letters, digits, '_', '.' or '-')")
         return value

@@ -5,6 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from constructs_lib.managed_rules import (
+    BUNDLED_PACKS_DIR,
+    CONTINUOUS_ONLY_RESOURCE_TYPES,
+    CURATED_RULES,
+    MAX_TEMPLATE_BODY_BYTES,
+)
 from stacks.config.aws_config import AwsConfigSettings, changed_recording_settings
 
 #: AWS Config: a rule's InputParameters is a JSON string of at most 1,024 characters.
@@ -26,9 +32,6 @@ def _rule_parameter_problems(where: str, parameters: dict[str, str]) -> list[str
 
 def _aws_config_problems(settings: AwsConfigSettings) -> list[str]:
     """Cross-field checks of the ``aws_config`` section."""
-    from constructs_lib.config_recorder import CONTINUOUS_ONLY_RESOURCE_TYPES
-    from constructs_lib.config_rules import BUNDLED_PACKS_DIR, CURATED_RULES
-
     problems: list[str] = []
     known = ", ".join(CURATED_RULES)
     for name in settings.rules:
@@ -122,8 +125,6 @@ def _aws_config_problems(settings: AwsConfigSettings) -> list[str]:
 
 def _pack_template_problem(template: str) -> str | None:
     """Why the conformance pack template file cannot be used as a template body, or None."""
-    from constructs_lib.config_rules import MAX_TEMPLATE_BODY_BYTES
-
     try:
         path = Path(template)
         if not path.is_file():

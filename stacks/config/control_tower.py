@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from constructs_lib.managed_rules import RECORDER_NAME_PATTERN
 from stacks.config._base import IAM_ROLE_NAME, IAM_ROLE_NAME_RULE, LOG_GROUP_NAME, Model, Region
 
 #: What an AWS Control Tower landing zone creates, by the names Control Tower gives them
@@ -70,8 +71,6 @@ class ControlTower(Model):
     @field_validator("config_recorder_name")
     @classmethod
     def _recorder_name(cls, value: str) -> str:
-        from constructs_lib.config_recorder import RECORDER_NAME_PATTERN
-
         if not RECORDER_NAME_PATTERN.match(value):
             raise ValueError("is not an AWS Config recorder name (1-256 letters, digits, '_', '.' or '-')")
         return value

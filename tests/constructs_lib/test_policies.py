@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from aws_cdk import aws_logs as logs
 
 from constructs_lib import RETENTION_DAYS, policies, retention_from_days
 from constructs_lib._nag import in_compliance_packs, rendered
@@ -44,6 +45,10 @@ def test_several_trails_are_listed():
 def test_retention_from_days():
     assert len(RETENTION_DAYS) == 22
     assert retention_from_days(365).name == "ONE_YEAR"
+    # Every finite member of aws-cdk's enum, once, in the order of their days.
+    members = dict(RETENTION_DAYS)
+    assert set(members.values()) == set(logs.RetentionDays) - {logs.RetentionDays.INFINITE}
+    assert list(members) == sorted(members) and 365 in RETENTION_DAYS and 100 not in RETENTION_DAYS
     with pytest.raises(ValueError, match="100 is not a CloudWatch Logs retention period; allowed days: 1, 3, 5, 7"):
         retention_from_days(100)
 

@@ -170,7 +170,8 @@ class TestDetection:
     def test_defaults(self):
         detection = Detection(name="Break-glass role used", pattern='{ $.userIdentity.userName = "break-glass" }')
         assert detection.threshold == 1
-        assert detection.period.to_minutes() == 5
+        assert detection.period is None and detection.period_minutes == 5
+        assert Detection(name="Slow", pattern="{ $.x = 1 }", period=cdk.Duration.hours(1)).period_minutes == 60
         assert detection.severity is Severity.HIGH
         assert detection.key == "break-glass-role-used"
         assert detection.construct_id == "BreakGlassRoleUsed"
@@ -193,6 +194,7 @@ class TestDetection:
             ({"threshold": 1.5}, r"threshold 1.5 is not a whole number"),
             ({"period": cdk.Duration.seconds(90)}, r"is not a whole number of minutes from 1 minute to 1 day"),
             ({"period": cdk.Duration.days(2)}, r"is not a whole number of minutes from 1 minute to 1 day"),
+            ({"period": 5}, r"period 5 is not a whole number of minutes from 1 minute to 1 day"),
             ({"severity": "high"}, r"severity 'high' is not a Severity"),
         ],
     )

@@ -141,3 +141,36 @@ def test_every_name_its_importers_use_is_exported_from_stacks_config():
     assert {"BaselineConfig", "ConfigError", "load_config", "on_premises_account"} <= set(imported)
     assert {name: where for name, where in imported.items() if name not in stacks.config.__all__} == {}
     assert [name for name in stacks.config.__all__ if not hasattr(stacks.config, name)] == []
+
+
+# `python -m stacks.config check` with aws_cdk, constructs and jsii made unimportable: any import of
+# them on the way (the library's package, the SCP documents, the role table the deployer check
+# reads) fails the check with an error line instead of "valid".
+_CHECK_WITHOUT_JSII = """
+import runpy, sys
+
+class NoJsii:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("aws_cdk", "constructs", "jsii"):
+            raise ImportError(f"{name} imported by the config check")
+
+sys.meta_path.insert(0, NoJsii())
+sys.argv = ["stacks.config", "check", *sys.argv[1:]]
+runpy.run_module("stacks.config", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_the_config_check_imports_neither_aws_cdk_nor_jsii():
+    """A check is a fraction of a second: importing aws_cdk starts jsii's node (about two seconds)."""
+    configs = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "config").glob("*.yaml"))
+    assert len(configs) >= 3, configs
+    for config in configs:
+        result = subprocess.run(
+            [sys.executable, "-c", _CHECK_WITHOUT_JSII, config],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert (result.returncode, result.stdout, result.stderr) == (0, f"{config}: valid\n", ""), result
