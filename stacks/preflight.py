@@ -1226,7 +1226,11 @@ def _find_sinks(client: Any, names: list[str]) -> list[str]:
 
 
 def _find_parameters(client: Any, names: list[str]) -> list[str]:
-    return [n for n in names if _exists(lambda n=n: client.get_parameter(Name=n))]
+    # GetParameters takes ten names and lists the missing ones as invalid: one call per ten names.
+    found: set[str] = set()
+    for start in range(0, len(names), 10):
+        found.update(p["Name"] for p in client.get_parameters(Names=names[start : start + 10])["Parameters"])
+    return [n for n in names if n in found]
 
 
 def _find_secrets(client: Any, names: list[str]) -> list[str]:
@@ -1282,7 +1286,7 @@ _ACTIONS = {
     "AWS::Logs::LogGroup": "logs:DescribeLogGroups",
     "AWS::Oam::Sink": "oam:ListSinks",
     "AWS::S3::Bucket": "s3:ListBucket (HeadBucket)",
-    "AWS::SSM::Parameter": "ssm:GetParameter",
+    "AWS::SSM::Parameter": "ssm:GetParameters",
     "AWS::SecretsManager::Secret": "secretsmanager:DescribeSecret",
 }
 #: Checked by their own rows: the recorder check (one per region, whatever its name) and the SCP check.

@@ -361,6 +361,14 @@ BLOCKERS: dict[
         ("fixed name", "management (123456789012)", "aws iam delete-role --role-name CloudTrail_CloudWatchLogs_Role"),
     ),
     "bucket taken": (_bucket, None, ("fixed name", "log-archive (222222222222)", "naming.prefix")),
+    # One of the 23 SSM parameter names of the example the preflight asks about, ten per call.
+    "parameter taken": (
+        lambda o: o.client("audit", "ssm").put_parameter(
+            Name="AmazonCloudWatch-acme-onprem-windows", Value="{}", Type="String"
+        ),
+        None,
+        ("fixed name", "audit (333333333333) eu-west-1", "AWS::SSM::Parameter AmazonCloudWatch-acme-onprem-windows"),
+    ),
     "trail taken": (_trail, None, ("fixed name", "management (123456789012) eu-west-1", "cdk import")),
     "recorder exists": (
         _recorder,
