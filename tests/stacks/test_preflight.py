@@ -50,7 +50,7 @@ class Org:
 
     def __init__(self) -> None:
         self.base = boto3.Session(region_name=HOME)
-        self._sessions: dict[str, boto3.Session] = {}
+        self._credentials: dict[str, dict[str, Any] | None] = {}
         self.orgs = self.base.client("organizations")
         self.org_id = self.orgs.create_organization(FeatureSet="ALL")["Organization"]["Id"]
         self.root_id = self.orgs.list_roots()["Roots"][0]["Id"]
@@ -85,19 +85,18 @@ class Org:
             AccountId=self.accounts[account], SourceParentId=source, DestinationParentId=self.ous[ou]
         )
 
-    def session(self, account: str) -> boto3.Session:
+    def credentials(self, account: str) -> dict[str, Any] | None:
         if self.accounts[account] == MANAGEMENT:
-            return self.base
-        if account not in self._sessions:
-            credentials = self.base.client("sts").assume_role(
+            return None
+        if account not in self._credentials:
+            self._credentials[account] = self.base.client("sts").assume_role(
                 RoleArn=f"arn:aws:iam::{self.accounts[account]}:role/OrganizationAccountAccessRole",
                 RoleSessionName="seed",
             )["Credentials"]
-            self._sessions[account] = preflight.assumed_session(self.base, credentials)
-        return self._sessions[account]
+        return self._credentials[account]
 
     def client(self, account: str, service: str, region: str = HOME) -> Any:
-        return self.session(account).client(service, region_name=region)
+        return preflight.assumed_client(self.base, self.credentials(account), service, region)
 
     def bootstrap(self, account: str, region: str, *, version: str = "33", trust: bool = True) -> None:
         cloudformation = self.client(account, "cloudformation", region)
@@ -455,16 +454,16 @@ def test_an_unreachable_member_account_is_a_warning_not_a_traceback(
     org: Org, ready_plan: DeployPlan, monkeypatch: pytest.MonkeyPatch
 ):
     # moto's AssumeRole accepts any role (it does not check that it exists), so refuse one account here.
-    real = preflight.Sessions.session
+    real = preflight.Sessions.credentials
 
-    def session(self: preflight.Sessions, account: str) -> Any:
+    def credentials(self: preflight.Sessions, account: str) -> Any:
         if account == "444444444444":
             raise preflight.Unreachable(
                 "cannot assume arn:aws:iam::444444444444:role/OrganizationAccountAccessRole: AccessDenied"
             )
         return real(self, account)
 
-    monkeypatch.setattr(preflight.Sessions, "session", session)
+    monkeypatch.setattr(preflight.Sessions, "credentials", credentials)
     rows = _run(org, ready_plan)
     assert _of(rows, Result.BLOCKER) == []
     (row,) = [r for r in rows if r.check == "member role"]
@@ -793,3 +792,23 @@ def test_landing_zone_detection_rests_on_trail_admin_role_or_api():
         api="", arn=None, governed_regions=None, trails=(), roles=("AWSControlTowerStackSetRole",)
     ).found
     assert preflight.log_group_name(f"arn:aws:logs:{HOME}:{MANAGEMENT}:log-group:{CT_LOG_GROUP}:*") == CT_LOG_GROUP
+
+
+def test_member_account_clients_keep_the_settings_of_the_callers_profile(
+    org: Org, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    """Clients in member accounts come from the caller's session (``--profile``) with the assumed role's
+    credentials, so that profile's settings (retries, CA bundle, endpoints) apply there too."""
+    config_file = tmp_path / "config"
+    config_file.write_text(
+        "[profile deployer]\nregion = eu-west-1\nmax_attempts = 7\n"
+        "aws_access_key_id = testing\naws_secret_access_key = testing\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config_file))
+    base = boto3.Session(profile_name="deployer")
+    sessions = preflight.Sessions(base, home_account=MANAGEMENT, member_role="OrganizationAccountAccessRole")
+    member = sessions.client("444444444444", "ssm", HOME)
+    assert member.meta.config.retries["total_max_attempts"] == 7
+    assert sessions.client(MANAGEMENT, "ssm", HOME).meta.config.retries["total_max_attempts"] == 7
+    # The member client acts in the member account.
+    assert sessions.client("444444444444", "sts", HOME).get_caller_identity()["Account"] == "444444444444"
