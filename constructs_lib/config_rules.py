@@ -26,15 +26,15 @@ from constructs_lib.config_rule_tags import ConfigRuleTags
 from constructs_lib.managed_rules import BUNDLED_PACKS_DIR as BUNDLED_PACKS_DIR
 from constructs_lib.managed_rules import CURATED_RULES as CURATED_RULES
 from constructs_lib.managed_rules import MAX_TEMPLATE_BODY_BYTES as MAX_TEMPLATE_BODY_BYTES
+from constructs_lib.managed_rules import PACK_NAME_PATTERN as PACK_NAME_PATTERN
+from constructs_lib.managed_rules import RULE_NAME_PATTERN as RULE_NAME_PATTERN
 from constructs_lib.managed_rules import ManagedRuleSpec as ManagedRuleSpec
 
-RULE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 #: AWS Config's limit on a rule name, prefix included.
 MAX_RULE_NAME_LENGTH = 64
 #: Length of a rule-name prefix derived from the construct path (before its '-'): with the '-',
 #: the longest curated name (46 characters) exactly fills AWS Config's 64.
 DERIVED_PREFIX_LENGTH = 17
-PACK_NAME_PATTERN = re.compile(r"^[A-Za-z][-A-Za-z0-9]{0,255}$")
 
 #: Periodic frequencies of managed rules, as ``config.MaximumExecutionFrequency``.
 EXECUTION_FREQUENCIES: dict[str, config.MaximumExecutionFrequency] = {

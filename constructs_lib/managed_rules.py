@@ -26,6 +26,8 @@ CONTINUOUS_ONLY_RESOURCE_TYPES = (
 )
 
 IDENTIFIER_PATTERN = re.compile(r"^[A-Z0-9_]{3,128}$")
+RULE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+PACK_NAME_PATTERN = re.compile(r"^[A-Za-z][-A-Za-z0-9]{0,255}$")
 
 #: Conformance pack templates shipped with the library (``ConformancePackTemplate.bundled``).
 BUNDLED_PACKS_DIR = Path(__file__).resolve().parent / "conformance_packs"

@@ -296,7 +296,7 @@ class SecurityAlarms(Construct):
             f"SecurityAlarms({self.node.path}).metric",
             namespace=self.metric_namespace,
             metric_name=detection.construct_id,
-            period=detection.period or cdk.Duration.minutes(detection.period_minutes),
+            period=cdk.Duration.minutes(detection.period_minutes),
             options=options,
         )
 

@@ -146,7 +146,7 @@ def _security_alarms_seen_from(
             namespace=security.metric_namespace,
             metric_name=detection.construct_id,
             statistic="Sum",
-            period=detection.period or cdk.Duration.minutes(detection.period_minutes),
+            period=cdk.Duration.minutes(detection.period_minutes),
             account=account,
             region=region,
         )

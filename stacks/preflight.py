@@ -120,8 +120,8 @@ class Unreachable(Exception):
 class Sessions:
     """boto3 clients per account: the caller's own credentials for the deploying account, an assumed
     member role elsewhere. Every client comes from the caller's session (``base``), with the assumed
-    role's credentials where needed: a client of an existing session takes about 5 ms to create, one of
-    a new session per account 20 ms, and a large organization needs thousands of clients."""
+    role's credentials where needed, so the settings of the caller's profile (``--profile``: retries,
+    CA bundle, endpoints) apply in every account."""
 
     def __init__(self, base: Any, *, home_account: str, member_role: str) -> None:
         self.base = base

@@ -62,7 +62,6 @@ from stacks.config.alarms import (
     CustomDetection,
 )
 from stacks.config.aws_config import (
-    RESOURCE_TYPE,
     SNAPSHOT_FREQUENCIES,
     AwsConfigSettings,
     ConfigConformancePack,
@@ -176,7 +175,6 @@ __all__ = [
     "OU_NAME",
     "QUERY_FOLDER",
     "RESERVED_PREFIXES",
-    "RESOURCE_TYPE",
     "ROOT_ID",
     "SCP_NAMES",
     "SCP_REGISTRY",

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import Field, field_validator
 
-from constructs_lib.managed_rules import RECORDER_NAME_PATTERN, RESOURCE_TYPE_PATTERN
+from constructs_lib.managed_rules import (
+    EXECUTION_FREQUENCY_NAMES,
+    IDENTIFIER_PATTERN,
+    PACK_NAME_PATTERN,
+    RECORDER_NAME_PATTERN,
+    RESOURCE_TYPE_PATTERN,
+    RULE_NAME_PATTERN,
+)
 from stacks.config._base import Model
 
-RESOURCE_TYPE = RESOURCE_TYPE_PATTERN
-SNAPSHOT_FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
+#: Snapshot delivery takes the same frequencies as periodic rules (DeliveryFrequency, MaximumExecutionFrequency).
+SNAPSHOT_FREQUENCIES = EXECUTION_FREQUENCY_NAMES
 
 
 def _resource_types(value: list[str]) -> list[str]:
     for resource_type in value:
-        if not RESOURCE_TYPE.match(resource_type):
+        if not RESOURCE_TYPE_PATTERN.match(resource_type):
             raise ValueError(f"{resource_type!r} is not a resource type like 'AWS::EC2::Instance'")
     duplicates = sorted({t for t in value if value.count(t) > 1})
     if duplicates:
@@ -44,7 +50,7 @@ class ConfigCustomRule(Model):
     identifier: str = Field(description="managed rule source identifier, like RDS_STORAGE_ENCRYPTED")
     parameters: dict[str, str] = Field(default_factory=dict)
     resource_types: list[str] = Field(default_factory=list, description="scope; empty: all the rule supports")
-    maximum_execution_frequency: Literal[SNAPSHOT_FREQUENCIES] | None = None  # type: ignore[valid-type]
+    maximum_execution_frequency: Literal[EXECUTION_FREQUENCY_NAMES] | None = None  # type: ignore[valid-type]
     home_region_only: bool = Field(default=False, description="evaluate only in the home region (global checks)")
 
     @field_validator("resource_types")
@@ -55,14 +61,14 @@ class ConfigCustomRule(Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", value):
+        if not RULE_NAME_PATTERN.match(value):
             raise ValueError("is not a rule name (1-64 letters, digits, '-' or '_')")
         return value
 
     @field_validator("identifier")
     @classmethod
     def _identifier(cls, value: str) -> str:
-        if not re.match(r"^[A-Z0-9_]{3,128}$", value):
+        if not IDENTIFIER_PATTERN.match(value):
             raise ValueError("is not a managed rule identifier like 'RDS_STORAGE_ENCRYPTED'")
         return value
 
@@ -75,7 +81,7 @@ class ConfigConformancePack(Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not re.match(r"^[A-Za-z][-A-Za-z0-9]{0,255}$", value):
+        if not PACK_NAME_PATTERN.match(value):
             raise ValueError("is not a conformance pack name (a letter, then letters, digits or '-')")
         return value
 
