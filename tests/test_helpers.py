@@ -43,6 +43,35 @@ def test_cfn_lint_reports_an_error_and_a_warning(tmp_path: Path):
     assert ignored.returncode & 2 and not ignored.returncode & 4, ignored.stdout
 
 
+def test_cfn_lint_loads_its_rules_once_per_process_and_no_option_carries_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import cfnlint.helpers
+
+    template = _write(
+        tmp_path / "arn.template.json",
+        {
+            "Topic": {
+                "Type": "AWS::SNS::Topic",
+                "Properties": {
+                    "KmsMasterKeyId": {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:123456789012:key/abc"}
+                },
+            }
+        },
+    )
+    hard_coded_account = ["--include-checks", "I3042", "--configure-rule", "I3042:accountId=true"]
+    assert ":I3042:" in cfn_lint(template, *hard_coded_account).stdout
+    loads = []
+    load_plugins = cfnlint.helpers.load_plugins
+    monkeypatch.setattr(cfnlint.helpers, "load_plugins", lambda *a, **k: loads.append(a) or load_plugins(*a, **k))
+    # The same rule objects, configured anew: the rule's default (accounts allowed) is back.
+    assert cfn_lint(template, "--include-checks", "I3042").returncode == 0
+    assert cfn_lint(template, *hard_coded_account).returncode == 8
+    bad = _write(tmp_path / "bad.template.json", {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"No": 1}}})
+    assert cfn_lint(bad).returncode & 2
+    assert loads == [], "the rules were loaded again"
+
+
 @pytest.fixture
 def shared_lint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """cfn_lint with a folder shared as in a test run; returns the templates of each cfn-lint run."""
