@@ -10,18 +10,67 @@ The only place that reads context or the environment.
 A failed synth writes nothing into the output directory (``cdk.out``): the templates are written to
 a staging directory and moved there only when the whole synth succeeded. The one exception is
 ``validation-report.json`` when the compliance checks fail: it lists the findings.
+
+A config that does not load fails before aws-cdk starts (about 0.5 s rather than 2.5 s): the config
+check imports no aws_cdk, and the path comes from the context the CDK CLI hands every app, read as
+``cdk.App`` reads it.
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+from stacks.config import BaselineConfig, ConfigError, load_config
 from stacks.node_runtime import jsii_node_environment
+
+DEFAULT_CONFIG = "config/example.yaml"
+#: Where the CDK CLI puts the context for the app: aws-cdk-lib's ``cxapi.CONTEXT_ENV`` and, for a context
+#: too large for the environment, the file ``cxapi.CONTEXT_OVERFLOW_LOCATION_ENV`` names.
+CONTEXT_ENV = "CDK_CONTEXT_JSON"
+CONTEXT_OVERFLOW_LOCATION_ENV = "CONTEXT_OVERFLOW_LOCATION_ENV"
+
+
+def context_from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The context ``cdk.App`` reads from the environment (aws-cdk-lib's ``App.loadContext``): the JSON
+    in ``CDK_CONTEXT_JSON``, then the file ``CONTEXT_OVERFLOW_LOCATION_ENV`` names, which wins. Empty
+    when either cannot be read: ``cdk.App`` then reports it as it always did."""
+    try:
+        context = json.loads(environ[CONTEXT_ENV]) if environ.get(CONTEXT_ENV) else {}
+        if environ.get(CONTEXT_OVERFLOW_LOCATION_ENV):
+            context = {**context, **json.loads(Path(environ[CONTEXT_OVERFLOW_LOCATION_ENV]).read_text())}
+    except (OSError, ValueError, TypeError):
+        return {}
+    return context if isinstance(context, dict) else {}
+
+
+def _remove_if_empty(target: str | None) -> None:
+    """`cdk synth` creates the output directory before it runs the app: an empty one left behind by a
+    failed synth looks like a synth that produced nothing, so remove it."""
+    if target is not None and Path(target).is_dir() and not any(Path(target).iterdir()):
+        Path(target).rmdir()
+
+
+def load_or_exit(environ: Mapping[str, str]) -> tuple[str, BaselineConfig]:
+    """The config the context names, loaded; on a ``ConfigError``, its lines on stderr and exit 1."""
+    path = context_from_environment(environ).get("config") or DEFAULT_CONFIG
+    try:
+        return str(path), load_config(str(path))
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        _remove_if_empty(environ.get("CDK_OUTDIR"))
+        sys.exit(1)
+
+
+#: Run as a script: the config, loaded before aws-cdk starts (and only then).
+LOADED: tuple[str, BaselineConfig] | None = load_or_exit(os.environ) if __name__ == "__main__" else None
 
 # jsii's node with V8 tuned for one synthesis, unless JSII_NODE names another node (stacks/node_runtime.py).
 os.environ.update(jsii_node_environment(os.environ))
@@ -33,13 +82,11 @@ os.environ.update(jsii_node_environment(os.environ))
 # without cdk-nag under JSII_DEPRECATED=fail.
 os.environ.setdefault("JSII_DEPRECATED", "quiet")
 
-import aws_cdk as cdk
+# Imported only now: `import aws_cdk` starts its node, after the environment above and the config check.
+import aws_cdk as cdk  # noqa: E402
 
-from stacks.baseline import build_stacks
-from stacks.compliance import add_compliance_checks
-from stacks.config import ConfigError, load_config
-
-DEFAULT_CONFIG = "config/example.yaml"
+from stacks.baseline import build_stacks  # noqa: E402
+from stacks.compliance import add_compliance_checks  # noqa: E402
 
 
 def _first_line(error: BaseException) -> str:
@@ -47,13 +94,15 @@ def _first_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def synth(app: cdk.App, path: str) -> int:
-    """Build and synthesize ``app`` from the config at ``path``; 1 with ``config error:`` lines on failure."""
-    try:
-        config = load_config(path)
-    except ConfigError as error:
-        print(error, file=sys.stderr)
-        return 1
+def synth(app: cdk.App, path: str, config: BaselineConfig | None = None) -> int:
+    """Build and synthesize ``app`` from the config at ``path`` (``config``, when it was loaded already);
+    1 with ``config error:`` lines on failure."""
+    if config is None:
+        try:
+            config = load_config(path)
+        except ConfigError as error:
+            print(error, file=sys.stderr)
+            return 1
     try:
         build_stacks(app, config)
     except (ValueError, RuntimeError) as error:
@@ -87,17 +136,17 @@ def main() -> int:
     staging = Path(tempfile.mkdtemp(prefix="cdk-synth-"))
     try:
         app = cdk.App(outdir=str(staging))
-        status = synth(app, app.node.try_get_context("config") or DEFAULT_CONFIG)
+        path = app.node.try_get_context("config") or DEFAULT_CONFIG
+        # The config loaded before aws-cdk started, unless the app's context names another one.
+        status = synth(app, path, LOADED[1] if LOADED is not None and LOADED[0] == path else None)
         if target is not None:
             if status == 0:
                 shutil.copytree(staging, target, dirs_exist_ok=True)
             elif status == 2 and (staging / "validation-report.json").is_file():
                 Path(target).mkdir(parents=True, exist_ok=True)
                 shutil.copy2(staging / "validation-report.json", target)
-            elif Path(target).is_dir() and not any(Path(target).iterdir()):
-                # `cdk synth` creates the output directory before it runs the app: an empty one left
-                # behind looks like a synth that produced nothing, so remove it.
-                Path(target).rmdir()
+            else:
+                _remove_if_empty(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return 1 if status else 0

@@ -200,14 +200,36 @@ class TestBadInput:
             load_config(tmp_path / "missing.yaml")
 
 
+#: `python app.py` with aws_cdk, constructs and jsii made unimportable.
+_APP_WITHOUT_JSII = """
+import runpy, sys
+
+class NoJsii:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("aws_cdk", "constructs", "jsii"):
+            raise ImportError(f"{name} imported")
+
+sys.meta_path.insert(0, NoJsii())
+runpy.run_path("app.py", run_name="__main__")
+"""
+
+#: Prints the config path cdk.App reads from the environment, then the one app.py reads.
+_CONTEXT_READ_BY_BOTH = """
+import os, app, aws_cdk as cdk
+print(cdk.App().node.try_get_context("config"))
+print(app.context_from_environment(os.environ).get("config"))
+"""
+
+
 class TestCommandLine:
     def test_app_exits_1_with_one_line_per_problem_and_writes_nothing(self, tmp_path: Path):
+        """Before aws-cdk starts: the run fails the same way with aws_cdk and jsii unimportable."""
         bad = tmp_path / "bad.yaml"
         bad.write_text(yaml.safe_dump(changed(EXAMPLE, accounts__2__id="12345", log_archive__retention_days=30)))
         outdir = tmp_path / "out"
         env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps({"config": str(bad)})}
         result = subprocess.run(
-            [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+            [sys.executable, "-c", _APP_WITHOUT_JSII], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
         )
         assert result.returncode == 1
         lines = result.stderr.strip().splitlines()
@@ -218,6 +240,36 @@ class TestCommandLine:
         ]
         assert "Traceback" not in result.stderr
         assert not outdir.exists() or not any(outdir.iterdir())
+
+    def test_app_reads_the_config_path_where_cdk_app_reads_it(self, tmp_path: Path):
+        """The CLI's overflow file (for a context too large for the environment) wins over
+        CDK_CONTEXT_JSON, on the installed aws-cdk-lib as in app.py; the early check follows it."""
+        good, bad = ROOT / "config" / "single-account.yaml", tmp_path / "bad.yaml"
+        bad.write_text("home_region: eu-west-1\nhome_region: us-east-1\n")
+        overflow = tmp_path / "context.json"
+        overflow.write_text(json.dumps({"config": str(bad)}))
+        env = {
+            **os.environ,
+            "CDK_CONTEXT_JSON": json.dumps({"config": str(good), "compliance": "false"}),
+            "CONTEXT_OVERFLOW_LOCATION_ENV": str(overflow),
+        }
+        both = subprocess.run(
+            [sys.executable, "-c", _CONTEXT_READ_BY_BOTH],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert both.stdout.splitlines() == [str(bad), str(bad)], both.stderr
+        early = subprocess.run(
+            [sys.executable, "-c", _APP_WITHOUT_JSII], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert early.returncode == 1 and early.stderr.startswith(f"config error: {bad}: line 2: "), early.stderr
+        unreadable = {**env, "CONTEXT_OVERFLOW_LOCATION_ENV": str(tmp_path / "missing.json")}
+        import app
+
+        assert app.context_from_environment(unreadable) == {}
 
     def test_check_command(self):
         result = subprocess.run(
