@@ -43,6 +43,20 @@ EXAMPLE_CONFIGS = {
 }
 
 
+#: Python source that makes aws_cdk, constructs and jsii unimportable: put before the code of a
+#: ``python -c`` that must not start jsii's node (an import of them raises ImportError).
+WITHOUT_JSII = """
+import sys
+
+class NoJsii:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("aws_cdk", "constructs", "jsii"):
+            raise ImportError(f"{name} imported")
+
+sys.meta_path.insert(0, NoJsii())
+"""
+
+
 @dataclass
 class StackInfo:
     """A stack of a shared synthesis: where it deploys and what it depends on (the stack objects live

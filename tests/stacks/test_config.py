@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from stacks.config import AccountRole, ConfigError, json_schema, load_config, parse_config
-from tests.conftest import ROOT
+from tests.conftest import ROOT, WITHOUT_JSII
 
 EXAMPLE: dict[str, Any] = yaml.safe_load((ROOT / "config" / "example.yaml").read_text())
 SINGLE: dict[str, Any] = yaml.safe_load((ROOT / "config" / "single-account.yaml").read_text())
@@ -201,17 +201,7 @@ class TestBadInput:
 
 
 #: `python app.py` with aws_cdk, constructs and jsii made unimportable.
-_APP_WITHOUT_JSII = """
-import runpy, sys
-
-class NoJsii:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("aws_cdk", "constructs", "jsii"):
-            raise ImportError(f"{name} imported")
-
-sys.meta_path.insert(0, NoJsii())
-runpy.run_path("app.py", run_name="__main__")
-"""
+_APP_WITHOUT_JSII = WITHOUT_JSII + 'import runpy\nrunpy.run_path("app.py", run_name="__main__")\n'
 
 #: Prints the config path cdk.App reads from the environment, then the one app.py reads.
 _CONTEXT_READ_BY_BOTH = """

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import stacks.config
-from tests.conftest import ROOT
+from tests.conftest import ROOT, WITHOUT_JSII
 
 PACKAGE = ROOT / "stacks" / "config"
 #: Long enough for one section and its validators, short enough to read in one sitting.
@@ -146,18 +146,14 @@ def test_every_name_its_importers_use_is_exported_from_stacks_config():
 # `python -m stacks.config check` with aws_cdk, constructs and jsii made unimportable: any import of
 # them on the way (the library's package, the SCP documents, the role table the deployer check
 # reads) fails the check with an error line instead of "valid".
-_CHECK_WITHOUT_JSII = """
-import runpy, sys
-
-class NoJsii:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("aws_cdk", "constructs", "jsii"):
-            raise ImportError(f"{name} imported by the config check")
-
-sys.meta_path.insert(0, NoJsii())
+_CHECK_WITHOUT_JSII = (
+    WITHOUT_JSII
+    + """
+import runpy
 sys.argv = ["stacks.config", "check", *sys.argv[1:]]
 runpy.run_module("stacks.config", run_name="__main__", alter_sys=True)
 """
+)
 
 
 def test_the_config_check_imports_neither_aws_cdk_nor_jsii():
