@@ -152,22 +152,18 @@ class Sessions:
     def client(self, account: str, service: str, region: str) -> Any:
         key = f"{account}/{service}/{region}"
         if key not in self._clients:
-            self._clients[key] = assumed_client(self.base, self.credentials(account), service, region)
+            credentials = self.credentials(account)
+            assumed = (
+                {}
+                if credentials is None
+                else {
+                    "aws_access_key_id": credentials["AccessKeyId"],
+                    "aws_secret_access_key": credentials["SecretAccessKey"],
+                    "aws_session_token": credentials["SessionToken"],
+                }
+            )
+            self._clients[key] = self.base.client(service, region_name=region, **assumed)
         return self._clients[key]
-
-
-def assumed_client(base: Any, credentials: dict[str, Any] | None, service: str, region: str) -> Any:
-    """A client of ``base``'s session for ``service`` in ``region``, with ``credentials`` (an
-    ``sts:AssumeRole`` answer's) or, when None, the session's own."""
-    if credentials is None:
-        return base.client(service, region_name=region)
-    return base.client(
-        service,
-        region_name=region,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
 
 
 def _code(error: Exception) -> str:

@@ -50,7 +50,9 @@ class Org:
 
     def __init__(self) -> None:
         self.base = boto3.Session(region_name=HOME)
-        self._credentials: dict[str, dict[str, Any] | None] = {}
+        self._sessions = preflight.Sessions(
+            self.base, home_account=MANAGEMENT, member_role="OrganizationAccountAccessRole"
+        )
         self.orgs = self.base.client("organizations")
         self.org_id = self.orgs.create_organization(FeatureSet="ALL")["Organization"]["Id"]
         self.root_id = self.orgs.list_roots()["Roots"][0]["Id"]
@@ -85,18 +87,9 @@ class Org:
             AccountId=self.accounts[account], SourceParentId=source, DestinationParentId=self.ous[ou]
         )
 
-    def credentials(self, account: str) -> dict[str, Any] | None:
-        if self.accounts[account] == MANAGEMENT:
-            return None
-        if account not in self._credentials:
-            self._credentials[account] = self.base.client("sts").assume_role(
-                RoleArn=f"arn:aws:iam::{self.accounts[account]}:role/OrganizationAccountAccessRole",
-                RoleSessionName="seed",
-            )["Credentials"]
-        return self._credentials[account]
-
     def client(self, account: str, service: str, region: str = HOME) -> Any:
-        return preflight.assumed_client(self.base, self.credentials(account), service, region)
+        """A client in the account named ``account``, as the preflight makes them (its ``Sessions``)."""
+        return self._sessions.client(self.accounts[account], service, region)
 
     def bootstrap(self, account: str, region: str, *, version: str = "33", trust: bool = True) -> None:
         cloudformation = self.client(account, "cloudformation", region)
