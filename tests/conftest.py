@@ -16,23 +16,28 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from stacks.node_runtime import jsii_node_environment
 
-# The node app.py runs aws-cdk in (set before `import aws_cdk` starts it; the subprocesses inherit it).
+# The node app.py runs aws-cdk in (set before the first `import aws_cdk` starts it, which a test module
+# makes; the subprocesses inherit it).
 os.environ.update(jsii_node_environment(os.environ))
 
 # No garbage collection while the test modules are imported: see `pytest_runtestloop`.
 gc.disable()
 
-import aws_cdk as cdk  # noqa: E402
 import pytest  # noqa: E402
-from aws_cdk import assertions  # noqa: E402
 
-from stacks.baseline import build_stacks  # noqa: E402
-from stacks.compliance import add_compliance_checks  # noqa: E402
 from stacks.config import BaselineConfig, load_config  # noqa: E402
+
+if TYPE_CHECKING:
+    import aws_cdk as cdk
+    from aws_cdk import assertions
+
+# aws_cdk (and the library's stacks, which import it) are imported where used, not here: the xdist
+# controller loads this file for its hooks and runs no test, and importing aws_cdk there would start
+# a node process with aws-cdk-lib loaded (1.8 s before the workers start, 270 MiB held all run).
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("NODE_NO_WARNINGS", "1")
@@ -79,6 +84,8 @@ class Synthesized:
     outdir: Path
 
     def template(self, stack_name: str) -> assertions.Template:
+        from aws_cdk import assertions
+
         return assertions.Template.from_json(self.template_json(stack_name))
 
     def template_json(self, stack_name: str) -> dict[str, Any]:
@@ -97,6 +104,11 @@ class Synthesized:
 
 
 def synthesize(config: BaselineConfig, outdir: Path, *, compliance: bool = True) -> Synthesized:
+    import aws_cdk as cdk
+
+    from stacks.baseline import build_stacks
+    from stacks.compliance import add_compliance_checks
+
     app = cdk.App(outdir=str(outdir), context=dict(CDK_CONTEXT))
     stacks = build_stacks(app, config)
     if compliance:
@@ -366,6 +378,8 @@ def nag_failures(outdir: Path) -> list[str]:
 
 
 def stack_template(stack: cdk.Stack) -> assertions.Template:
+    from aws_cdk import assertions
+
     return assertions.Template.from_stack(stack)
 
 
@@ -385,5 +399,7 @@ def by_sid(items: list[dict[str, Any]], sid: str) -> dict[str, Any]:
 
 def new_stack(account: str = "111111111111", region: str = "eu-west-1") -> cdk.Stack:
     """A stack in a plain App: constructs must work without our cdk.json feature flags."""
+    import aws_cdk as cdk
+
     app = cdk.App()
     return cdk.Stack(app, "TestStack", env=cdk.Environment(account=account, region=region))
