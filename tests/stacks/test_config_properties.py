@@ -162,14 +162,19 @@ def _at(root: Any, path: tuple[Any, ...]) -> Any:
     return root
 
 
+OPERATIONS = st.sampled_from(["replace", "delete", "add", "rename", "wrap", "transplant", "duplicate"])
+KNOWN_KEYS = st.sampled_from(KEYS)
+NEW_KEYS = st.one_of(KNOWN_KEYS, st.text(max_size=12))
+
+
 def mutate(draw: Any, data: dict[str, Any]) -> dict[str, Any]:
     """Apply one random change (value, type, key or structure) somewhere in ``data``."""
     container = _at(data, draw(st.sampled_from(_containers(data))))
     keys = list(container) if isinstance(container, dict) else list(range(len(container)))
-    operation = draw(st.sampled_from(["replace", "delete", "add", "rename", "wrap", "transplant", "duplicate"]))
+    operation = draw(OPERATIONS)
     if not keys or operation == "add":
         if isinstance(container, dict):
-            container[draw(st.one_of(st.sampled_from(KEYS), st.text(max_size=12)))] = draw(values)
+            container[draw(NEW_KEYS)] = draw(values)
         else:
             container.append(draw(values))
         return data
@@ -179,7 +184,7 @@ def mutate(draw: Any, data: dict[str, Any]) -> dict[str, Any]:
     elif operation == "delete":
         del container[key]
     elif operation == "rename" and isinstance(container, dict):
-        container[draw(st.sampled_from(KEYS))] = container.pop(key)
+        container[draw(KNOWN_KEYS)] = container.pop(key)
     elif operation == "wrap":
         container[key] = draw(st.sampled_from([[container[key]], {"value": container[key]}]))
     elif operation == "transplant":
