@@ -8,6 +8,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -116,7 +117,7 @@ def test_a_template_found_clean_is_not_linted_again_in_any_set_or_under_any_path
 
 @pytest.mark.parametrize("found_clean", [True, False])
 def test_a_template_another_process_is_linting_is_waited_for(
-    tmp_path: Path, shared_lint: list[list[str]], found_clean: bool
+    tmp_path: Path, shared_lint: list[list[str]], found_clean: bool, monkeypatch: pytest.MonkeyPatch
 ):
     """Two workers lint sets that share templates at the same time: each template is linted by one of
     them. If the other did not find it clean (it failed, say), the waiting one lints it itself."""
@@ -127,9 +128,19 @@ def test_a_template_another_process_is_linting_is_waited_for(
     mine = _write(tmp_path / "mine.template.json", {"Other": HANDLE["Handle"]})
     key = conftest._lint_key(["--format", "parseable"], str(theirs))
     lock = conftest._lock(shared / f"cfn-lint-{key}.lock", wait=True)  # the other worker, linting it
+    waiting = threading.Event()  # set when this process is about to block on that lock
+    take = conftest._lock
+
+    def lock_of_theirs_noted(path: Path, *, wait: bool) -> IO[str] | None:
+        if wait and path.name == f"cfn-lint-{key}.lock":
+            waiting.set()
+        return take(path, wait=wait)
+
+    monkeypatch.setattr(conftest, "_lock", lock_of_theirs_noted)
 
     def other_worker_finishes() -> None:
-        time.sleep(1.0)
+        waiting.wait()
+        time.sleep(0.1)  # into its flock()
         if found_clean:
             (shared / f"cfn-lint-clean-{key}").touch()
         lock.close()
@@ -137,6 +148,9 @@ def test_a_template_another_process_is_linting_is_waited_for(
     finisher = threading.Thread(target=other_worker_finishes)
     finisher.start()
     result = cfn_lint(theirs, mine)
+    waited = waiting.is_set()
+    waiting.set()  # the finisher's turn, if cfn_lint did not wait
     finisher.join()
+    assert waited, "cfn_lint never waited for the template the other worker was linting"
     assert result.returncode == 0, result.stdout
     assert shared_lint == ([[str(mine)]] if found_clean else [[str(mine)], [str(theirs)]])
