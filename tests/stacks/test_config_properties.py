@@ -167,9 +167,16 @@ KNOWN_KEYS = st.sampled_from(KEYS)
 NEW_KEYS = st.one_of(KNOWN_KEYS, st.text(max_size=12))
 
 
+def _pick(draw: Any, choices: list[Any]) -> Any:
+    """One of ``choices``, drawn as an index (hypothesis keeps one strategy per bound, so no new
+    strategy is built and validated per draw; it shrinks towards the first, as ``sampled_from`` does)."""
+    return choices[draw(st.integers(0, len(choices) - 1))]
+
+
 def mutate(draw: Any, data: dict[str, Any]) -> dict[str, Any]:
     """Apply one random change (value, type, key or structure) somewhere in ``data``."""
-    container = _at(data, draw(st.sampled_from(_containers(data))))
+    containers = _containers(data)
+    container = _at(data, _pick(draw, containers))
     keys = list(container) if isinstance(container, dict) else list(range(len(container)))
     operation = draw(OPERATIONS)
     if not keys or operation == "add":
@@ -178,7 +185,7 @@ def mutate(draw: Any, data: dict[str, Any]) -> dict[str, Any]:
         else:
             container.append(draw(values))
         return data
-    key = draw(st.sampled_from(keys))
+    key = _pick(draw, keys)
     if operation == "replace":
         container[key] = draw(values)
     elif operation == "delete":
@@ -186,9 +193,9 @@ def mutate(draw: Any, data: dict[str, Any]) -> dict[str, Any]:
     elif operation == "rename" and isinstance(container, dict):
         container[draw(KNOWN_KEYS)] = container.pop(key)
     elif operation == "wrap":
-        container[key] = draw(st.sampled_from([[container[key]], {"value": container[key]}]))
+        container[key] = _pick(draw, [[container[key]], {"value": container[key]}])
     elif operation == "transplant":
-        other = draw(st.sampled_from(_containers(data)))
+        other = _pick(draw, containers)
         container[key] = copy.deepcopy(_at(data, other)) if other else draw(values)
     elif isinstance(container, list):
         container.append(copy.deepcopy(container[key]))
@@ -227,12 +234,19 @@ def assert_names_are_valid(config: Any) -> None:
                 assert re.match(r"^[A-Za-z][A-Za-z0-9-]{0,127}$", stack), stack
 
 
+@st.composite
+def mutated(draw: Any, base: str) -> dict[str, Any]:
+    """The bundled config ``base`` after one to four random changes."""
+    config = copy.deepcopy(BASES[base])
+    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+        config = mutate(draw, config)
+    return config
+
+
 @pytest.mark.parametrize("base", sorted(BASES))
 @given(data=st.data())
 def test_mutated_configs_are_accepted_or_refused_in_config_error_lines(base: str, data: st.DataObject) -> None:
-    config = copy.deepcopy(BASES[base])
-    for _ in range(data.draw(st.integers(min_value=1, max_value=4))):
-        config = mutate(data.draw, config)
+    config = data.draw(mutated(base))
     accepted = assert_clean_outcome(lambda: parse_config(config))
     if accepted is not None:
         assert_names_are_valid(accepted)
