@@ -805,3 +805,23 @@ def test_member_account_clients_keep_the_settings_of_the_callers_profile(
     assert sessions.client(MANAGEMENT, "ssm", HOME).meta.config.retries["total_max_attempts"] == 7
     # The member client acts in the member account.
     assert sessions.client("444444444444", "sts", HOME).get_caller_identity()["Account"] == "444444444444"
+
+
+def test_one_sts_client_assumes_the_role_in_every_member_account(org: Org, monkeypatch: pytest.MonkeyPatch):
+    """Each member account's role is assumed once, all through one STS client of the caller's session
+    (an organization of a thousand accounts would otherwise make a thousand of them)."""
+    base = boto3.Session(region_name=HOME)
+    made: list[str] = []
+    make = base.client
+
+    def client(service: str, *args: Any, **kwargs: Any) -> Any:
+        made.append(service)
+        return make(service, *args, **kwargs)
+
+    monkeypatch.setattr(base, "client", client)
+    sessions = preflight.Sessions(base, home_account=MANAGEMENT, member_role="OrganizationAccountAccessRole")
+    for account in MEMBER_IDS.values():
+        identity = sessions.client(account, "sts", HOME).get_caller_identity()
+        assert identity["Account"] == account
+        assert sessions.credentials(account) is sessions.credentials(account)  # assumed once
+    assert made.count("sts") == 1 + len(MEMBER_IDS)  # the shared one, and each account's own client
