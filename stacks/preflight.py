@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import enum
+import functools
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -129,7 +130,6 @@ class Sessions:
         self.member_role = member_role
         self._credentials: dict[str, dict[str, Any] | None] = {home_account: None}
         self._clients: dict[str, Any] = {}
-        self._sts: Any = None  # the caller's STS client, made on the first role to assume
 
     def credentials(self, account: str) -> dict[str, Any] | None:
         """The member role's credentials in ``account`` (assumed once), None for the caller's own account;
@@ -139,14 +139,18 @@ class Sessions:
 
             arn = f"arn:{self.partition}:iam::{account}:role/{self.member_role}"
             try:
-                if self._sts is None:  # one for every account: a boto3 client costs about 10 ms to make
-                    self._sts = self.base.client("sts")
                 self._credentials[account] = self._sts.assume_role(RoleArn=arn, RoleSessionName="baseline-preflight")[
                     "Credentials"
                 ]
             except (ClientError, BotoCoreError) as error:
                 raise Unreachable(f"cannot assume {arn}: {error}") from error
         return self._credentials[account]
+
+    @functools.cached_property
+    def _sts(self) -> Any:
+        """The caller's STS client, one for every account to assume the role in (a boto3 client costs
+        about 10 ms to make)."""
+        return self.base.client("sts")
 
     @property
     def partition(self) -> str:
