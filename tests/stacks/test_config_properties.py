@@ -243,10 +243,14 @@ def mutated(draw: Any, base: str) -> dict[str, Any]:
     return config
 
 
+#: One strategy per base, built once (a composite builds a new strategy at every call).
+MUTATED = {base: mutated(base) for base in BASES}
+
+
 @pytest.mark.parametrize("base", sorted(BASES))
 @given(data=st.data())
 def test_mutated_configs_are_accepted_or_refused_in_config_error_lines(base: str, data: st.DataObject) -> None:
-    config = data.draw(mutated(base))
+    config = data.draw(MUTATED[base])
     accepted = assert_clean_outcome(lambda: parse_config(config))
     if accepted is not None:
         assert_names_are_valid(accepted)
