@@ -29,7 +29,7 @@ from constructs_lib.cloudfront_logs import (
 )
 from constructs_lib.log_bucket import LifecycleOptions
 from stacks.compliance import add_compliance_checks
-from tests.conftest import by_sid, cfn_lint, nag_failures, new_stack
+from tests.conftest import by_sid, cfn_lint, nag_failures, new_app, new_stack
 
 ACCOUNT = "111111111111"
 
@@ -161,7 +161,7 @@ class TestLegacyLogging:
         assert logical_id.startswith("Writer") and attribute == "RegionalDomainName"
 
     def test_bucket_in_an_unsupported_region_and_all_problems_together(self):
-        app = cdk.App()
+        app = new_app()
         bucket_stack = cdk.Stack(app, "Logs", env=cdk.Environment(account=ACCOUNT, region="me-south-1"))
         bucket = s3.Bucket(bucket_stack, "Plain")
         stack = cdk.Stack(app, "Cdn", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
@@ -208,7 +208,7 @@ class TestLegacyLogging:
 
 class TestAspect:
     def test_enables_logging_only_where_there_is_none(self):
-        app = cdk.App()
+        app = new_app()
         stack = cdk.Stack(app, "Cdn", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
         access_logs = CloudFrontAccessLogs(stack, "CloudFrontLogs")
         own_bucket = s3.Bucket(stack, "Own", object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED)
@@ -414,7 +414,7 @@ def acknowledged_rules(construct: cdk.IConstruct) -> list[str]:
 
 class TestNoAcknowledgementOnTheUsersDistribution:
     def test_neither_legacy_nor_v2_nor_the_aspect_acknowledges_anything_on_the_distribution(self):
-        app = cdk.App()
+        app = new_app()
         stack = cdk.Stack(app, "Edge", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
         access_logs = CloudFrontAccessLogs(stack, "CloudFrontLogs")
         legacy, v2, by_aspect = (distribution(stack, name) for name in ("Legacy", "V2", "ByAspect"))

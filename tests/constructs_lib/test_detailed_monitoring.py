@@ -10,6 +10,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from constructs_lib import DetailedMonitoring
+from tests.conftest import new_app
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 
@@ -36,7 +37,7 @@ def workload(stack: cdk.Stack, *, instance_monitoring: bool | None = None) -> No
 
 @pytest.fixture(scope="module")
 def templates() -> tuple[Template, Template]:
-    app = cdk.App()
+    app = new_app()
     covered = cdk.Stack(app, "Covered", env=ENV)
     other = cdk.Stack(app, "Other", env=ENV)
     workload(covered)
@@ -63,7 +64,7 @@ def test_an_explicit_opt_out_is_kept(templates):
 
 
 def test_override_switches_even_an_opt_out_on():
-    app = cdk.App()
+    app = new_app()
     stack = cdk.Stack(app, "S", env=ENV)
     ec2.CfnInstance(stack, "Explicit", image_id="ami-0123456789abcdef0", monitoring=False)
     cdk.Aspects.of(stack).add(DetailedMonitoring(override=True))
@@ -97,7 +98,7 @@ def test_resources_outside_the_scope_and_other_types_are_left_alone(templates):
 
 
 def test_group_metrics_can_be_left_off():
-    app = cdk.App()
+    app = new_app()
     stack = cdk.Stack(app, "S", env=ENV)
     workload(stack)
     cdk.Aspects.of(stack).add(DetailedMonitoring(group_metrics=False))

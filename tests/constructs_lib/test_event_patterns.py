@@ -298,7 +298,9 @@ def test_to_cdk_renders_the_same_pattern_as_to_json():
     from aws_cdk import aws_events as events
     from aws_cdk.assertions import Template
 
-    stack = cdk.Stack(cdk.App(), "S")
+    from tests.conftest import new_app
+
+    stack = cdk.Stack(new_app(), "S")
     pattern = ep.audit_tampering()
     events.Rule(stack, "Rule", event_pattern=pattern.to_cdk())
     template = Template.from_stack(stack)

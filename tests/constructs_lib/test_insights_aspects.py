@@ -19,6 +19,7 @@ from constructs_lib.insights_aspects import (
     ContainerInsights,
     LambdaInsights,
 )
+from tests.conftest import new_app
 
 INSIGHTS_POLICY = {
     "Fn::Join": [
@@ -58,7 +59,7 @@ def functions(template: Template) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def concrete() -> Template:
-    app = cdk.App()
+    app = new_app()
     stack = cdk.Stack(app, "Workload", env=cdk.Environment(account="444444444444", region="eu-west-1"))
     SampleWorkload(stack, "Shop")
     cdk.Aspects.of(app).add(LambdaInsights())
@@ -75,7 +76,7 @@ class TestLambdaInsights:
         assert arm == ["arn:aws:lambda:eu-west-1:580247275435:layer:LambdaInsightsExtension-Arm64:25"]
 
     def test_x86_layer_is_the_one_lambda_insights_version_names(self):
-        stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="444444444444", region="eu-west-1"))
+        stack = cdk.Stack(new_app(), "S", env=cdk.Environment(account="444444444444", region="eu-west-1"))
         expected = stack.resolve(lambda_.LambdaInsightsVersion.VERSION_1_0_498_0.layer_version_arn)
         fn = SampleWorkload(stack, "Shop").x86
         cdk.Aspects.of(stack).add(LambdaInsights(version="1.0.498.0"))
@@ -89,7 +90,7 @@ class TestLambdaInsights:
             assert INSIGHTS_POLICY in role["Properties"]["ManagedPolicyArns"]
 
     def test_unknown_region_looks_the_layer_up_in_a_mapping(self):
-        app = cdk.App()
+        app = new_app()
         stack = cdk.Stack(app, "Anywhere")
         SampleWorkload(stack, "Shop")
         cdk.Aspects.of(stack).add(LambdaInsights())
@@ -105,7 +106,7 @@ class TestLambdaInsights:
         assert mapping["us-east-1"]["v1x0x498x0arm64"].startswith(prefix + "-Arm64:")
 
     def test_only_functions_in_scope_are_changed(self):
-        stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="444444444444", region="eu-west-1"))
+        stack = cdk.Stack(new_app(), "S", env=cdk.Environment(account="444444444444", region="eu-west-1"))
         inside = SampleWorkload(stack, "Inside")
         SampleWorkload(stack, "Outside")
         cdk.Aspects.of(inside).add(LambdaInsights())
@@ -124,7 +125,7 @@ class TestLambdaInsights:
         ]
 
     def test_imported_role_gets_the_layer_and_a_warning(self):
-        stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="444444444444", region="eu-west-1"))
+        stack = cdk.Stack(new_app(), "S", env=cdk.Environment(account="444444444444", region="eu-west-1"))
         role = iam.Role.from_role_arn(stack, "Existing", "arn:aws:iam::444444444444:role/app", mutable=False)
         lambda_.Function(
             stack,
@@ -143,7 +144,7 @@ class TestLambdaInsights:
         annotations.has_warning("/S/Fn", Match.string_like_regexp("attach CloudWatchLambdaInsightsExecutionRolePolicy"))
 
     def test_a_lambda_insights_version_member_follows_region_and_architecture(self):
-        stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="444444444444", region="eu-west-1"))
+        stack = cdk.Stack(new_app(), "S", env=cdk.Environment(account="444444444444", region="eu-west-1"))
         workload = SampleWorkload(stack, "Shop")
         aspect = LambdaInsights(version=lambda_.LambdaInsightsVersion.VERSION_1_0_333_0)
         assert aspect.version == "1.0.333.0"
@@ -156,7 +157,7 @@ class TestLambdaInsights:
         assert "Arm64" in arm[0]
 
     def test_a_function_built_with_insights_keeps_its_one_layer(self):
-        stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="444444444444", region="eu-west-1"))
+        stack = cdk.Stack(new_app(), "S", env=cdk.Environment(account="444444444444", region="eu-west-1"))
         lambda_.Function(
             stack,
             "Fn",
@@ -174,7 +175,7 @@ class TestLambdaInsights:
 
     def test_a_version_from_an_arn_is_used_for_every_function(self):
         arn = "arn:aws:lambda:eu-west-1:580247275435:layer:LambdaInsightsExtension:60"
-        stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="444444444444", region="eu-west-1"))
+        stack = cdk.Stack(new_app(), "S", env=cdk.Environment(account="444444444444", region="eu-west-1"))
         SampleWorkload(stack, "Shop")
         cdk.Aspects.of(stack).add(LambdaInsights(version=lambda_.LambdaInsightsVersion.from_insight_version_arn(arn)))
         assert [v["Layers"] for v in functions(Template.from_stack(stack)).values()] == [[arn], [arn]]
@@ -194,7 +195,7 @@ class TestContainerInsights:
         )
 
     def test_l2_cluster_without_settings_gets_it_and_enabled_level(self):
-        stack = cdk.Stack(cdk.App(), "S")
+        stack = cdk.Stack(new_app(), "S")
         vpc = ec2.Vpc(stack, "Vpc", max_azs=1, nat_gateways=0, subnet_configuration=[])
         ecs.Cluster(stack, "Cluster", vpc=vpc)
         cdk.Aspects.of(stack).add(ContainerInsights(level=ecs.ContainerInsights.ENABLED))
@@ -209,7 +210,7 @@ class TestContainerInsights:
 
 class TestEksAddon:
     def test_addon_with_a_pod_identity_role_for_the_agent(self):
-        stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="444444444444", region="eu-west-1"))
+        stack = cdk.Stack(new_app(), "S", env=cdk.Environment(account="444444444444", region="eu-west-1"))
         addon = CloudWatchObservabilityAddon(stack, "Observability", cluster_name="prod")
         template = Template.from_stack(stack)
         template.has_resource_properties(
@@ -253,7 +254,7 @@ class TestEksAddon:
         assert addon.role is not None
 
     def test_irsa_role_and_version(self):
-        stack = cdk.Stack(cdk.App(), "S")
+        stack = cdk.Stack(new_app(), "S")
         role = iam.Role.from_role_arn(stack, "Irsa", "arn:aws:iam::444444444444:role/cw-agent")
         CloudWatchObservabilityAddon(
             stack,
@@ -275,7 +276,7 @@ class TestEksAddon:
         template.resource_count_is("AWS::IAM::Role", 0)
 
     def test_node_role_only(self):
-        stack = cdk.Stack(cdk.App(), "S")
+        stack = cdk.Stack(new_app(), "S")
         CloudWatchObservabilityAddon(stack, "Observability", cluster_name="prod", use_pod_identity=False)
         template = Template.from_stack(stack)
         template.resource_count_is("AWS::IAM::Role", 0)
@@ -286,6 +287,6 @@ class TestEksAddon:
     def test_errors_are_reported_together(self):
         with pytest.raises(ValueError, match=r"2 problems") as error:
             CloudWatchObservabilityAddon(
-                cdk.Stack(cdk.App(), "S"), "O", cluster_name="bad name", addon_version="latest"
+                cdk.Stack(new_app(), "S"), "O", cluster_name="bad name", addon_version="latest"
             )
         assert "cluster_name 'bad name'" in str(error.value) and "addon_version 'latest'" in str(error.value)

@@ -21,10 +21,11 @@ from constructs_lib import (
     ObservabilitySink,
     SecurityAlarms,
 )
+from tests.conftest import new_app
 
 
 def two_stacks(account_b: str = "111111111111", region_b: str = "eu-west-1") -> tuple[cdk.Stack, cdk.Stack]:
-    app = cdk.App()
+    app = new_app()
     a = cdk.Stack(app, "A", env=cdk.Environment(account="111111111111", region="eu-west-1"))
     b = cdk.Stack(app, "B", env=cdk.Environment(account=account_b, region=region_b))
     return a, b

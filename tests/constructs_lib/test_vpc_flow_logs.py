@@ -30,7 +30,7 @@ from constructs_lib.vpc_flow_logs import (
     flow_logs_bucket_statements,
 )
 from stacks.compliance import add_compliance_checks
-from tests.conftest import by_sid, cfn_lint, nag_failures, new_stack, only
+from tests.conftest import by_sid, cfn_lint, nag_failures, new_app, new_stack, only
 
 ACCOUNT = "111111111111"
 
@@ -543,7 +543,7 @@ class TestErrors:
 
 class TestAspect:
     def test_adds_flow_logs_only_to_vpcs_without_one(self):
-        app = cdk.App()
+        app = new_app()
         stack = cdk.Stack(app, "S", env=cdk.Environment(account=ACCOUNT, region="eu-west-1"))
         bare = ec2.Vpc(stack, "Bare", max_azs=1, nat_gateways=0)
         ec2.Vpc(stack, "Covered", max_azs=1, nat_gateways=0, flow_logs={"L2": ec2.FlowLogOptions()})
@@ -568,7 +568,7 @@ class TestAspect:
         assert stack.node.try_find_child("RawFlowLogs") is not None
 
     def test_applying_twice_adds_nothing_more(self):
-        app = cdk.App()
+        app = new_app()
         stack = cdk.Stack(app, "S", env=cdk.Environment(account=ACCOUNT, region="eu-west-1"))
         ec2.CfnVPC(stack, "Raw", cidr_block="10.9.0.0/16")
         cdk.Aspects.of(app).add(FlowLogsForEveryVpc())
@@ -576,7 +576,7 @@ class TestAspect:
         Template.from_stack(stack).resource_count_is("AWS::EC2::FlowLog", 1)
 
     def test_aspect_options_reach_every_flow_log(self):
-        app = cdk.App()
+        app = new_app()
         stack = cdk.Stack(app, "S", env=cdk.Environment(account=ACCOUNT, region="eu-west-1"))
         bucket = s3.Bucket(stack, "Bucket")
         ec2.CfnVPC(stack, "One", cidr_block="10.1.0.0/16")

@@ -13,7 +13,7 @@ from aws_cdk.assertions import Template
 
 from stacks.baseline import build_stacks
 from stacks.config import ConfigError, parse_config
-from tests.conftest import CDK_CONTEXT, EXAMPLE_CONFIGS, Synthesized, synthesize
+from tests.conftest import CDK_CONTEXT, EXAMPLE_CONFIGS, Synthesized, new_app, synthesize
 
 AUDIT = "333333333333"
 SINK_ARN = f"arn:aws:oam:eu-west-1:{AUDIT}:sink/a1b2c3d4-5678-90ab-cdef-1234567890ab"
@@ -72,7 +72,7 @@ class TestOrganization:
         from stacks.observability import add_audit_observability
 
         config = parse_config(example_data())
-        stack = cdk.Stack(cdk.App(), "Audit", env=cdk.Environment(account=AUDIT, region="eu-west-1"))
+        stack = cdk.Stack(new_app(), "Audit", env=cdk.Environment(account=AUDIT, region="eu-west-1"))
         metric = cloudwatch.Metric(namespace="Baseline", metric_name="RootUse", statistic="Sum")
         alarm = cloudwatch.Alarm(stack, "RootUse", metric=metric, threshold=1, evaluation_periods=1)
         created = add_audit_observability(
