@@ -48,6 +48,7 @@ import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -152,23 +153,38 @@ def _synthesize(python: str, context: dict[str, str], outdir: Path) -> None:
     subprocess.run([python, "app.py"], cwd=ROOT, env=_env(context, outdir), check=True, stdout=subprocess.DEVNULL)
 
 
-def generated_config(accounts: int, directory: Path) -> Path:
-    """The example organization with ``accounts`` workload accounts spread over two OUs."""
-    data = yaml.safe_load((ROOT / "config" / "example.yaml").read_text())
+def workload_name(index: int) -> str:
+    return f"workload-{index:04d}"
+
+
+def workload_unit(index: int) -> str:
+    return "Production" if index % 2 else "NonProduction"
+
+
+def with_workloads(data: dict[str, Any], accounts: int, ids: dict[str, str] | None = None) -> dict[str, Any]:
+    """``data`` (a config's) with its workload accounts replaced by ``accounts`` generated ones, spread
+    over two OUs; their ids from ``ids`` by name, else made up."""
     data["accounts"] = [a for a in data["accounts"] if a["role"] != "workload"]
     for index in range(accounts):
+        name = workload_name(index)
         data["accounts"].append(
             {
-                "name": f"workload-{index:04d}",
-                "id": f"{700000000000 + index:012d}",
-                "email": f"aws-workload-{index:04d}@acme.example",
+                "name": name,
+                "id": ids[name] if ids is not None else f"{700000000000 + index:012d}",
+                "email": f"aws-{name}@acme.example",
                 "role": "workload",
-                "ou": "Production" if index % 2 else "NonProduction",
+                "ou": workload_unit(index),
             }
         )
     on_premises = data.get("telemetry", {}).get("on_premises", {})
     if "account" in on_premises:  # the example's servers register with a workload account
-        on_premises["account"] = "workload-0000"
+        on_premises["account"] = workload_name(0)
+    return data
+
+
+def generated_config(accounts: int, directory: Path) -> Path:
+    """The example organization with ``accounts`` workload accounts spread over two OUs."""
+    data = with_workloads(yaml.safe_load((ROOT / "config" / "example.yaml").read_text()), accounts)
     path = directory / f"workloads-{accounts}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path

@@ -93,3 +93,20 @@ def test_the_profile_report_lists_phases_requests_types_and_lines():
     assert rows["aws-cdk-lib.aws_s3.Bucket"] == ["3", "0.300"]
     assert rows["constructs_lib/log_bucket.py:10"] == ["8"]
     assert rows["constructs_lib/log_bucket.py"] == ["8"]  # the file's row sums its lines
+
+
+def test_the_preflight_bench_runs_a_ready_organization_without_blockers(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    """bench/preflight.py: its emulated organization is ready (no blocker, every check runs), and each
+    --jobs run gives the same rows (it exits 1 otherwise)."""
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"):
+        monkeypatch.setenv(key, "")  # the bench sets them: restored after the test
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    assert _bench("preflight").main(["--accounts", "1", "--latency-ms", "0", "--jobs", "1,2"]) == 0
+    table = capsys.readouterr().out
+    assert "preflight, 4 accounts (1 workload), 0 ms per call" in table
+    runs = [line.split() for line in table.splitlines() if line.strip()[:1].isdigit()]
+    assert [run[0] for run in runs] == ["1", "2"]
+    assert {run[5] for run in runs} == {"0"}  # blockers
+    assert len({run[3] for run in runs}) == 1  # the same calls either way

@@ -400,11 +400,22 @@ def test_each_blocker_is_reported_with_its_fix(org: Org, ready_plan: DeployPlan)
             seed_org(org)
         if seed_config is not None:
             seed_config(data)
-    blockers = _of(_run(org, ready_plan, data), Result.BLOCKER)
+    asked_for_parents: list[str] = []
+    org.base.events.register(
+        "provide-client-params.organizations.ListParents",
+        lambda params, **_: asked_for_parents.append(params["ChildId"]),
+    )
+    rows = _run(org, ready_plan, data)
+    blockers = _of(rows, Result.BLOCKER)
     for seed, (_, _, (check, where, fix)) in BLOCKERS.items():
         matching = [r for r in blockers if r.check == check and where in r.where and fix in r.fix]
         assert len(matching) == 1, f"{seed}: {matching}\n{preflight.table(blockers)}"
     assert len(blockers) == len(BLOCKERS), preflight.table(blockers)
+    # Accounts are found under the parent the config expects (ListAccountsForParent, once per parent):
+    # only the account that sits elsewhere is asked for its parent; the rest are the OUs' depth checks.
+    assert [c for c in asked_for_parents if not c.startswith("ou-")] == [org.accounts["shop-prod"]]
+    # The member accounts, checked side by side (8 at a time by default), give the rows of one after another.
+    assert _run(org, ready_plan, data, jobs=1) == rows
 
 
 def test_management_account_mismatch_is_a_blocker(org: Org, ready_plan: DeployPlan):
@@ -477,6 +488,16 @@ def test_cli_exit_code_and_table(org: Org, ready_plan: DeployPlan, monkeypatch: 
     assert "BLOCKER  CDK bootstrap" in out
     assert out.rstrip().splitlines()[-1].endswith("1 blocker(s)")
     assert "preflight: account 5/5: shop-dev (555555555555)" in err
+
+
+def test_jobs_below_one_are_refused_with_what_is_allowed(capsys: pytest.CaptureFixture[str]):
+    for given in ("0", "-2", "many"):
+        with pytest.raises(SystemExit) as exit_:
+            preflight.main(["preflight", str(EXAMPLE_CONFIGS["example"]), "--jobs", given])
+        assert exit_.value.code == 2
+        assert f"--jobs: '{given}' is not allowed: a whole number, at least 1" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="jobs: 0 is not allowed: at least 1"):
+        run_preflight(parse_config(_example_data()), session=None, jobs=0)
 
 
 def test_bootstrap_versions_match_the_templates_and_the_pinned_cli():

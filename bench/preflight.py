@@ -1,0 +1,193 @@
+"""Preflight benchmark: ``make preflight`` on an organization of many accounts, one account after
+another against ``--jobs`` accounts at a time.
+
+    .venv/bin/python bench/preflight.py                       # 100 workload accounts, 50 ms per call
+    .venv/bin/python bench/preflight.py --accounts 1000 --latency-ms 100 --jobs 1,8,16
+
+The organization is emulated in this process (moto's ``mock_aws``): the example config's management,
+log archive and audit accounts and ``--accounts`` workload accounts in its two workload OUs, every CDK
+environment of the plan bootstrapped, so that the preflight finds no blocker and runs every check of
+every account. moto answers a call in well under a millisecond, AWS in tens (more from another
+continent): each call first waits ``--latency-ms`` (``time.sleep``, which other threads run through,
+as they run through a real network wait), so the table shows what the waiting costs. The API calls
+are counted per service; each run's rows must be the same as the first run's (the order included).
+
+This is a measurement, not a test: it prints a table and never fails on a number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+# bench/ is no package: the app's root and this folder first
+from synth import with_workloads, workload_name, workload_unit  # noqa: E402
+
+from stacks.config import BaselineConfig, parse_config  # noqa: E402
+
+#: moto's account for the caller's credentials: the management account.
+MANAGEMENT = "123456789012"
+
+
+def organization_data(accounts: int, ids: dict[str, str], units: dict[str, str], org_id: str) -> dict[str, Any]:
+    """config/example.yaml with the emulated organization's ids and ``accounts`` workload accounts
+    (bench/synth.py's: ``workload-NNNN``, alternately in Production and NonProduction)."""
+    data = yaml.safe_load((ROOT / "config" / "example.yaml").read_text())
+    for account in data["accounts"]:
+        if account["role"] != "workload":
+            account["id"] = MANAGEMENT if account["role"] == "management" else ids[account["name"]]
+    with_workloads(data, accounts, ids)
+    data["organization"]["id"] = org_id
+
+    def with_ids(nodes: list[dict[str, Any]]) -> None:
+        for unit in nodes:
+            unit["id"] = units[unit["name"]]
+            with_ids(unit.get("children", []))
+
+    with_ids(data["organization"]["organizational_units"])
+    return data
+
+
+def emulated_organization(session: Any, accounts: int) -> BaselineConfig:
+    """The organization created in moto; returns its config (every id the emulator handed out)."""
+    orgs = session.client("organizations")
+    org_id = orgs.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    orgs.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    example = yaml.safe_load((ROOT / "config" / "example.yaml").read_text())
+    units: dict[str, str] = {}
+
+    def create(nodes: list[dict[str, Any]], parent: str) -> None:
+        for unit in nodes:
+            created = orgs.create_organizational_unit(ParentId=parent, Name=unit["name"])["OrganizationalUnit"]
+            units[unit["name"]] = created["Id"]
+            create(unit.get("children", []), created["Id"])
+
+    create(example["organization"]["organizational_units"], root)
+    members = [(a["name"], a.get("ou")) for a in example["accounts"] if a["role"] not in ("management", "workload")]
+    members += [(workload_name(i), workload_unit(i)) for i in range(accounts)]
+    ids: dict[str, str] = {}
+    for name, unit in members:
+        status = orgs.create_account(Email=f"aws-{name}@acme.example", AccountName=name)["CreateAccountStatus"]
+        ids[name] = status["AccountId"]
+        if unit is not None:
+            orgs.move_account(AccountId=ids[name], SourceParentId=root, DestinationParentId=units[unit])
+    return parse_config(organization_data(accounts, ids, units, org_id))
+
+
+def bootstrap(session: Any, config: BaselineConfig, plan: Any) -> None:
+    """A CDKToolkit stack (version 33, trusting the management account) in every environment of the plan."""
+    import json
+
+    from stacks import preflight
+
+    sessions = preflight.Sessions(session, home_account=MANAGEMENT, member_role=preflight.DEFAULT_MEMBER_ROLE)
+    template = json.dumps(
+        {
+            "Parameters": {"TrustedAccounts": {"Type": "String", "Default": ""}, "Version": {"Type": "String"}},
+            "Resources": {
+                "CdkBootstrapVersion": {
+                    "Type": "AWS::SSM::Parameter",
+                    "Properties": {"Type": "String", "Name": "/cdk-bootstrap/hnb659fds/version", "Value": "33"},
+                }
+            },
+        }
+    )
+    for env in plan.environments:
+        trusted = "" if env.account == MANAGEMENT else MANAGEMENT
+        sessions.client(env.account, "cloudformation", env.region).create_stack(
+            StackName="CDKToolkit",
+            TemplateBody=template,
+            Parameters=[
+                {"ParameterKey": "TrustedAccounts", "ParameterValue": trusted},
+                {"ParameterKey": "Version", "ParameterValue": "33"},
+            ],
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=100, help="workload accounts (default 100)")
+    parser.add_argument("--latency-ms", type=float, default=50.0, help="wait before each API call (default 50)")
+    parser.add_argument("--jobs", default="1,8", help="comma-separated --jobs values to time (default 1,8)")
+    args = parser.parse_args(argv)
+    jobs = [int(j) for j in args.jobs.split(",")]
+
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_SESSION_TOKEN="testing",
+        AWS_DEFAULT_REGION="eu-west-1",
+    )
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # build_plan starts aws-cdk
+    import boto3
+    from moto import mock_aws
+
+    from stacks.deploy_plan import build_plan
+    from stacks.preflight import Result, run_preflight
+
+    with mock_aws():
+        session = boto3.Session(region_name="eu-west-1")
+        started = time.perf_counter()
+        config = emulated_organization(session, args.accounts)
+        plan = build_plan(config)
+        bootstrap(session, config, plan)
+        print(
+            f"organization of {len(config.accounts)} accounts emulated and its plan built in "
+            f"{time.perf_counter() - started:.1f} s (untimed)",
+            file=sys.stderr,
+        )
+
+        calls: collections.Counter[str] = collections.Counter()
+
+        def wait(event_name: str, **_: Any) -> None:  # before-send: after the request is built, before moto
+            calls[event_name.split(".")[1]] += 1
+            time.sleep(args.latency_ms / 1000)
+
+        session.events.register_first("before-send", wait)
+
+        results = []
+        first_rows = None
+        for count in jobs:
+            calls.clear()
+            wall, cpu = time.perf_counter(), time.process_time()
+            rows = run_preflight(config, session=session, plan=plan, jobs=count)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            if first_rows is None:
+                first_rows = rows
+            elif rows != first_rows:
+                print(f"--jobs {count}: the rows differ from --jobs {jobs[0]}'s", file=sys.stderr)
+                return 1
+            blockers = sum(r.result is Result.BLOCKER for r in rows)
+            results.append((count, wall, cpu, sum(calls.values()), len(rows), blockers, dict(calls)))
+            print(f"--jobs {count}: {wall:.1f} s", file=sys.stderr)
+
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(
+        f"preflight, {len(config.accounts)} accounts ({args.accounts} workload), {args.latency_ms:g} ms per call, "
+        f"{os.cpu_count()} cores, {now}"
+    )
+    print()
+    print(f"{'jobs':>4} {'wall s':>8} {'CPU s':>7} {'calls':>7} {'rows':>6} {'blockers':>8} {'vs first':>8}")
+    for count, wall, cpu, total, rows, blockers, _ in results:
+        print(f"{count:>4} {wall:8.1f} {cpu:7.1f} {total:7d} {rows:6d} {blockers:8d} {results[0][1] / wall:7.1f}x")
+    print()
+    by_service = results[0][6]
+    print("calls per run by service: " + ", ".join(f"{k} {v}" for k, v in sorted(by_service.items())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
