@@ -22,6 +22,7 @@ import collections
 import datetime
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -151,9 +152,11 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         calls: collections.Counter[str] = collections.Counter()
+        counting = threading.Lock()  # the accounts' threads count side by side
 
         def wait(event_name: str, **_: Any) -> None:  # before-send: after the request is built, before moto
-            calls[event_name.split(".")[1]] += 1
+            with counting:
+                calls[event_name.split(".")[1]] += 1
             time.sleep(args.latency_ms / 1000)
 
         session.events.register_first("before-send", wait)
