@@ -87,7 +87,7 @@ def emulated_organization(session: Any, accounts: int) -> BaselineConfig:
     return parse_config(organization_data(accounts, ids, units, org_id))
 
 
-def bootstrap(session: Any, config: BaselineConfig, plan: Any) -> None:
+def bootstrap(session: Any, plan: Any) -> None:
     """A CDKToolkit stack (version 33, trusting the management account) in every environment of the plan."""
     import json
 
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         config = emulated_organization(session, args.accounts)
         plan = build_plan(config)
-        bootstrap(session, config, plan)
+        bootstrap(session, plan)
         print(
             f"organization of {len(config.accounts)} accounts emulated and its plan built in "
             f"{time.perf_counter() - started:.1f} s (untimed)",

@@ -299,7 +299,7 @@ class Preflight:
                 )
         accounts = self._accounts_to_check()
         # Side by side, reported in the config's order: each account's rows, then its progress line.
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=self.jobs) as pool:
             checks = [pool.submit(self._rows_of_account, account) for account in accounts]
             try:
                 for index, (account, check) in enumerate(zip(accounts, checks, strict=True), 1):
