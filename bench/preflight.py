@@ -21,6 +21,7 @@ import argparse
 import collections
 import datetime
 import os
+import resource
 import sys
 import threading
 import time
@@ -117,6 +118,11 @@ def bootstrap(session: Any, plan: Any) -> None:
         )
 
 
+def peak_mib() -> float:
+    """This process's largest resident set so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=100, help="workload accounts (default 100)")
@@ -145,9 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         config = emulated_organization(session, args.accounts)
         plan = build_plan(config)
         bootstrap(session, plan)
+        before = peak_mib()
         print(
             f"organization of {len(config.accounts)} accounts emulated and its plan built in "
-            f"{time.perf_counter() - started:.1f} s (untimed)",
+            f"{time.perf_counter() - started:.1f} s (untimed), {before:.0f} MiB",
             file=sys.stderr,
         )
 
@@ -160,11 +167,18 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(args.latency_ms / 1000)
 
         session.events.register_first("before-send", wait)
+        clients = [0]
+
+        def made(**_: Any) -> None:  # one class per client made (under the preflight's client lock)
+            clients[0] += 1
+
+        session.events.register("creating-client-class", made)
 
         results = []
         first_rows = None
         for count in jobs:
             calls.clear()
+            clients[0] = 0
             wall, cpu = time.perf_counter(), time.process_time()
             rows = run_preflight(config, session=session, plan=plan, jobs=count)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -174,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"--jobs {count}: the rows differ from --jobs {jobs[0]}'s", file=sys.stderr)
                 return 1
             blockers = sum(r.result is Result.BLOCKER for r in rows)
-            results.append((count, wall, cpu, sum(calls.values()), len(rows), blockers, dict(calls)))
+            results.append(
+                (count, wall, cpu, sum(calls.values()), clients[0], len(rows), blockers, dict(calls), peak_mib())
+            )
             print(f"--jobs {count}: {wall:.1f} s", file=sys.stderr)
 
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -183,11 +199,22 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.cpu_count()} cores, {now}"
     )
     print()
-    print(f"{'jobs':>4} {'wall s':>8} {'CPU s':>7} {'calls':>7} {'rows':>6} {'blockers':>8} {'vs first':>8}")
-    for count, wall, cpu, total, rows, blockers, _ in results:
-        print(f"{count:>4} {wall:8.1f} {cpu:7.1f} {total:7d} {rows:6d} {blockers:8d} {results[0][1] / wall:7.1f}x")
+    print(
+        f"{'jobs':>4} {'wall s':>8} {'CPU s':>7} {'calls':>7} {'clients':>7} {'rows':>6} {'blockers':>8} "
+        f"{'vs first':>8} {'peak MiB':>8}"
+    )
+    for count, wall, cpu, total, made_clients, rows, blockers, _, peak in results:
+        speed_up = results[0][1] / wall
+        print(
+            f"{count:>4} {wall:8.1f} {cpu:7.1f} {total:7d} {made_clients:7d} {rows:6d} {blockers:8d} "
+            f"{speed_up:7.1f}x {peak:8.0f}"
+        )
     print()
-    by_service = results[0][6]
+    print(
+        f"peak MiB: the process's largest resident set by the end of that run, the emulated organization "
+        f"included ({before:.0f} MiB before the first run)"
+    )
+    by_service = results[0][7]
     print("calls per run by service: " + ", ".join(f"{k} {v}" for k, v in sorted(by_service.items())))
     return 0
 

@@ -108,5 +108,7 @@ def test_the_preflight_bench_runs_a_ready_organization_without_blockers(
     assert "preflight, 4 accounts (1 workload), 0 ms per call" in table
     runs = [line.split() for line in table.splitlines() if line.strip()[:1].isdigit()]
     assert [run[0] for run in runs] == ["1", "2"]
-    assert {run[5] for run in runs} == {"0"}  # blockers
-    assert len({run[3] for run in runs}) == 1  # the same calls either way
+    assert {run[6] for run in runs} == {"0"}  # blockers
+    assert len({(run[3], run[4]) for run in runs}) == 1  # the same calls and clients either way
+    assert int(runs[0][4]) >= 4  # a client per account at least
+    assert all(float(run[8]) >= float(runs[0][8]) > 0 for run in runs)  # the process's peak: it only grows
