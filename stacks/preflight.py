@@ -25,6 +25,7 @@ import argparse
 import concurrent.futures
 import dataclasses
 import enum
+import errno
 import functools
 import sys
 import threading
@@ -218,6 +219,24 @@ def _code(error: Exception) -> str:
     return str(response.get("Error", {}).get("Code", type(error).__name__))
 
 
+def _out_of_open_files(error: BaseException) -> bool:
+    """EMFILE anywhere in the error: botocore wraps urllib3's error (``kwargs["error"]``), which wraps
+    the socket's ``OSError``."""
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno == errno.EMFILE:
+            return True
+        kwargs = getattr(current, "kwargs", None)
+        inner = kwargs.get("error") if isinstance(kwargs, dict) else None
+        for linked in (current.__cause__, current.__context__, inner):
+            if isinstance(linked, BaseException) and id(linked) not in seen:
+                pending.append(linked)
+    return False
+
+
 def _not_found(error: Exception) -> bool:
     code = _code(error)
     return any(word in code for word in ("NotFound", "NoSuch", "ParameterNotFound")) or code in ("404",)
@@ -248,14 +267,27 @@ class Preflight:
             run()
         except Unreachable as error:
             self.add(Result.WARN, check, where, f"not checked: {error}", self._role_fix())
-        except (ClientError, BotoCoreError) as error:
-            self.add(
-                Result.WARN,
-                check,
-                where,
-                f"not checked: {_code(error)} calling {action}",
-                f"allow {action} to the caller (or the member role {self.sessions.member_role})",
-            )
+        except (ClientError, BotoCoreError, OSError) as error:
+            if _out_of_open_files(error):
+                fewer = f"run with fewer --jobs than {self.jobs}, or " if self.jobs > 1 else ""
+                self.add(
+                    Result.WARN,
+                    check,
+                    where,
+                    f"not checked: this process ran out of open files calling {action} (each client of the "
+                    f"{self.jobs} account(s) checked at once keeps a connection open)",
+                    f"{fewer}raise the open-file limit (ulimit -n)",
+                )
+            elif isinstance(error, ClientError | BotoCoreError):
+                self.add(
+                    Result.WARN,
+                    check,
+                    where,
+                    f"not checked: {_code(error)} calling {action}",
+                    f"allow {action} to the caller (or the member role {self.sessions.member_role})",
+                )
+            else:
+                raise  # another OSError is no answer of AWS's: let it show
 
     def _role_fix(self) -> str:
         return (
@@ -1443,6 +1475,31 @@ def _jobs(text: str) -> int:
     return value
 
 
+#: The open-file limit the CLI asks for, within the hard limit: an account checked keeps a connection open
+#: per client it made (about four per governed region), so 16 accounts of a 17-region organization at
+#: once need about 1,100, past the 1,024 many Linux systems give a process by default (256 in a macOS
+#: shell). 8,192 is also under macOS's per-process ceiling (OPEN_MAX, 10,240).
+WANTED_OPEN_FILES = 8192
+
+
+def raise_open_file_limit(wanted: int = WANTED_OPEN_FILES) -> tuple[int, int]:
+    """Raise this process's soft limit on open files to ``wanted``, or to the hard limit if that is lower;
+    never lower it. Returns the soft limit before and after (the same when nothing changed)."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit to raise
+        return 0, 0
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft == resource.RLIM_INFINITY or soft >= target:
+        return soft, soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError):
+        return soft, soft
+    return soft, target
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m stacks.preflight", description=__doc__.splitlines()[0])
     parser.add_argument("config")
@@ -1463,6 +1520,9 @@ def main(argv: list[str]) -> int:
     import boto3
 
     session = boto3.Session(profile_name=args.profile, region_name=config.home_region)
+    before, after = raise_open_file_limit()
+    if after > before:
+        print(f"preflight: open-file limit raised from {before} to {after} for this run", file=sys.stderr)
     print(f"preflight: {args.config}: building the stacks (no synth) ...", file=sys.stderr, flush=True)
     rows = run_preflight(
         config,

@@ -7,8 +7,10 @@ A ready organization passes; each blocker is seeded once into it and must be rep
 from __future__ import annotations
 
 import dataclasses
+import errno
 import gc
 import json
+import resource
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -480,13 +482,33 @@ def test_an_unreachable_member_account_is_a_warning_not_a_traceback(
     assert {r.check for r in rows if r.where.startswith("shop-prod")} == {"account", "member role"}
 
 
-def test_cli_exit_code_and_table(org: Org, ready_plan: DeployPlan, monkeypatch: pytest.MonkeyPatch, tmp_path, capsys):
+@pytest.fixture
+def open_files() -> Iterator[tuple[int, int]]:
+    """This process's open-file limits, restored after the test."""
+    limits = resource.getrlimit(resource.RLIMIT_NOFILE)
+    yield limits
+    resource.setrlimit(resource.RLIMIT_NOFILE, limits)
+
+
+def test_cli_exit_code_and_table(
+    org: Org,
+    ready_plan: DeployPlan,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path,
+    capsys,
+    open_files: tuple[int, int],
+):
     org.unbootstrap("shop-prod", HOME)
     path = tmp_path / "org.yaml"
     path.write_text(yaml.safe_dump(org.config_data()))
     monkeypatch.setattr(preflight, "build_plan", lambda config: ready_plan)
+    hard = open_files[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))  # a macOS shell's default
     assert preflight.main(["preflight", str(path)]) == 1
+    raised = preflight.WANTED_OPEN_FILES if hard == resource.RLIM_INFINITY else min(preflight.WANTED_OPEN_FILES, hard)
+    assert resource.getrlimit(resource.RLIMIT_NOFILE) == (raised, hard)
     out, err = capsys.readouterr()
+    assert err.splitlines()[0] == f"preflight: open-file limit raised from 256 to {raised} for this run"
     assert out.splitlines()[0].split() == ["result", "check", "where", "detail", "fix"]
     assert "BLOCKER  CDK bootstrap" in out
     assert out.rstrip().splitlines()[-1].endswith("1 blocker(s)")
@@ -546,6 +568,57 @@ def test_an_accounts_clients_are_closed_and_let_go_once_its_checks_are_done(
     gc.collect()
     assert [m.account for m in made if m.client()] == []
     assert [m.account for m in made if not m.closed] == []
+
+
+def test_the_open_file_limit_is_raised_within_the_hard_limit_and_never_lowered(open_files: tuple[int, int]):
+    hard = open_files[1]
+    ceiling = 1 << 20 if hard == resource.RLIM_INFINITY else hard
+    low, high = min(300, ceiling // 4), min(600, ceiling // 2)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))
+    assert preflight.raise_open_file_limit(high) == (low, high)
+    assert preflight.raise_open_file_limit(high - 1) == (high, high)  # never lowered
+    if hard != resource.RLIM_INFINITY:
+        assert preflight.raise_open_file_limit(hard + 1) == (high, hard)  # at most the hard limit
+    assert resource.getrlimit(resource.RLIMIT_NOFILE)[1] == hard
+
+
+def _out_of_sockets(client: Any, names: list[str]) -> list[str]:
+    """What botocore raises when no socket can be opened: urllib3's error around the OSError, inside botocore's."""
+    from botocore.exceptions import EndpointConnectionError
+    from urllib3.exceptions import NewConnectionError
+
+    cause = OSError(errno.EMFILE, "Too many open files")
+    wrapped = NewConnectionError(None, f"Failed to establish a new connection: {cause}")
+    wrapped.__cause__ = cause
+    raise EndpointConnectionError(endpoint_url="https://logs.eu-west-1.amazonaws.com/", error=wrapped)
+
+
+def _out_of_files(client: Any, names: list[str]) -> list[str]:
+    raise OSError(errno.EMFILE, "Too many open files")  # e.g. opening the CA bundle
+
+
+@pytest.mark.parametrize(("finder", "jobs"), [(_out_of_sockets, 8), (_out_of_files, 1)])
+def test_running_out_of_open_files_is_said_with_its_fix(
+    org: Org, ready_plan: DeployPlan, monkeypatch: pytest.MonkeyPatch, finder: Callable[..., Any], jobs: int
+):
+    monkeypatch.setitem(preflight._FINDERS, "AWS::Logs::LogGroup", finder)
+    rows = _run(org, ready_plan, jobs=jobs)
+    out = [r for r in rows if r.check == "fixed name" and "ran out of open files" in r.detail]
+    assert out and {r.result for r in out} == {Result.WARN}
+    assert all("logs:DescribeLogGroups" in r.detail for r in out)
+    fewer = f"run with fewer --jobs than {jobs}, or " if jobs > 1 else ""
+    assert {r.fix for r in out} == {f"{fewer}raise the open-file limit (ulimit -n)"}
+
+
+def test_another_os_error_is_not_taken_for_an_answer_of_aws(
+    org: Org, ready_plan: DeployPlan, monkeypatch: pytest.MonkeyPatch
+):
+    def unreadable(client: Any, names: list[str]) -> list[str]:
+        raise PermissionError(errno.EACCES, "Permission denied", "/etc/ssl/certs/ca-bundle.crt")
+
+    monkeypatch.setitem(preflight._FINDERS, "AWS::Logs::LogGroup", unreadable)
+    with pytest.raises(PermissionError):
+        _run(org, ready_plan)
 
 
 def test_jobs_below_one_are_refused_with_what_is_allowed(capsys: pytest.CaptureFixture[str]):
