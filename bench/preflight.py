@@ -3,6 +3,7 @@ another against ``--jobs`` accounts at a time.
 
     .venv/bin/python bench/preflight.py                       # 100 workload accounts, 50 ms per call
     .venv/bin/python bench/preflight.py --accounts 1000 --latency-ms 100 --jobs 1,8,16
+    .venv/bin/python bench/preflight.py --http --accounts 100 --latency-ms 0   # over kept-alive HTTP
 
 The organization is emulated in this process (moto's ``mock_aws``): the example config's management,
 log archive and audit accounts and ``--accounts`` workload accounts in its two workload OUs, every CDK
@@ -11,6 +12,10 @@ every account. moto answers a call in well under a millisecond, AWS in tens (mor
 continent): each call first waits ``--latency-ms`` (``time.sleep``, which other threads run through,
 as they run through a real network wait), so the table shows what the waiting costs. The API calls
 are counted per service; each run's rows must be the same as the first run's (the order included).
+Each run also reports the boto3 clients it made and the process's peak resident set. With ``--http``
+moto answers over HTTP/1.1 on a local port instead, keeping connections alive as AWS does (moto's own
+server closes each one), and the table adds the most connections still open when an account was
+reported done: what an account's clients hold on to.
 
 This is a measurement, not a test: it prints a table and never fails on a number.
 """
@@ -19,12 +24,18 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import datetime
+import http.server
+import io
+import json
 import os
 import resource
 import sys
 import threading
 import time
+import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +101,6 @@ def emulated_organization(session: Any, accounts: int) -> BaselineConfig:
 
 def bootstrap(session: Any, plan: Any) -> None:
     """A CDKToolkit stack (version 33, trusting the management account) in every environment of the plan."""
-    import json
-
     from stacks import preflight
 
     sessions = preflight.Sessions(session, home_account=MANAGEMENT, member_role=preflight.DEFAULT_MEMBER_ROLE)
@@ -118,6 +127,97 @@ def bootstrap(session: Any, plan: Any) -> None:
         )
 
 
+@contextlib.contextmanager
+def http_emulator() -> Iterator[int]:
+    """moto on a free local port over HTTP/1.1, connections kept alive as AWS's endpoints keep them;
+    every boto3 client goes there. Yields the port.
+
+    Not moto's own server: werkzeug's closes every connection after its answer. This one reads each
+    request whole (its Content-Length), answers with a Content-Length and waits for the next request
+    on the same connection."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    app = DomainDispatcherApplication(create_backend_app)
+
+    class KeptAlive(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        wbufsize = -1  # the answer in one write, flushed at its end (not 40 ms of delayed ACK per call)
+        disable_nagle_algorithm = True
+
+        def answer(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            path, _, query = self.path.partition("?")
+            environ = {
+                "REQUEST_METHOD": self.command,
+                "SCRIPT_NAME": "",
+                "PATH_INFO": urllib.parse.unquote(path),
+                "QUERY_STRING": query,
+                "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                "CONTENT_LENGTH": str(len(body)),
+                "SERVER_NAME": "127.0.0.1",
+                "SERVER_PORT": str(self.server.server_address[1]),
+                "SERVER_PROTOCOL": self.request_version,
+                "REMOTE_ADDR": self.client_address[0],
+                "wsgi.version": (1, 0),
+                "wsgi.url_scheme": "http",
+                "wsgi.input": io.BytesIO(body),
+                "wsgi.errors": sys.stderr,
+                "wsgi.multithread": True,
+                "wsgi.multiprocess": False,
+                "wsgi.run_once": False,
+            }
+            for name, value in self.headers.items():
+                key = "HTTP_" + name.upper().replace("-", "_")
+                if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                    environ[key] = f"{environ[key]},{value}" if key in environ else value
+            started: list[Any] = []
+            try:
+                out = b"".join(app(environ, lambda status, headers, *_: started.extend((status, headers))))
+                status, headers = started
+            except Exception as error:  # a service moto lacks (Control Tower, OAM): an error answer, not a reset
+                out = json.dumps({"__type": "NotImplemented", "message": f"not emulated: {error}"}).encode()
+                status, headers = "501 Not Implemented", [("Content-Type", "application/x-amz-json-1.1")]
+            self.send_response(int(status.split()[0]), status.partition(" ")[2])
+            for name, value in headers:
+                if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(out)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = answer
+
+        def log_message(self, *_: Any) -> None:  # a line per call otherwise
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), KeptAlive)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    port = server.server_address[1]
+    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+    try:
+        yield port
+    finally:
+        del os.environ["AWS_ENDPOINT_URL"]
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+def open_connections(port: int) -> int:
+    """Connections to ``port`` on this machine that still hold a file (established, or closed by the
+    server and not yet by the client), from /proc/net/tcp: the client sides of the emulator's sockets."""
+    states = {"01", "08"}  # ESTABLISHED, CLOSE_WAIT
+    count = 0
+    for line in Path("/proc/self/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[3] in states:
+            count += 1
+    return count
+
+
 def peak_mib() -> float:
     """This process's largest resident set so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -128,6 +228,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accounts", type=int, default=100, help="workload accounts (default 100)")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="wait before each API call (default 50)")
     parser.add_argument("--jobs", default="1,8", help="comma-separated --jobs values to time (default 1,8)")
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="serve the emulator over HTTP/1.1 on a local port, connections kept alive as AWS keeps them "
+        "(default: inside this process, no sockets)",
+    )
     args = parser.parse_args(argv)
     jobs = [int(j) for j in args.jobs.split(",")]
 
@@ -145,7 +251,12 @@ def main(argv: list[str] | None = None) -> int:
     from stacks.deploy_plan import build_plan
     from stacks.preflight import Result, run_preflight
 
-    with mock_aws():
+    with contextlib.ExitStack() as emulator:
+        port = emulator.enter_context(http_emulator()) if args.http else None
+        if port is None:
+            emulator.enter_context(mock_aws())
+        else:  # moto's server prints a line per call to a service it lacks (Control Tower, OAM)
+            emulator.enter_context(contextlib.redirect_stdout(io.StringIO()))
         session = boto3.Session(region_name="eu-west-1")
         started = time.perf_counter()
         config = emulated_organization(session, args.accounts)
@@ -173,14 +284,19 @@ def main(argv: list[str] | None = None) -> int:
             clients[0] += 1
 
         session.events.register("creating-client-class", made)
+        sockets = [0]
+
+        def progress(_line: str) -> None:  # once per account checked: the client sockets open then
+            if port is not None:
+                sockets[0] = max(sockets[0], open_connections(port))
 
         results = []
         first_rows = None
         for count in jobs:
             calls.clear()
-            clients[0] = 0
+            clients[0] = sockets[0] = 0
             wall, cpu = time.perf_counter(), time.process_time()
-            rows = run_preflight(config, session=session, plan=plan, jobs=count)
+            rows = run_preflight(config, session=session, plan=plan, jobs=count, progress=progress)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             if first_rows is None:
                 first_rows = rows
@@ -189,7 +305,18 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             blockers = sum(r.result is Result.BLOCKER for r in rows)
             results.append(
-                (count, wall, cpu, sum(calls.values()), clients[0], len(rows), blockers, dict(calls), peak_mib())
+                (
+                    count,
+                    wall,
+                    cpu,
+                    sum(calls.values()),
+                    clients[0],
+                    len(rows),
+                    blockers,
+                    dict(calls),
+                    peak_mib(),
+                    sockets[0],
+                )
             )
             print(f"--jobs {count}: {wall:.1f} s", file=sys.stderr)
 
@@ -201,19 +328,21 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         f"{'jobs':>4} {'wall s':>8} {'CPU s':>7} {'calls':>7} {'clients':>7} {'rows':>6} {'blockers':>8} "
-        f"{'vs first':>8} {'peak MiB':>8}"
+        f"{'vs first':>8} {'peak MiB':>8}" + (f" {'sockets':>7}" if args.http else "")
     )
-    for count, wall, cpu, total, made_clients, rows, blockers, _, peak in results:
+    for count, wall, cpu, total, made_clients, rows, blockers, _, peak, open_sockets in results:
         speed_up = results[0][1] / wall
         print(
             f"{count:>4} {wall:8.1f} {cpu:7.1f} {total:7d} {made_clients:7d} {rows:6d} {blockers:8d} "
-            f"{speed_up:7.1f}x {peak:8.0f}"
+            f"{speed_up:7.1f}x {peak:8.0f}" + (f" {open_sockets:7d}" if args.http else "")
         )
     print()
     print(
         f"peak MiB: the process's largest resident set by the end of that run, the emulated organization "
         f"included ({before:.0f} MiB before the first run)"
     )
+    if args.http:
+        print("sockets: the most connections to the emulator open when an account was reported done")
     by_service = results[0][7]
     print("calls per run by service: " + ", ".join(f"{k} {v}" for k, v in sorted(by_service.items())))
     return 0
