@@ -582,7 +582,7 @@ def test_the_open_file_limit_is_raised_within_the_hard_limit_and_never_lowered(o
     assert resource.getrlimit(resource.RLIMIT_NOFILE)[1] == hard
 
 
-def _out_of_sockets(client: Any, names: list[str]) -> list[str]:
+def _out_of_sockets() -> None:
     """What botocore raises when no socket can be opened: urllib3's error around the OSError, inside botocore's."""
     from botocore.exceptions import EndpointConnectionError
     from urllib3.exceptions import NewConnectionError
@@ -593,32 +593,46 @@ def _out_of_sockets(client: Any, names: list[str]) -> list[str]:
     raise EndpointConnectionError(endpoint_url="https://logs.eu-west-1.amazonaws.com/", error=wrapped)
 
 
-def _out_of_files(client: Any, names: list[str]) -> list[str]:
+def _out_of_files() -> None:
     raise OSError(errno.EMFILE, "Too many open files")  # e.g. opening the CA bundle
 
 
-@pytest.mark.parametrize(("finder", "jobs"), [(_out_of_sockets, 8), (_out_of_files, 1)])
-def test_running_out_of_open_files_is_said_with_its_fix(
-    org: Org, ready_plan: DeployPlan, monkeypatch: pytest.MonkeyPatch, finder: Callable[..., Any], jobs: int
-):
-    monkeypatch.setitem(preflight._FINDERS, "AWS::Logs::LogGroup", finder)
-    rows = _run(org, ready_plan, jobs=jobs)
-    out = [r for r in rows if r.check == "fixed name" and "ran out of open files" in r.detail]
-    assert out and {r.result for r in out} == {Result.WARN}
-    assert all("logs:DescribeLogGroups" in r.detail for r in out)
+def _unreadable() -> None:
+    raise PermissionError(errno.EACCES, "Permission denied", "/etc/ssl/certs/ca-bundle.crt")
+
+
+def _guarded(plan: DeployPlan, check: Callable[[], None], jobs: int) -> list[Row]:
+    """The rows ``Preflight.guarded`` adds when one check raises (every call of every check runs in it)."""
+    sessions = preflight.Sessions(None, home_account=MANAGEMENT, member_role="BaselinePreflight")
+    run = preflight.Preflight(parse_config(_example_data()), plan, sessions, jobs=jobs)
+    run.guarded("fixed name", "audit (333333333333) eu-west-1", "logs:DescribeLogGroups", check)
+    return run.rows
+
+
+@pytest.mark.parametrize(("check", "jobs"), [(_out_of_sockets, 8), (_out_of_files, 1)])
+def test_running_out_of_open_files_is_said_with_its_fix(ready_plan: DeployPlan, check: Callable[[], None], jobs: int):
+    (row,) = _guarded(ready_plan, check, jobs)
+    assert row.result is Result.WARN and row.check == "fixed name"
+    assert row.detail == (
+        "not checked: this process ran out of open files calling logs:DescribeLogGroups (each client of the "
+        f"{jobs} account(s) checked at once keeps a connection open)"
+    )
     fewer = f"run with fewer --jobs than {jobs}, or " if jobs > 1 else ""
-    assert {r.fix for r in out} == {f"{fewer}raise the open-file limit (ulimit -n)"}
+    assert row.fix == f"{fewer}raise the open-file limit (ulimit -n)"
 
 
-def test_another_os_error_is_not_taken_for_an_answer_of_aws(
-    org: Org, ready_plan: DeployPlan, monkeypatch: pytest.MonkeyPatch
-):
-    def unreadable(client: Any, names: list[str]) -> list[str]:
-        raise PermissionError(errno.EACCES, "Permission denied", "/etc/ssl/certs/ca-bundle.crt")
-
-    monkeypatch.setitem(preflight._FINDERS, "AWS::Logs::LogGroup", unreadable)
+def test_another_os_error_is_not_taken_for_an_answer_of_aws(ready_plan: DeployPlan):
     with pytest.raises(PermissionError):
-        _run(org, ready_plan)
+        _guarded(ready_plan, _unreadable, 8)
+    # while an API's error is still a warning that says what to grant
+    from botocore.exceptions import ClientError
+
+    def denied() -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "DescribeLogGroups")
+
+    (row,) = _guarded(ready_plan, denied, 8)
+    assert row.detail == "not checked: AccessDenied calling logs:DescribeLogGroups"
+    assert row.fix == "allow logs:DescribeLogGroups to the caller (or the member role BaselinePreflight)"
 
 
 def test_jobs_below_one_are_refused_with_what_is_allowed(capsys: pytest.CaptureFixture[str]):
