@@ -100,7 +100,7 @@ def test_the_preflight_bench_runs_a_ready_organization_without_blockers(
 ):
     """bench/preflight.py: its emulated organization is ready (no blocker, every check runs), and each
     --jobs run gives the same rows (it exits 1 otherwise). Over HTTP with kept-alive connections, as AWS
-    answers: the connections left open are fewer than the clients made (each account's are closed)."""
+    answers: the connections left open are under half the clients made (each account's are closed)."""
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"):
         monkeypatch.setenv(key, "")  # the bench sets them: restored after the test
     monkeypatch.delenv("AWS_PROFILE", raising=False)

@@ -520,7 +520,7 @@ def test_an_accounts_clients_are_closed_and_let_go_once_its_checks_are_done(
     org: Org, ready_plan: DeployPlan, monkeypatch: pytest.MonkeyPatch, jobs: int
 ):
     """Each boto3 client keeps a socket open per endpoint it called: kept for the whole run, a thousand
-    accounts would hold some 15,000 open files. When an account is reported done, its clients are closed
+    workload accounts would hold some 11,000 open files. When an account is reported done, its clients are closed
     and unreferenced; at the end every client is closed, the caller's STS client too."""
 
     @dataclasses.dataclass
