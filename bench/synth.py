@@ -31,6 +31,13 @@ moves much less with the neighbours than the wall ratio. Peak memory is the larg
 resident set sizes of the process tree (python, the jsii runtime and, in plain node, its node child),
 sampled every 20 ms. The app's own modules are byte-compiled first, as any run without PYTHONDONTWRITEBYTECODE
 leaves them. This is a measurement, not a test: it prints a table and never fails on a number.
+
+The large organization's pair ends with what it adds, measured apart: a 1,000-account synthesis
+takes some 2 % longer, while its per-pair ratios move by 10 % and more either way on a shared
+machine. Whether its templates hold the same resources as the one account's (only values that count
+account-regions differ), and how long loading each config takes, alternately in fresh processes: with
+the same resources the rest of the synthesis creates the same constructs, so the difference in loading
+gives the ratio to expect on a quiet machine.
 """
 
 from __future__ import annotations
@@ -242,6 +249,82 @@ def _report(
     sys.stdout.flush()
 
 
+#: Times ``load_config`` on the file named by argv[1] in a fresh process, as app.py loads it: the first
+#: call, with the collector off (app.py's setting while it loads the config).
+_LOAD_CONFIG = (
+    "import gc, sys, time\n"
+    "gc.disable()\n"
+    "from stacks.config import load_config\n"
+    "start = time.perf_counter()\n"
+    "load_config(sys.argv[1])\n"
+    "print(time.perf_counter() - start)\n"
+)
+
+
+def resources(assembly: Path) -> dict[str, dict[str, str]]:
+    """The resources of each template of a cloud assembly: file name -> logical id -> type."""
+    return {
+        path.name: {
+            logical: resource["Type"] for logical, resource in json.loads(path.read_text())["Resources"].items()
+        }
+        for path in sorted(assembly.glob("*.template.json"))
+    }
+
+
+def assembly_bytes(assembly: Path) -> int:
+    return sum(path.stat().st_size for path in assembly.rglob("*") if path.is_file())
+
+
+def config_load_seconds(python: str, config: str) -> float:
+    """Seconds ``load_config`` takes on ``config`` in a fresh process."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([python, "-c", _LOAD_CONFIG, config], cwd=ROOT, env=env, check=True, capture_output=True)
+    return float(done.stdout)
+
+
+def templates_line(outdirs: tuple[Path, Path]) -> str:
+    """Whether the templates of two cloud assemblies (small organization first) hold the same resources,
+    and the assemblies' sizes."""
+    (small, large), sizes = map(resources, outdirs), [assembly_bytes(o) for o in outdirs]
+
+    def counted(found: dict[str, dict[str, str]]) -> str:
+        return f"{sum(len(r) for r in found.values())} resources in {len(found)} templates"
+
+    held = f"the same {counted(large)}" if small == large else f"{counted(large)} against {counted(small)}"
+    return f"templates: {held}; cloud assembly {sizes[1] / 1024:,.0f} KiB against {sizes[0] / 1024:,.0f} KiB"
+
+
+def loading_line(python: str, configs: tuple[str, str], base_wall: float, repeats: int) -> str:
+    """How long loading each config (small organization first) takes, alternately in fresh processes,
+    and the ratio that difference alone gives a synthesis of ``base_wall`` seconds."""
+    loads: tuple[list[float], list[float]] = ([], [])
+    for index in range(repeats):
+        for side in (0, 1) if index % 2 == 0 else (1, 0):
+            loads[side].append(config_load_seconds(python, configs[side]))
+    small, large = (statistics.median(times) for times in loads)
+    return (
+        f"loading the config: {large:.3f} s against {small:.3f} s (medians of {repeats} fresh processes each), "
+        f"{large - small:+.3f} s: {1 + (large - small) / base_wall:.3f}x of the {base_wall:.1f} s synthesis "
+        "from loading alone"
+    )
+
+
+def what_grows(
+    python: str, pair: Pair, configs: tuple[str, str], outdirs: tuple[Path, Path], repeats: int = 9
+) -> list[str]:
+    """Lines on what the large organization adds to a synthesis, measured apart from the paired runs
+    (whose per-pair ratios move by more than the difference): whether the templates hold the same
+    resources (the values that count account-regions differ) and how long loading each config takes.
+    With the same resources the build and synthesis create the same constructs, so one plus the
+    difference in loading, over the small organization's wall time, is the ratio to expect on a quiet
+    machine."""
+    return [
+        f"{pair.case.label} against {pair.baseline.label}:",
+        f"  {templates_line(outdirs)}",
+        f"  {loading_line(python, configs, statistics.median(pair.wall['baseline']), repeats)}",
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="rounds; each round runs every pair once (default 5)")
@@ -294,8 +377,11 @@ def main() -> int:
         if args.only:
             pairs = [p for p in pairs if any(word in p.case.label for word in args.only)]
 
+        outdirs: dict[str, Path] = {}
+
         def timed(run: Run) -> tuple[float, float]:
-            env = _env(run.context, directory / "out" / str(time.monotonic_ns())) | run.env
+            outdirs[run.label] = directory / "out" / str(time.monotonic_ns())
+            env = _env(run.context, outdirs[run.label]) | run.env
             wall, cpu, peak = measure(run.command, env)
             peaks[run.label] = max(peaks.get(run.label, 0.0), peak)
             return wall, cpu
@@ -314,6 +400,11 @@ def main() -> int:
                     pair.cpu[side].append(cpu)
             # The table so far after every round: a run cut short still reports what it measured.
             _report(pairs, peaks, floor, round_ + 1, started, load)
+        accounts = next((p for p in pairs if p.case is many_accounts), None)
+        if accounts is not None and args.runs:
+            print("\nwhat the large organization adds, measured apart:")
+            outputs = (outdirs[one_account.label], outdirs[many_accounts.label])
+            print("\n".join(what_grows(python, accounts, (one, many), outputs)))
     return 0
 
 

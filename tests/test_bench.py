@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -48,6 +50,40 @@ def test_the_lower_bound_app_reemits_the_example_templates_resource_for_resource
 
     for index, template in enumerate(templates):
         assert resources(tmp_path / f"Template{index}.template.json") == resources(template), template.name
+
+
+def test_the_templates_line_tells_the_same_resources_from_different_ones(synthesized, tmp_path: Path):
+    """The large organization's case is read against its templates: the same resources (only values
+    differ, such as the canary alarms' account-region counts) or not."""
+    bench = _bench()
+    example = synthesized["example"].outdir
+    count = sum(len(json.loads(p.read_text())["Resources"]) for p in example.glob("*.template.json"))
+    same = bench.templates_line((example, example))
+    assert same.startswith(f"templates: the same {count} resources in 8 templates; cloud assembly "), same
+    other = tmp_path / "other"
+    shutil.copytree(example, other)
+    template = sorted(other.glob("*.template.json"))[0]
+    data = json.loads(template.read_text())
+    data["Resources"].popitem()
+    template.write_text(json.dumps(data))
+    assert bench.templates_line((example, other)).startswith(
+        f"templates: {count - 1} resources in 8 templates against {count} resources in 8 templates; "
+    )
+
+
+def test_the_loading_line_times_each_config_in_fresh_processes():
+    configs = (str(ROOT / "config" / "single-account.yaml"), str(ROOT / "config" / "example.yaml"))
+    line = _bench().loading_line(sys.executable, configs, 5.0, repeats=1)
+    found = re.fullmatch(
+        r"loading the config: (\d+\.\d{3}) s against (\d+\.\d{3}) s \(medians of 1 fresh processes each\), "
+        r"([+-]\d+\.\d{3}) s: (\d+\.\d{3})x of the 5\.0 s synthesis from loading alone",
+        line,
+    )
+    assert found, line
+    large, small, difference, ratio = map(float, found.groups())
+    assert 0 < small < 5 and 0 < large < 5
+    assert difference == pytest.approx(large - small, abs=0.0015)
+    assert ratio == pytest.approx(1 + difference / 5.0, abs=0.0015)
 
 
 def test_the_profile_charges_each_request_to_the_library_line_that_sent_it():
