@@ -37,7 +37,7 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -223,6 +223,22 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class Measured(NamedTuple):
+    """One preflight run of the table."""
+
+    jobs: int
+    wall: float
+    cpu: float
+    calls: int
+    clients: int
+    rows: int
+    blockers: int
+    calls_by_service: dict[str, int]
+    peak_mib: float
+    #: most connections to the emulator open when an account was reported done (``--http`` only)
+    sockets: int
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=100, help="workload accounts (default 100)")
@@ -290,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
             if port is not None:
                 sockets[0] = max(sockets[0], open_connections(port))
 
-        results = []
+        results: list[Measured] = []
         first_rows = None
         for count in jobs:
             calls.clear()
@@ -303,19 +319,18 @@ def main(argv: list[str] | None = None) -> int:
             elif rows != first_rows:
                 print(f"--jobs {count}: the rows differ from --jobs {jobs[0]}'s", file=sys.stderr)
                 return 1
-            blockers = sum(r.result is Result.BLOCKER for r in rows)
             results.append(
-                (
-                    count,
-                    wall,
-                    cpu,
-                    sum(calls.values()),
-                    clients[0],
-                    len(rows),
-                    blockers,
-                    dict(calls),
-                    peak_mib(),
-                    sockets[0],
+                Measured(
+                    jobs=count,
+                    wall=wall,
+                    cpu=cpu,
+                    calls=sum(calls.values()),
+                    clients=clients[0],
+                    rows=len(rows),
+                    blockers=sum(r.result is Result.BLOCKER for r in rows),
+                    calls_by_service=dict(calls),
+                    peak_mib=peak_mib(),
+                    sockets=sockets[0],
                 )
             )
             print(f"--jobs {count}: {wall:.1f} s", file=sys.stderr)
@@ -330,11 +345,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{'jobs':>4} {'wall s':>8} {'CPU s':>7} {'calls':>7} {'clients':>7} {'rows':>6} {'blockers':>8} "
         f"{'vs first':>8} {'peak MiB':>8}" + (f" {'sockets':>7}" if args.http else "")
     )
-    for count, wall, cpu, total, made_clients, rows, blockers, _, peak, open_sockets in results:
-        speed_up = results[0][1] / wall
+    for run in results:
         print(
-            f"{count:>4} {wall:8.1f} {cpu:7.1f} {total:7d} {made_clients:7d} {rows:6d} {blockers:8d} "
-            f"{speed_up:7.1f}x {peak:8.0f}" + (f" {open_sockets:7d}" if args.http else "")
+            f"{run.jobs:>4} {run.wall:8.1f} {run.cpu:7.1f} {run.calls:7d} {run.clients:7d} {run.rows:6d} "
+            f"{run.blockers:8d} {results[0].wall / run.wall:7.1f}x {run.peak_mib:8.0f}"
+            + (f" {run.sockets:7d}" if args.http else "")
         )
     print()
     print(
@@ -343,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.http:
         print("sockets: the most connections to the emulator open when an account was reported done")
-    by_service = results[0][7]
+    by_service = results[0].calls_by_service
     print("calls per run by service: " + ", ".join(f"{k} {v}" for k, v in sorted(by_service.items())))
     return 0
 
