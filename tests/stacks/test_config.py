@@ -246,7 +246,9 @@ class TestCommandLine:
         both = subprocess.run(
             [sys.executable, "-c", _CONTEXT_READ_BY_BOTH],
             cwd=ROOT,
-            env=env,
+            # No template is validated: CDK_VALIDATION=false spares the process the validation engine
+            # that scripts/validation-engine-early.js would start creating (about 0.4 s of CPU).
+            env={**env, "CDK_VALIDATION": "false"},
             capture_output=True,
             text=True,
             timeout=120,
