@@ -561,13 +561,6 @@ def test_an_accounts_clients_are_closed_and_let_go_once_its_checks_are_done(
             done = line.rsplit("(", 1)[1].rstrip(")")
             still_held.extend(f"{done}: {m.account}" for m in made if m.account == done and m.client())
 
-    # What exists before the run (this process's imports, moto's emulated organization) is left out of
-    # the collections above: each would otherwise walk all of it, 0.3 s a pass and 14 passes. The clients
-    # are all made during the run, so each pass still sees every one of them and what refers to them.
-    # One collection first, so that only live objects are frozen (frozen, they are left out of this
-    # process's later collections too).
-    gc.collect()
-    gc.freeze()
     rows = _run(org, ready_plan, progress=progress, jobs=jobs)
     assert _of(rows, Result.BLOCKER) == []
     assert {m.account for m in made} == {"caller", MANAGEMENT, *MEMBER_IDS.values()} and len(made) > 20
