@@ -7,6 +7,7 @@ import importlib.util
 import json
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -153,3 +154,79 @@ def test_the_preflight_bench_runs_a_ready_organization_without_blockers(
     # Connections open when an account is done against clients made: with every client kept (before
     # 36800a4) 58 of 59; closed per account, 3 with one job and 15 with two.
     assert all(0 < 2 * int(run[9]) < int(run[4]) for run in runs)
+
+
+# --- bench/test_suite.py: `make test`'s time next to the floor (the suite itself is not run here) ---
+
+
+def test_the_suite_bench_reads_the_seconds_of_pytests_summary_line():
+    suite = _bench("test_suite")
+    assert suite.pytest_seconds("....\n===== 2258 passed in 70.87s (0:01:10) =====\n") == 70.87
+    assert suite.pytest_seconds("1 failed, 3 passed, 2 warnings in 2.5s\nmake: *** [test] Error 1\n") == 2.5
+    assert suite.pytest_seconds("ruff: All checks passed!\nran in 3s\n") is None  # no summary line
+    assert suite.pytest_seconds("") is None
+
+
+def test_the_suite_bench_charges_each_test_to_its_file(tmp_path: Path):
+    suite = _bench("test_suite")
+    report = tmp_path / "junit.xml"
+    report.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">'
+        '<testcase classname="tests.stacks.test_config.TestCommandLine" name="a" time="1.25" />'
+        '<testcase classname="tests.stacks.test_config" name="b" time="0.5" />'
+        '<testcase classname="tests.test_bench" name="c[1]" time="2.0" />'
+        '<testcase classname="somewhere.else.TestX" name="d" time="0.125" />'
+        "</testsuite></testsuites>"
+    )
+    assert suite.module_of("tests.stacks.test_config.TestCommandLine") == "tests/stacks/test_config.py"
+    assert suite.seconds_by_file(report) == {
+        "tests/stacks/test_config.py": (1.75, 2),
+        "tests/test_bench.py": (2.0, 1),
+        "somewhere.else.TestX": (0.125, 1),  # no such file: its classname as it came
+    }
+
+
+def test_the_suite_bench_measures_cpu_and_memory_of_one_run_only(tmp_path: Path):
+    """The wrapper a run goes through: the exit code passes through, and the CPU and largest resident set
+    are those of the processes it waited for (a fresh process per run: nothing of an earlier run counts)."""
+    suite = _bench("test_suite")
+    usage = tmp_path / "usage.json"
+    busy = "import sys\nblock = bytearray(64 * 1024 * 1024)\nsum(range(3 * 10**6))\nsys.exit(3)\n"
+    done = subprocess.run([sys.executable, "-c", suite._USAGE, str(usage), sys.executable, "-c", busy])
+    assert done.returncode == 3
+    used = json.loads(usage.read_text())
+    assert 0 < used["cpu"] < 30
+    assert used["maxrss_kib"] > 64 * 1024  # the 64 MiB block was resident
+
+
+def test_the_suite_bench_reports_runs_medians_target_and_slowest_files():
+    suite = _bench("test_suite")
+    runs = [suite.SuiteRun(72.0, 70.5, 135.0, 610.0, 1.8), suite.SuiteRun(66.0, None, 125.0, 600.0, 1.5)]
+    files = [
+        {"tests/a.py": (10.0, 3), "tests/b.py": (30.0, 1)},
+        {"tests/a.py": (20.0, 3), "tests/c.py": (5.0, 2)},
+    ]
+    lines = suite.report(runs, files, top=2, heading="make test, 2 run(s)").splitlines()
+    assert lines[0] == "make test, 2 run(s)"
+    rows = {line.split()[0]: line.split()[1:] for line in lines[3:6]}
+    assert rows["1"] == ["72.0", "70.5", "135.0", "610", "1.80", "40.0"]
+    assert rows["2"] == ["66.0", "-", "125.0", "600", "1.50", "44.0"]
+    assert rows["med"] == ["69.0", "70.5", "130.0", "605", "1.65", "41.8"]
+    assert "wall/floor: median of the runs' ratios 42.0" in lines
+    (target,) = [line for line in lines if line.startswith("target:")]
+    assert "under 60 s on 2 cores: not met" in target and "(median 69.0 s, fastest 66.0 s, slowest 72.0 s)" in target
+    # Medians per file over the runs (a file missing from a run counts 0 there), slowest first, top 2.
+    table = lines[lines.index(next(line for line in lines if line.startswith("test files by seconds"))) :]
+    assert "32.5 s in all, 3 files; the first 2" in table[0]
+    assert [row.split() for row in table[2:]] == [
+        ["15.0", "46.2%", "3", "tests/a.py"],
+        ["15.0", "46.2%", "1", "tests/b.py"],
+    ]
+    fast = [suite.SuiteRun(55.0, 54.0, 100.0, 500.0, 1.5)]
+    assert ": met on this" in suite.report(fast, [], top=5, heading="h")
+
+
+def test_the_suite_bench_refuses_a_count_below_one():
+    with pytest.raises(SystemExit) as exit_:
+        _bench("test_suite").main(["--runs", "0"])
+    assert exit_.value.code == 2
