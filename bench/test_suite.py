@@ -5,9 +5,11 @@
 
 Each run is ``.ci/run`` (which runs exactly `make test`: ruff, the script lint, the whole suite on two
 xdist workers), timed whole. Before each run the floor of bench/synth.py (a CDK app with one resource,
-synthesized in a fresh process with cdk.json's context, as that bench runs it) is timed three times and
+synthesized in a fresh process with cdk.json's context, as that bench runs it) is timed five times and
 its median noted: the same suite took 66 s and 86 s on one machine within an hour, as its neighbours
-came and went. A slower machine slows the floor too; a slower suite raises only the ratio.
+came and went. A slower machine slows the floor too; a slower suite raises only the ratio. The floor
+is a run of 2-3 s and moves by itself (medians of three from 2.4 s to 3.4 s between runs of a steady
+suite): read the ratio as a rough guide, and the wall times over several runs.
 
 For each run it prints the wall time, the seconds pytest reports, the CPU time of every process the
 run waited for (user + system: ``getrusage`` of the children, so the xdist workers, their jsii nodes
@@ -95,7 +97,7 @@ def seconds_by_file(report: Path, root: Path = ROOT) -> dict[str, tuple[float, i
     return {name: (seconds, int(count)) for name, (seconds, count) in found.items()}
 
 
-def floor_seconds(python: str, repeats: int = 3) -> float:
+def floor_seconds(python: str, repeats: int = 5) -> float:
     """The median wall time of ``repeats`` fresh syntheses of the one-resource app, as bench/synth.py runs
     it (with cdk.json's context)."""
     times = []
@@ -201,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     heading = (
         f"make test (.ci/run), {args.runs} run(s), {os.cpu_count()} cores, {started:%Y-%m-%d %H:%M} UTC, "
         f"load average {os.getloadavg()[0]:.1f} at start, commit {head.stdout.strip() or 'unknown'}; "
-        "floor: median of 3 fresh syntheses of the one-resource app just before each run"
+        "floor: median of 5 fresh syntheses of the one-resource app just before each run"
     )
     runs: list[SuiteRun] = []
     files: list[dict[str, tuple[float, int]]] = []
