@@ -43,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "bench") not in sys.path:
     sys.path.insert(0, str(ROOT / "bench"))  # bench/ is no package
-from synth import FLOOR_APP, _env  # noqa: E402  (the synthesis benchmark's floor, run as it runs it)
+from synth import FLOOR_APP, _env, measure  # noqa: E402  (the synthesis benchmark's floor, run as it runs it)
 
 #: The target of issue 17, on a 2-core machine.
 TARGET_SECONDS = 60.0
@@ -98,17 +98,10 @@ def seconds_by_file(report: Path, root: Path = ROOT) -> dict[str, tuple[float, i
 
 
 def floor_seconds(python: str, repeats: int = 5) -> float:
-    """The median wall time of ``repeats`` fresh syntheses of the one-resource app, as bench/synth.py runs
-    it (with cdk.json's context)."""
-    times = []
+    """The median wall time of ``repeats`` fresh syntheses of the one-resource app, timed as bench/synth.py
+    times it (its ``measure``, with cdk.json's context)."""
     with tempfile.TemporaryDirectory() as outdir:
-        for _ in range(repeats):
-            start = time.perf_counter()
-            subprocess.run(
-                [python, "-c", FLOOR_APP], cwd=ROOT, env=_env({}, Path(outdir)), check=True, capture_output=True
-            )
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        return statistics.median(measure([python, "-c", FLOOR_APP], _env({}, Path(outdir)))[0] for _ in range(repeats))
 
 
 #: Runs argv[2:] and writes the CPU seconds and the largest resident set (KiB) of every process it waited
