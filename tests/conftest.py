@@ -30,6 +30,7 @@ gc.disable()
 import pytest  # noqa: E402
 
 from stacks.config import BaselineConfig, load_config  # noqa: E402
+from tests.collector import settle_imports  # noqa: E402
 
 if TYPE_CHECKING:
     import aws_cdk as cdk
@@ -208,9 +209,7 @@ def pytest_runtestloop(session: pytest.Session) -> None:
     is frozen out of every pass, and a young collection comes every 20,000 new objects instead of every
     700, so that fewer pass on to the older generations: 7 s of collection in all, and at most 60 MiB
     more in a worker (565 MiB)."""
-    gc.freeze()
-    gc.enable()
-    gc.set_threshold(20_000, 20, 20)
+    settle_imports()
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:

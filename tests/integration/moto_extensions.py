@@ -234,12 +234,12 @@ if __name__ == "__main__":
     install()
     from moto.server import main
 
+    from tests.collector import settle_imports
+
     # What the imports made lives as long as the server: frozen, it stays out of every later pass of the
     # collector, and a young collection comes every 20,000 new objects rather than every 700, as in the
-    # test processes (tests/conftest.py). In an emulator deploy of config/single-account.yaml the server
+    # test processes (tests/collector.py). In an emulator deploy of config/single-account.yaml the server
     # collected for 0.04-0.05 s in 13 passes instead of 0.7-0.8 s in about 1,050, and took 2.5-2.6 s of
     # CPU instead of 3.0-3.2 s, for at most 310 MiB instead of 244 (import garbage is kept, not collected).
-    gc.freeze()
-    gc.enable()
-    gc.set_threshold(20_000, 20, 20)
+    settle_imports()
     main(sys.argv[1:])
