@@ -325,6 +325,7 @@ def _run_cfn_lint(argv: list[str]) -> subprocess.CompletedProcess[str]:
     from cfnlint.runner import main  # imported on first use: only the gate tests lint
 
     _load_cfn_lint_rules_once()
+    _share_cfn_lint_validator_classes()
     stdout, stderr = io.StringIO(), io.StringIO()
     returncode: int | str | None = 0
     with (
@@ -359,6 +360,68 @@ def _load_cfn_lint_rules_once() -> None:
         return cls._from_list(list(loaded[rulesdir].values()))
 
     Rules.create_from_directory = classmethod(create_from_directory)
+
+
+#: cfn-lint's own ``create`` of validator classes, kept while ``_share_cfn_lint_validator_classes`` stands in.
+_unshared_create: Any = None
+
+
+@functools.cache
+def _share_cfn_lint_validator_classes() -> None:
+    """cfn-lint makes a new validator class (a dataclass, its methods compiled from source) each time a
+    rule extends a validator, about a thousand times for the example's templates, though a dozen
+    distinct classes come out: a sixth of the lint time. Here a process makes each class once. A class
+    is what ``create`` closes over: its validators, function filter and resolvers. Two calls share a class
+    when those are the same: the same keys in the same order, mapped to the same functions (a bound
+    method: the same function of the same object), and a function filter of equal fields; the first
+    call's objects are kept with the class, so no object of a key can be freed and its id reused.
+    cfn-lint never changes these mappings or the filter after the class is made."""
+    import dataclasses
+    import types
+
+    from cfnlint.jsonschema import validators as module
+
+    global _unshared_create
+    _unshared_create = create = module.create
+    classes: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+    def callables(mapping: Any) -> tuple[Any, ...]:
+        return tuple(
+            (name, (f.__func__, id(f.__self__)) if isinstance(f, types.MethodType) else id(f))
+            for name, f in (mapping or {}).items()
+        )
+
+    def fields(function_filter: Any) -> Any:
+        if function_filter is None or not dataclasses.is_dataclass(function_filter):
+            return ("object", id(function_filter))
+        values = ((f.name, getattr(function_filter, f.name)) for f in dataclasses.fields(function_filter))
+        return (type(function_filter), *((n, tuple(v) if isinstance(v, list) else v) for n, v in values))
+
+    def shared_create(validators: Any = None, function_filter: Any = None, fn_resolvers: Any = None) -> Any:
+        key = (callables(validators), fields(function_filter), callables(fn_resolvers))
+        try:
+            hash(key)
+        except TypeError:  # a filter field cfn-lint may add one day that cannot be compared: not shared
+            return create(validators=validators, function_filter=function_filter, fn_resolvers=fn_resolvers)
+        if key not in classes:
+            made = create(validators=validators, function_filter=function_filter, fn_resolvers=fn_resolvers)
+            classes[key] = (made, validators, function_filter, fn_resolvers)
+        return classes[key][0]
+
+    module.create = shared_create
+
+
+@contextlib.contextmanager
+def unshared_cfn_lint_validator_classes() -> Iterator[None]:
+    """cfn-lint as it comes: a new validator class on every ``create`` (to compare with the shared ones)."""
+    from cfnlint.jsonschema import validators as module
+
+    _share_cfn_lint_validator_classes()
+    shared, module.create = module.create, _unshared_create
+    try:
+        yield
+    finally:
+        module.create = shared
 
 
 @contextlib.contextmanager

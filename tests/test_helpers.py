@@ -73,6 +73,130 @@ def test_cfn_lint_loads_its_rules_once_per_process_and_no_option_carries_over(
     assert loads == [], "the rules were loaded again"
 
 
+#: A template with findings of many kinds: properties, types, enums, patterns, limits, references,
+#: attributes, conditions, dynamic references, IAM policies, and an info finding that takes an option.
+FINDINGS = {
+    "Parameters": {"Env": {"Type": "String", "AllowedValues": ["prod", "dev"]}},
+    "Conditions": {"IsProd": {"Fn::Equals": [{"Ref": "Env"}, "prod"]}},
+    "Resources": {
+        "Bucket": {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {
+                "NoSuchProperty": True,
+                "VersioningConfiguration": {"Status": "Sometimes"},
+                "BucketName": {"Fn::If": ["IsProd", "Bad_Name", {"Ref": "AWS::NoValue"}]},
+                "LifecycleConfiguration": {"Rules": [{"Status": "Enabled", "ExpirationInDays": "ten"}]},
+            },
+        },
+        "Topic": {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {
+                "TopicName": {"Fn::Sub": "topic"},
+                "KmsMasterKeyId": {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:123456789012:key/abc"},
+            },
+        },
+        "Function": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "Runtime": "python2.0",
+                "Handler": "index.handler",
+                "Role": {"Fn::GetAtt": ["Bucket", "NoSuchAttribute"]},
+                "Code": {"ZipFile": "x"},
+                "Timeout": 9000,
+                "Environment": {"Variables": {"P": "{{resolve:ssm:/my/param}}", "Q": "{{ resolve:ssm:/x }}"}},
+            },
+        },
+        "Group": {"Type": "AWS::Logs::LogGroup", "Condition": "IsProd", "Properties": {"RetentionInDays": 400}},
+        "Role": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                },
+                "Policies": [
+                    {
+                        "PolicyName": "p",
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": "s3:GetObjects",
+                                    "Resource": {"Fn::Sub": "${Bucket.Arn}/*"},
+                                },
+                                {"Effect": "Maybe", "Action": ["iam:PassRole"], "Resource": "*"},
+                            ],
+                        },
+                    }
+                ],
+            },
+        },
+        "Alarm": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "ComparisonOperator": "GreaterThan",
+                "EvaluationPeriods": 0,
+                "Threshold": "x",
+                "MetricName": "Errors",
+                "Namespace": "AWS/Lambda",
+                "Period": 61,
+                "Statistic": "Sum",
+                "AlarmActions": [{"Ref": "Topic"}, {"Ref": "Missing"}],
+            },
+        },
+    },
+    "Outputs": {"Arn": {"Value": {"Fn::GetAtt": ["Topic", "Arn"]}}},
+}
+
+
+def test_cfn_lint_makes_each_validator_class_once_and_finds_what_cfn_lint_finds_unshared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from cfnlint.jsonschema import validators
+
+    from tests.conftest import unshared_cfn_lint_validator_classes
+
+    template = tmp_path / "findings.template.json"
+    template.write_text(json.dumps({"AWSTemplateFormatVersion": "2010-09-09", **FINDINGS}))
+    cfn_lint(template)  # the process's classes are shared from its first lint on
+    made: list[type] = []
+
+    def record_classes() -> None:
+        create = validators.create
+        monkeypatch.setattr(validators, "create", lambda *a, **k: made.append(create(*a, **k)) or made[-1])
+
+    record_classes()
+    for options in (
+        [],
+        ["--include-checks", "I"],
+        ["--include-checks", "I", "--configure-rule", "I3042:accountId=true"],
+    ):
+        made.clear()
+        shared = cfn_lint(template, *options)
+        shared_classes, calls = len(set(made)), len(made)
+        with unshared_cfn_lint_validator_classes():
+            record_classes()
+            made.clear()
+            unshared = cfn_lint(template, *options)
+            assert len(set(made)) == len(made) == calls > 20, "cfn-lint as it comes makes a class per call"
+        assert 2 * shared_classes < calls, (shared_classes, calls)
+        assert shared.returncode & 2 and shared.returncode & 4
+        assert len(shared.stdout.splitlines()) >= 20, shared.stdout
+        assert (shared.returncode, shared.stdout, shared.stderr) == (
+            unshared.returncode,
+            unshared.stdout,
+            unshared.stderr,
+        )
+    assert ":I3042:" in shared.stdout and ":E3012:" in shared.stdout and ":W3037:" in shared.stdout
+
+
 @pytest.fixture
 def shared_lint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """cfn_lint with a folder shared as in a test run; returns the templates of each cfn-lint run."""
