@@ -373,11 +373,13 @@ class Deployment:
     registrations: list[str]
 
 
-def deploy_and_verify(config_path: Path, *, compliance: bool = True) -> Deployment:
+def deploy_and_verify(config_path: Path, *, compliance: bool = True, validate: bool = True) -> Deployment:
     """Deploy into a fresh emulator and ask it what exists.
 
     :param compliance: synthesize with the cdk-nag packs (as ``make deploy-local`` does); they only
         validate, so the deployed templates are the same either way.
+    :param validate: run aws-cdk's built-in CloudFormation validation in the synthesis (as ``make
+        deploy-local`` does); it changes no template either.
     """
     config = load_config(config_path)
     if not config.single_account:
@@ -388,7 +390,7 @@ def deploy_and_verify(config_path: Path, *, compliance: bool = True) -> Deployme
         # An existing VPC to give flow logs to, as a platform team lists theirs in the config.
         vpc_id = Emulator(endpoint, region).client("ec2").create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
         emulator_cfg, notes = emulator_config(config_path, directory, vpc_id=vpc_id)
-        env = emulator_env(endpoint, account, region)
+        env = emulator_env(endpoint, account, region) | ({} if validate else {"CDK_VALIDATION": "false"})
         outdir = directory / "cdk.out"
         # One synthesis: run in a folder with cdk.json, `cdk bootstrap` and `cdk deploy` would each run
         # the app again; given the assembly (--app), they read it.
