@@ -27,6 +27,7 @@ PRELOAD = ROOT / "scripts" / "validation-engine-early.js"
 
 #: The stand-in for @aws/cloudformation-validate: engines that say on which thread they run. FAKE_CREATE
 #: makes creating an engine on a worker fail or take 3 s; a template whose text is "refuse" is refused.
+#: FAKE_LOADS and FAKE_VALIDATED name files that get a line (the thread's id) per load and per validation.
 FAKE_VALIDATE = """
 'use strict';
 const fs = require('fs');
@@ -49,6 +50,7 @@ class CompositeEngine {
   }
   validateTemplate(template, options) {
     validations += 1;
+    if (process.env.FAKE_VALIDATED) fs.appendFileSync(process.env.FAKE_VALIDATED, `${threadId}\\n`);
     const text = Buffer.from(template.readBytes()).toString();
     if (text === 'refuse') throw new TypeError('not a template');
     const label = template instanceof TemplateContent ? template.name : template.path;
@@ -196,7 +198,7 @@ fs.writeFileSync(path.join(out, 'manifest.json'), JSON.stringify({ version: '1',
 CHANGE;
 const v = validate();
 const engine = new v.CompositeEngine({ regoRules: rules });
-Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+WAIT;
 const OPTIONS = (accountId, region) => ({ detailLevel: 'STANDARD', pseudoParameterOverrides: { accountId, region },
   exclude: { ids: ['W3005', 'W1020', 'E1018', 'W9002', 'W9013', 'W1103'],
              services: [{ ruleId: 'W3697', service: 'AWS::AutoScaling' }] }, severityLevel: 'WARN' });
@@ -207,10 +209,28 @@ const reports = [
 return { reports, engine: engine.engineName() };
 """
 
+#: Between the manifest and aws-cdk's calls, time for the worker to validate ahead (aws-cdk runs cdk-nag's
+#: packs there): until it validated both templates (FAKE_VALIDATED), at most 10 s.
+UNTIL_VALIDATED_AHEAD = """
+const validated = () => (fs.existsSync(process.env.FAKE_VALIDATED)
+  ? fs.readFileSync(process.env.FAKE_VALIDATED, 'utf-8').split('\\n').filter(Boolean).length : 0);
+for (const until = Date.now() + 10000; validated() < 2 && Date.now() < until; ) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+}
+"""
+#: Where nothing may be validated ahead, nothing can be waited for: a fixed 300 ms instead.
+FIXED_WAIT = "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300)"
+
+
+def ahead(fake_cdk: Path) -> dict[str, str]:
+    """The environment of a run of AHEAD that waits for the worker's two validations."""
+    return {"FAKE_VALIDATED": str(fake_cdk.parents[1] / "validated.txt")}
+
 
 def test_the_stack_templates_of_the_manifest_are_validated_ahead_of_aws_cdks_calls(fake_cdk: Path):
     """aws-cdk writes the manifest, runs cdk-nag's packs, then validates: the worker has done it by then."""
-    result, logged = run(fake_cdk, AHEAD.replace("CHANGE;", ""))
+    scenario = AHEAD.replace("CHANGE;", "").replace("WAIT;", UNTIL_VALIDATED_AHEAD)
+    result, logged = run(fake_cdk, scenario, **ahead(fake_cdk))
     one, two = result["reports"]
     label = str(fake_cdk.parents[1] / "cdk.out" / "one.template.json")  # as path.join gives it
     assert (one["text"], one["label"], one["thread"] != 0) == ('{"one": 1}', label, True)
@@ -231,9 +251,9 @@ def test_the_stack_templates_of_the_manifest_are_validated_ahead_of_aws_cdks_cal
     ],
 )
 def test_a_template_or_options_that_differ_from_the_ones_validated_ahead_are_validated_anew(fake_cdk: Path, change):
-    scenario = AHEAD.replace("CHANGE;", "").replace("const OPTIONS", "let OPTIONS")
-    scenario = scenario.replace("const reports", f"{change};\nconst reports", 1)
-    result, logged = run(fake_cdk, scenario)
+    scenario = AHEAD.replace("CHANGE;", "").replace("WAIT;", UNTIL_VALIDATED_AHEAD)
+    scenario = scenario.replace("const OPTIONS", "let OPTIONS").replace("const reports", f"{change};\nconst reports", 1)
+    result, logged = run(fake_cdk, scenario, **ahead(fake_cdk))
     one, _ = result["reports"]
     assert one["text"] == ('{"one": 2}' if "writeFileSync" in change else '{"one": 1}')
     assert result["engine"] == ("fake, 3 validation(s)" if "writeFileSync" in change else "fake, 4 validation(s)")
@@ -243,6 +263,7 @@ def test_a_template_or_options_that_differ_from_the_ones_validated_ahead_are_val
 def test_nothing_is_validated_ahead_once_aws_cdk_took_another_engine(fake_cdk: Path):
     # aws-cdk with other rules first: a main-thread engine
     scenario = "new (validate().CompositeEngine)({ regoRules: [] });\n" + AHEAD.replace("CHANGE;", "")
+    scenario = scenario.replace("WAIT;", FIXED_WAIT)
     result, logged = run(fake_cdk, scenario)
     assert result["engine"] == "fake, 2 validation(s)"  # on the worker: only aws-cdk's two calls
     assert not any("ahead" in line for line in logged)
