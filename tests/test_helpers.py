@@ -159,6 +159,10 @@ FINDINGS = {
 def test_cfn_lint_makes_each_validator_class_once_and_finds_what_cfn_lint_finds_unshared(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
+    """Also with each class's dataclass fields looked up once (``_cache_cfn_lint_dataclass_fields``)."""
+    import dataclasses
+
+    from cfnlint.context import context
     from cfnlint.jsonschema import validators
 
     from tests.conftest import unshared_cfn_lint_validator_classes
@@ -181,7 +185,9 @@ def test_cfn_lint_makes_each_validator_class_once_and_finds_what_cfn_lint_finds_
         made.clear()
         shared = cfn_lint(template, *options)
         shared_classes, calls = len(set(made)), len(made)
+        assert validators.fields is context.fields is not dataclasses.fields
         with unshared_cfn_lint_validator_classes():
+            assert validators.fields is context.fields is dataclasses.fields
             record_classes()
             made.clear()
             unshared = cfn_lint(template, *options)
