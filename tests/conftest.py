@@ -212,6 +212,16 @@ def pytest_runtestloop(session: pytest.Session) -> None:
     settle_imports()
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After pytest's own ``pytest_unconfigure``, which has just collected every generation (to report an
+    exception a finalizer raised), freeze what that pass left: all of it lives on to the process's end.
+    pytest collects every generation once more in its clean-up, for what the other plugins' unconfigure
+    hooks let go; that pass then walks only what came after this one, not the test process's whole
+    heap again (0.16-0.30 s a process at the end of a run)."""
+    gc.freeze()
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """``--dist loadfile`` (whole files per worker: module fixtures run once), slow files first and
     SPLIT_FILES test by test."""
