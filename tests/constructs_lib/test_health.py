@@ -432,7 +432,7 @@ def simulate_canary_alarm(
     ``in_progress_window``) the one in progress; ALARM when all are below the threshold.
     ``silent``: (source, minute) from which that source makes no call.
     """
-    rng = random.Random(seed)
+    draw = random.Random(seed).random  # draw() * b is rng.uniform(0, b): the same numbers, a call less
     period = alarm["Period"] // 60
     windows = alarm["EvaluationPeriods"]
     delivered: dict[int, list[float]] = {}  # window index -> delivery times (seconds)
@@ -440,11 +440,15 @@ def simulate_canary_alarm(
     for hour in range(hours):
         for minute in ticks:
             start = (hour * 60 + minute) * 60
+            quiet = silent[0] if silent is not None and start >= silent[1] * 60 else None
             for source in range(sources):
-                if silent is not None and source == silent[0] and start >= silent[1] * 60:
+                if source == quiet:
                     continue
-                event = start + rng.uniform(0, 90)
-                delivered.setdefault(int(event // (period * 60)), []).append(event + rng.uniform(0, 15 * 60))
+                event = start + draw() * 90
+                window = int(event // (period * 60))
+                if window not in delivered:
+                    delivered[window] = []
+                delivered[window].append(event + draw() * (15 * 60))
     for times in delivered.values():
         times.sort()
     in_alarm = []
