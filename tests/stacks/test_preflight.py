@@ -154,7 +154,18 @@ def _example_data() -> dict[str, Any]:
 def one_loader_of_service_models() -> Iterator[None]:
     """Every boto3 session of these tests (one per account the preflight assumes a role in, per test)
     reads the same botocore service models: parse each JSON file once per module, not once per
-    session. The models are static files; what the preflight asks moto is unchanged."""
+    session. The models are static files; what the preflight asks moto is unchanged.
+
+    And each service's client class is made once per module, not once per client (about a thousand
+    clients, each a class of a method per operation): botocore makes it from the service's model and
+    the handlers registered for ``creating-client-class``, the same for every session of these tests.
+    Each client is still an instance of its own, with its own credentials, region and connections.
+
+    And the clients share what botocore's event aliasing learnt: each client copies the session's
+    event emitter, whose copy starts with an empty cache of the names it maps (``s3`` events to their
+    older names, say), a pure function of the name, worked out again for every event of every client."""
+    import botocore.client
+    import botocore.hooks
     import botocore.loaders
     import botocore.session
 
@@ -166,8 +177,27 @@ def one_loader_of_service_models() -> Iterator[None]:
             loaders[search_path_string] = original(search_path_string)
         return loaders[search_path_string]
 
+    classes: dict[tuple[str, str], type] = {}
+    create_class = botocore.client.ClientCreator._create_client_class
+
+    def create_client_class(creator: Any, service_name: str, service_model: Any) -> type:
+        key = (service_name, service_model.api_version)
+        if key not in classes:
+            classes[key] = create_class(creator, service_name, service_model)
+        return classes[key]
+
+    copy_aliaser = botocore.hooks.EventAliaser.__copy__
+
+    def copy_sharing_names(aliaser: botocore.hooks.EventAliaser) -> botocore.hooks.EventAliaser:
+        copied = copy_aliaser(aliaser)
+        if copied._event_aliases == aliaser._event_aliases:
+            copied._alias_name_cache = aliaser._alias_name_cache
+        return copied
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(botocore.session, "create_loader", create_loader)
+        patch.setattr(botocore.client.ClientCreator, "_create_client_class", create_client_class)
+        patch.setattr(botocore.hooks.EventAliaser, "__copy__", copy_sharing_names)
         yield
 
 
