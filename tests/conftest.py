@@ -451,7 +451,7 @@ def _cache_cfn_lint_dataclass_fields() -> None:
 
 
 @contextlib.contextmanager
-def unshared_cfn_lint_validator_classes() -> Iterator[None]:
+def cfn_lint_as_it_comes() -> Iterator[None]:
     """cfn-lint as it comes: a new validator class on every ``create``, and ``dataclasses.fields`` asked
     at every copy (to compare with what ``cfn_lint`` does)."""
     import dataclasses

@@ -165,7 +165,7 @@ def test_cfn_lint_makes_each_validator_class_once_and_finds_what_cfn_lint_finds_
     from cfnlint.context import context
     from cfnlint.jsonschema import validators
 
-    from tests.conftest import unshared_cfn_lint_validator_classes
+    from tests.conftest import cfn_lint_as_it_comes
 
     template = tmp_path / "findings.template.json"
     template.write_text(json.dumps({"AWSTemplateFormatVersion": "2010-09-09", **FINDINGS}))
@@ -186,7 +186,7 @@ def test_cfn_lint_makes_each_validator_class_once_and_finds_what_cfn_lint_finds_
         shared = cfn_lint(template, *options)
         shared_classes, calls = len(set(made)), len(made)
         assert validators.fields is context.fields is not dataclasses.fields
-        with unshared_cfn_lint_validator_classes():
+        with cfn_lint_as_it_comes():
             assert validators.fields is context.fields is dataclasses.fields
             record_classes()
             made.clear()

@@ -189,9 +189,8 @@ def one_loader_of_service_models() -> Iterator[None]:
     copy_aliaser = botocore.hooks.EventAliaser.__copy__
 
     def copy_sharing_names(aliaser: botocore.hooks.EventAliaser) -> botocore.hooks.EventAliaser:
-        copied = copy_aliaser(aliaser)
-        if copied._event_aliases == aliaser._event_aliases:
-            copied._alias_name_cache = aliaser._alias_name_cache
+        copied = copy_aliaser(aliaser)  # with a copy of the same aliases, so the same names
+        copied._alias_name_cache = aliaser._alias_name_cache
         return copied
 
     with pytest.MonkeyPatch.context() as patch:
