@@ -167,8 +167,10 @@ import aws_cdk as cdk, jsii
 from aws_cdk import aws_events as events
 pid = jsii.kernel.provider._process._process.pid
 def cmdline(p): return pathlib.Path(f'/proc/{p}/cmdline').read_bytes().decode().replace(chr(0), ' ').strip()
-children = [p.name for p in pathlib.Path('/proc').iterdir() if p.name.isdigit() and
-            (p / 'stat').read_text().rsplit(')', 1)[1].split()[1] == str(pid)]
+def parent(p):  # None for a process that ended between the listing and the read (any process on the machine)
+    try: return (p / 'stat').read_text().rsplit(')', 1)[1].split()[1]
+    except FileNotFoundError: return None
+children = [p.name for p in pathlib.Path('/proc').iterdir() if p.name.isdigit() and parent(p) == str(pid)]
 print(cmdline(pid)); print(json.dumps([cmdline(c) for c in children]))
 stack = cdk.Stack(cdk.App(), 'S')
 events.CfnEventBusPolicy(stack, 'P', statement_id='s', principal='123456789012', action='events:PutEvents').principal
