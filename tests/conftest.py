@@ -46,6 +46,9 @@ os.environ.setdefault("NODE_NO_WARNINGS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 #: Feature flags and context exactly as `cdk synth` applies them from cdk.json.
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+#: aws-cdk's context key that spares the stack trace it captures at each resource's and stack's creation
+#: (cdk.json sets it; `cdk --debug` turns the traces back on): from Python they show no user code.
+NO_CREATION_STACK_TRACES = "aws:cdk:disable-creation-stack-traces"
 EXAMPLE_CONFIGS = {
     "example": ROOT / "config" / "example.yaml",
     "single-account": ROOT / "config" / "single-account.yaml",
@@ -520,10 +523,13 @@ def new_app() -> cdk.App:
     its findings count: in every synthesis with the cdk.json context (where a finding fails the
     synthesis, and the bundled configs' reports must be empty: tests/stacks/test_gates.py), and in the
     gate tests' own apps, whose reports the tests read.
+
+    Like cdk.json, it does not capture a stack trace at each resource's creation
+    (``NO_CREATION_STACK_TRACES``): not a feature flag, it changes no template.
     """
     import aws_cdk as cdk
 
-    return cdk.App(builtin_cloud_formation_validation=False)
+    return cdk.App(builtin_cloud_formation_validation=False, context={NO_CREATION_STACK_TRACES: True})
 
 
 def new_stack(account: str = "111111111111", region: str = "eu-west-1") -> cdk.Stack:

@@ -88,3 +88,8 @@ def test_cli_synth_needs_no_credentials_for_accounts_cdk_json_does_not_know(tmp_
         r["Properties"]["AvailabilityZone"] for r in workload["Resources"].values() if r["Type"] == "AWS::EC2::Subnet"
     ]
     assert zones == [{"Fn::Select": [index, {"Fn::GetAZs": ""}]} for index in range(2)]
+    # cdk.json spares the stack trace aws-cdk would capture at each resource's creation (from Python it
+    # shows only jsii's and node's frames): the cloud assembly records none.
+    entries = [entry["type"] for path in out.glob("*.metadata.json") for entries in
+               json.loads(path.read_text()).values() for entry in entries]  # fmt: skip
+    assert "aws:cdk:logicalId" in entries and "aws:cdk:creationStack" not in entries
