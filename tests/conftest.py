@@ -31,6 +31,7 @@ import pytest  # noqa: E402
 
 from stacks.config import BaselineConfig, load_config  # noqa: E402
 from tests.collector import settle_imports  # noqa: E402
+from tests.type_checks import remember_jsii_type_checks  # noqa: E402
 
 if TYPE_CHECKING:
     import aws_cdk as cdk
@@ -211,8 +212,13 @@ def pytest_runtestloop(session: pytest.Session) -> None:
     worker, 24 s of collection in all. So the imports ran with the collector off (above), what they made
     is frozen out of every pass, and a young collection comes every 20,000 new objects instead of every
     700, so that fewer pass on to the older generations: 7 s of collection in all, and at most 60 MiB
-    more in a worker (565 MiB)."""
+    more in a worker (565 MiB).
+
+    And, in a process that runs tests (not the xdist controller, which imports no jsii), jsii's argument
+    checks skip what a value's class has already decided (``tests/type_checks.py``)."""
     settle_imports()
+    if not session.config.pluginmanager.has_plugin("dsession"):
+        remember_jsii_type_checks()
 
 
 @pytest.hookimpl(trylast=True)

@@ -7,6 +7,7 @@ import re
 import subprocess
 import threading
 import time
+import typing
 from pathlib import Path
 from typing import IO
 
@@ -284,3 +285,89 @@ def test_a_template_another_process_is_linting_is_waited_for(
     assert waited, "cfn_lint never waited for the template the other worker was linting"
     assert result.returncode == 0, result.stdout
     assert shared_lint == ([[str(mine)]] if found_clean else [[str(mine)], [str(theirs)]])
+
+
+# --- jsii's argument checks, each answer a value's class decides given once (tests/type_checks.py) ---
+
+
+class _Named(typing.NamedTuple):
+    x: int
+
+
+class _Typed(typing.TypedDict):
+    x: int
+
+
+@typing.runtime_checkable
+class _Closable(typing.Protocol):
+    def close(self) -> None: ...
+
+
+# jsii's generated code spells unions typing.Union and typing.Optional (typing's objects, not X | Y):
+# the expected types below are spelt as it spells them.
+def test_which_expected_types_the_class_of_the_value_decides():
+    from aws_cdk import IResolvable
+
+    from tests.type_checks import class_decides
+
+    decided = [
+        str,
+        float,
+        type(None),
+        typing.Any,
+        IResolvable,  # a jsii interface: a protocol typeguard 2 takes anything for
+        typing.Optional[str],  # noqa: UP045
+        typing.Union[str, IResolvable],  # noqa: UP007
+        str | None,
+    ]
+    undecided = [
+        typing.Sequence[str],  # the items decide
+        typing.Optional[typing.Sequence[str]],  # noqa: UP045
+        typing.Mapping[str, typing.Any],
+        typing.Tuple[int, ...],  # noqa: UP006
+        _Named,  # typeguard checks a named tuple's fields
+        _Typed,  # and a typed dict's keys
+        _Closable,  # and a runtime-checkable protocol's attributes
+        typing.Union[str, typing.Sequence[str]],  # noqa: UP007
+    ]
+    assert [t for t in decided if not class_decides(t)] == []
+    assert [t for t in undecided if class_decides(t)] == []
+
+
+def test_a_remembered_check_passes_and_fails_as_typeguard_does():
+    import typeguard
+
+    from tests.type_checks import remembering
+
+    asked = []
+
+    def check(argname: str, value: object, expected_type: object) -> None:
+        asked.append((type(value), expected_type))
+        typeguard.check_type(argname, value, expected_type)
+
+    remembered = remembering(check)
+    optional_names = typing.Optional[typing.Sequence[str]]  # noqa: UP045
+    for _ in range(3):
+        remembered("argument", "a", str)
+        remembered("argument", 5, float)  # typeguard takes an int for a float
+        remembered("argument", None, optional_names)  # None decides by its class (the union's None)
+        remembered("argument", ["a"], optional_names)  # a list does not: its items are checked each time
+    assert asked.count((str, str)) == 1 and asked.count((int, float)) == 1
+    assert asked.count((type(None), optional_names)) == 1
+    assert asked.count((list, optional_names)) == 3
+    with pytest.raises(TypeError, match="must be str"):
+        remembered("argument", b"a", str)
+    with pytest.raises(TypeError):
+        remembered("argument", ["a", 1], optional_names)  # the same class as a list that passed
+    with pytest.raises(TypeError):
+        remembered("argument", 2.5, int)
+
+
+def test_in_a_test_process_jsii_remembers_and_still_refuses_a_wrong_argument():
+    import aws_cdk as cdk
+    import jsii._type_checking
+
+    assert hasattr(jsii._type_checking._resolved_check, "remembers")
+    assert cdk.Duration.minutes(5).to_seconds() == 300
+    with pytest.raises(TypeError, match="amount"):
+        cdk.Duration.minutes("5")  # type: ignore[arg-type]
