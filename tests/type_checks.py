@@ -74,9 +74,15 @@ def remembering(check: Check) -> Check:
 
 
 def remember_jsii_type_checks() -> None:
-    """jsii's check, remembering what the class decides (once per process; jsii resolves its check lazily)."""
+    """jsii's check, remembering what the class decides (once per process; jsii resolves its check lazily).
+    Only over typeguard 2, whose answers ``class_decides`` describes (jsii 1.142 pins 2.13.3); a later
+    typeguard checks protocols member by member, so its checks are left as they come."""
+    import importlib.metadata
+
     import jsii._type_checking as type_checking
 
+    if not importlib.metadata.version("typeguard").startswith("2."):
+        return
     current = type_checking._resolved_check or type_checking._resolve_check()
     if not hasattr(current, "remembers"):
         type_checking._resolved_check = remembering(current)
