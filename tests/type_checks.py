@@ -40,6 +40,7 @@ def remembering(check: Check) -> Check:
     """``check`` (jsii's typeguard check), skipped for a (class of the value, expected type) pair that passed
     before and whose answer the class alone decides."""
     passed: dict[tuple[type, int], Any] = {}  # the expected type is kept, so that its id stays its own
+    # Not kept: should an id come back for another type, that type is only checked each time (never skipped).
     undecided: set[tuple[type, int]] = set()
 
     def by_class(value: Any, expected_type: Any) -> bool:
@@ -69,7 +70,7 @@ def remembering(check: Check) -> Check:
                 undecided.add(key)
         return result
 
-    remembered.remembers = passed  # type: ignore[attr-defined]  (for the tests of this module)
+    remembered.remembers = passed  # type: ignore[attr-defined]  (marks a check already remembering)
     return remembered
 
 

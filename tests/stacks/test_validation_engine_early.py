@@ -222,15 +222,18 @@ for (const until = Date.now() + 10000; validated() < 2 && Date.now() < until; ) 
 FIXED_WAIT = "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300)"
 
 
+#: AHEAD as aws-cdk runs it after the worker validated both templates ahead (with ``ahead``'s environment).
+WAITING_AHEAD = AHEAD.replace("CHANGE;", "").replace("WAIT;", UNTIL_VALIDATED_AHEAD)
+
+
 def ahead(fake_cdk: Path) -> dict[str, str]:
-    """The environment of a run of AHEAD that waits for the worker's two validations."""
+    """The environment of a run of WAITING_AHEAD: the file the worker's validations are counted in."""
     return {"FAKE_VALIDATED": str(fake_cdk.parents[1] / "validated.txt")}
 
 
 def test_the_stack_templates_of_the_manifest_are_validated_ahead_of_aws_cdks_calls(fake_cdk: Path):
     """aws-cdk writes the manifest, runs cdk-nag's packs, then validates: the worker has done it by then."""
-    scenario = AHEAD.replace("CHANGE;", "").replace("WAIT;", UNTIL_VALIDATED_AHEAD)
-    result, logged = run(fake_cdk, scenario, **ahead(fake_cdk))
+    result, logged = run(fake_cdk, WAITING_AHEAD, **ahead(fake_cdk))
     one, two = result["reports"]
     label = str(fake_cdk.parents[1] / "cdk.out" / "one.template.json")  # as path.join gives it
     assert (one["text"], one["label"], one["thread"] != 0) == ('{"one": 1}', label, True)
@@ -251,8 +254,9 @@ def test_the_stack_templates_of_the_manifest_are_validated_ahead_of_aws_cdks_cal
     ],
 )
 def test_a_template_or_options_that_differ_from_the_ones_validated_ahead_are_validated_anew(fake_cdk: Path, change):
-    scenario = AHEAD.replace("CHANGE;", "").replace("WAIT;", UNTIL_VALIDATED_AHEAD)
-    scenario = scenario.replace("const OPTIONS", "let OPTIONS").replace("const reports", f"{change};\nconst reports", 1)
+    scenario = WAITING_AHEAD.replace("const OPTIONS", "let OPTIONS").replace(
+        "const reports", f"{change};\nconst reports", 1
+    )
     result, logged = run(fake_cdk, scenario, **ahead(fake_cdk))
     one, _ = result["reports"]
     assert one["text"] == ('{"one": 2}' if "writeFileSync" in change else '{"one": 1}')
