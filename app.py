@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from stacks.config import BaselineConfig, ConfigError, load_config
-from stacks.node_runtime import jsii_node_environment
+from stacks.node_runtime import APP_CONTEXT, jsii_node_environment
 
 DEFAULT_CONFIG = "config/example.yaml"
 #: Where the CDK CLI puts the context for the app: aws-cdk-lib's ``cxapi.CONTEXT_ENV`` and, for a context
@@ -140,7 +140,7 @@ def main() -> int:
     target = os.environ.get("CDK_OUTDIR")
     staging = Path(tempfile.mkdtemp(prefix="cdk-synth-"))
     try:
-        app = cdk.App(outdir=str(staging))
+        app = cdk.App(outdir=str(staging), context=dict(APP_CONTEXT))
         path = app.node.try_get_context("config") or DEFAULT_CONFIG
         # The config loaded before aws-cdk started, unless the app's context names another one.
         status = synth(app, path, LOADED[1] if LOADED is not None and LOADED[0] == path else None)

@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("NODE_NO_WARNINGS", "1")
     os.environ.setdefault("JSII_DEPRECATED", "quiet")  # as app.py sets it
     sys.path.insert(0, str(ROOT))
-    from stacks.node_runtime import jsii_node_environment
+    from stacks.node_runtime import APP_CONTEXT, jsii_node_environment
 
     os.environ.update(jsii_node_environment(os.environ))  # as app.py runs node
     phases: list[Phase] = []
@@ -212,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     with timed(phases, "load the config"):
         config = load_config(ROOT / options.config)
     with tempfile.TemporaryDirectory(prefix="profile-") as outdir:
-        context = json.loads((ROOT / "cdk.json").read_text())["context"]
+        # app.py's context beneath cdk.json's, as `cdk synth` gives it
+        context = {**APP_CONTEXT, **json.loads((ROOT / "cdk.json").read_text())["context"]}
         app = cdk.App(outdir=outdir, context=context)
         with timed(phases, "build the stacks"), counting() as build:
             build_stacks(app, config)

@@ -52,6 +52,13 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
+#: The context app.py gives its ``cdk.App`` (beneath the CLI's, which wins): aws-cdk captures no stack trace
+#: at each resource's and stack's creation for the cloud assembly's metadata. From Python those traces hold
+#: only jsii's and node's frames ("no user code"); aws-cdk documents the key for performance, and
+#: `cdk --debug` turns the traces back on. Templates are the same either way. Not in cdk.json: the CDK
+#: CLI warns on every command about any ``aws:`` key there ("A reserved context key ... should be removed").
+APP_CONTEXT: dict[str, object] = {"aws:cdk:disable-creation-stack-traces": True}
+
 #: The wrapper ``JSII_NODE`` names.
 JSII_NODE_WRAPPER = Path(__file__).resolve().parent.parent / "scripts" / "jsii-node.sh"
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from stacks.node_runtime import jsii_node_environment
+from stacks.node_runtime import APP_CONTEXT, jsii_node_environment
 
 # The node app.py runs aws-cdk in (set before the first `import aws_cdk` starts it, which a test module
 # makes; the subprocesses inherit it).
@@ -45,11 +45,9 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("NODE_NO_WARNINGS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Feature flags and context exactly as `cdk synth` applies them from cdk.json.
-CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
-#: aws-cdk's context key that spares the stack trace it captures at each resource's and stack's creation
-#: (cdk.json sets it; `cdk --debug` turns the traces back on): from Python they show no user code.
-NO_CREATION_STACK_TRACES = "aws:cdk:disable-creation-stack-traces"
+#: Feature flags and context exactly as app.py's ``cdk.App`` has them under `cdk synth`: its own
+#: (``APP_CONTEXT``: no creation stack traces) beneath what the CLI applies from cdk.json.
+CDK_CONTEXT: dict[str, Any] = {**APP_CONTEXT, **json.loads((ROOT / "cdk.json").read_text())["context"]}
 EXAMPLE_CONFIGS = {
     "example": ROOT / "config" / "example.yaml",
     "single-account": ROOT / "config" / "single-account.yaml",
@@ -530,12 +528,12 @@ def new_app() -> cdk.App:
     synthesis, and the bundled configs' reports must be empty: tests/stacks/test_gates.py), and in the
     gate tests' own apps, whose reports the tests read.
 
-    Like cdk.json, it does not capture a stack trace at each resource's creation
-    (``NO_CREATION_STACK_TRACES``): not a feature flag, it changes no template.
+    Like app.py's, it does not capture a stack trace at each resource's creation (``APP_CONTEXT``): not
+    a feature flag, it changes no template.
     """
     import aws_cdk as cdk
 
-    return cdk.App(builtin_cloud_formation_validation=False, context={NO_CREATION_STACK_TRACES: True})
+    return cdk.App(builtin_cloud_formation_validation=False, context=dict(APP_CONTEXT))
 
 
 def new_stack(account: str = "111111111111", region: str = "eu-west-1") -> cdk.Stack:

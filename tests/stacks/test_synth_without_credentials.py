@@ -29,6 +29,10 @@ CREDENTIAL_VARIABLES = (
 )
 
 
+#: What `cdk synth --quiet` says on stderr about a synthesis that succeeded.
+SYNTH_LINES = ("Successfully synthesized to ", "Supply a stack id ")
+
+
 def unknown_accounts_config(tmp_path: Path) -> Path:
     """The example with every account id and the regions replaced by ones cdk.json does not name."""
     data = yaml.safe_load(EXAMPLE_CONFIGS["example"].read_text())
@@ -44,6 +48,13 @@ def unknown_accounts_config(tmp_path: Path) -> Path:
 def test_cdk_json_pins_no_account_or_region():
     context = json.loads((ROOT / "cdk.json").read_text())["context"]
     assert not [key for key in context if ":account=" in key or ":region=" in key]
+
+
+def test_cdk_json_holds_no_context_key_the_cli_reserves():
+    """The CDK CLI warns on every command about an ``aws:`` key in cdk.json's context: app.py sets the one
+    it needs (``APP_CONTEXT``) on its App instead."""
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    assert [key for key in context if key.startswith("aws:")] == []
 
 
 def test_cli_synth_needs_no_credentials_for_accounts_cdk_json_does_not_know(tmp_path: Path):
@@ -81,6 +92,10 @@ def test_cli_synth_needs_no_credentials_for_accounts_cdk_json_does_not_know(tmp_
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+    # Nothing but the CLI's two lines of a synthesis: no warning (such as the one on a context key cdk.json
+    # must not hold) and no deprecation.
+    said = [line for line in result.stderr.splitlines() if line.strip()]
+    assert [line for line in said if not line.startswith(SYNTH_LINES)] == [], result.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert "missing" not in manifest, manifest.get("missing")  # a context lookup would be listed here
     workload = json.loads((out / "acme-example-workload.template.json").read_text())
@@ -88,7 +103,7 @@ def test_cli_synth_needs_no_credentials_for_accounts_cdk_json_does_not_know(tmp_
         r["Properties"]["AvailabilityZone"] for r in workload["Resources"].values() if r["Type"] == "AWS::EC2::Subnet"
     ]
     assert zones == [{"Fn::Select": [index, {"Fn::GetAZs": ""}]} for index in range(2)]
-    # cdk.json spares the stack trace aws-cdk would capture at each resource's creation (from Python it
+    # app.py spares the stack trace aws-cdk would capture at each resource's creation (from Python it
     # shows only jsii's and node's frames): the cloud assembly records none.
     entries = [entry["type"] for path in out.glob("*.metadata.json") for entries in
                json.loads(path.read_text()).values() for entry in entries]  # fmt: skip
