@@ -306,7 +306,8 @@ class Preflight:
 
     def run(self) -> list[Row]:
         deployer = deploying_account(self.config)
-        self.guarded("credentials", "caller", "sts:GetCallerIdentity", self.check_caller)
+        if not self.check_caller():
+            return self.rows  # without working credentials every other check could only say "not checked"
         if self.config.organization is not None:
             self.progress("organization: id, management account, root, accounts, OUs, SCPs, trusted access")
             org = self.config.organization
@@ -406,9 +407,24 @@ class Preflight:
 
     # --- organization --------------------------------------------------------------------------
 
-    def check_caller(self) -> None:
-        caller = self.sessions.caller_sts.get_caller_identity()["Account"]
+    def check_caller(self) -> bool:
+        """Whose credentials these are; False (a blocker row) when there are none that work. STS answers
+        GetCallerIdentity to any valid credentials, whatever their policies allow, so a failure means none
+        were found, they are invalid or expired, or STS could not be reached."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
         expected = deploying_account(self.config)
+        try:
+            caller = self.sessions.caller_sts.get_caller_identity()["Account"]
+        except (ClientError, BotoCoreError) as error:
+            self.add(
+                Result.BLOCKER,
+                "credentials",
+                "caller",
+                f"no working AWS credentials: {_code(error)} calling sts:GetCallerIdentity; nothing else checked",
+                f"run with credentials of {expected} (e.g. AWS_PROFILE=<its profile> make preflight)",
+            )
+            return False
         if caller == expected:
             self.add(Result.PASS, "credentials", self.where(caller), "credentials of the deploying account")
         else:
@@ -419,6 +435,7 @@ class Preflight:
                 f"credentials are of account {caller}, the deploying account is {expected}",
                 f"run with credentials of {expected} (e.g. AWS_PROFILE=<its profile> make preflight)",
             )
+        return True
 
     def _orgs(self) -> Any:
         return self.sessions.client(deploying_account(self.config), "organizations", self.config.home_region)
@@ -1500,6 +1517,21 @@ def raise_open_file_limit(wanted: int = WANTED_OPEN_FILES) -> tuple[int, int]:
     return soft, target
 
 
+def unknown_profile(name: str, from_option: bool) -> str:
+    """The line for a profile (``--profile`` or ``AWS_PROFILE``) that the AWS config and credentials files
+    do not hold, with the profiles they do hold."""
+    import botocore.session
+
+    given = f"--profile {name}" if from_option else f"AWS_PROFILE={name}"
+    session = botocore.session.Session()
+    session.set_config_variable("profile", None)  # list the files' profiles, whatever AWS_PROFILE says
+    known = ", ".join(sorted(session.available_profiles)) or "none"
+    return (
+        f"{given}: no such profile in the AWS config or credentials files (profiles there: {known}); "
+        "name a profile of the deploying account, or set one up (aws configure sso)"
+    )
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m stacks.preflight", description=__doc__.splitlines()[0])
     parser.add_argument("config")
@@ -1518,8 +1550,13 @@ def main(argv: list[str]) -> int:
         print(error, file=sys.stderr)
         return 1
     import boto3
+    from botocore.exceptions import ProfileNotFound
 
-    session = boto3.Session(profile_name=args.profile, region_name=config.home_region)
+    try:
+        session = boto3.Session(profile_name=args.profile, region_name=config.home_region)
+    except ProfileNotFound as error:
+        print(f"preflight: {unknown_profile(error.kwargs['profile'], args.profile is not None)}", file=sys.stderr)
+        return 1
     before, after = raise_open_file_limit()
     if after > before:
         print(f"preflight: open-file limit raised from {before} to {after} for this run", file=sys.stderr)

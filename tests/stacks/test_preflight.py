@@ -512,6 +512,50 @@ def test_an_unreachable_member_account_is_a_warning_not_a_traceback(
 
 
 @pytest.fixture
+def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """No credentials anywhere boto3 looks: environment, shared files, instance metadata."""
+    from tests.stacks.test_synth_without_credentials import CREDENTIAL_VARIABLES
+
+    for name in CREDENTIAL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_without_working_credentials_one_blocker_says_so_and_nothing_else_is_asked(ready_plan: DeployPlan):
+    """Not a "not checked" warning per check and exit code 0: the one row a run without credentials can give."""
+    config = parse_config(_example_data())
+    rows = run_preflight(config, session=boto3.Session(region_name=HOME), plan=ready_plan)
+    assert [(r.result, r.check, r.where) for r in rows] == [(Result.BLOCKER, "credentials", "caller")]
+    assert rows[0].detail == (
+        "no working AWS credentials: NoCredentialsError calling sts:GetCallerIdentity; nothing else checked"
+    )
+    assert rows[0].fix == f"run with credentials of {MANAGEMENT} (e.g. AWS_PROFILE=<its profile> make preflight)"
+
+
+@pytest.mark.usefixtures("no_credentials")
+@pytest.mark.parametrize("option", [True, False], ids=["--profile", "AWS_PROFILE"])
+def test_an_unknown_profile_is_one_line_naming_the_profiles_there(
+    option: bool, monkeypatch: pytest.MonkeyPatch, tmp_path, capsys
+):
+    (tmp_path / "no-config").write_text("[profile mgmt]\nregion = eu-west-1\n[default]\nregion = eu-west-1\n")
+    (tmp_path / "no-credentials").write_text("[dev]\naws_access_key_id = x\naws_secret_access_key = y\n")
+    path = tmp_path / "org.yaml"
+    path.write_text(yaml.safe_dump(_example_data()))
+    if not option:
+        monkeypatch.setenv("AWS_PROFILE", "nope")
+    assert preflight.main(["preflight", str(path), *(["--profile", "nope"] if option else [])]) == 1
+    out, err = capsys.readouterr()
+    given = "--profile nope" if option else "AWS_PROFILE=nope"
+    assert (out, err.splitlines()) == ("", [
+        f"preflight: {given}: no such profile in the AWS config or credentials files (profiles there: default, "
+        "dev, mgmt); name a profile of the deploying account, or set one up (aws configure sso)"
+    ])  # fmt: skip
+
+
+@pytest.fixture
 def open_files() -> Iterator[tuple[int, int]]:
     """This process's open-file limits, restored after the test."""
     limits = resource.getrlimit(resource.RLIMIT_NOFILE)
