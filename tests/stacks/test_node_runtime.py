@@ -15,7 +15,7 @@ from aws_cdk import aws_logs as logs
 
 from stacks import node_runtime
 from stacks.node_runtime import JSII_NODE_WRAPPER, jsii_node_environment
-from tests.conftest import ROOT
+from tests.conftest import ROOT, WITHOUT_JSII
 
 FLAG = "--no-concurrent-marking"
 OPTIONS = [FLAG, "--max-semi-space-size=8", "--liftoff-only"]
@@ -155,6 +155,22 @@ def test_app_py_starts_aws_cdk_in_that_node():
     )
     (argv,) = shown.stdout.splitlines()
     assert argv.split()[: len(OPTIONS) + 1] == ["node", *OPTIONS], argv
+
+
+def test_importing_the_stacks_package_names_the_wrapper_for_the_commands_that_build_the_stacks():
+    """`python -m stacks.preflight` (and stacks.deploy_plan, stacks.diagram, ...) import aws_cdk at their top,
+    after the package: the package names the wrapper, so they run aws-cdk in app.py's node (without it, jsii's
+    relay printed its notice on this node on every run)."""
+    env = {key: value for key, value in os.environ.items() if key != "JSII_NODE"}
+    shown = subprocess.run(
+        [sys.executable, "-c", WITHOUT_JSII + "import os, stacks\nprint(os.environ.get('JSII_NODE'))"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shown.stdout.splitlines() == [str(JSII_NODE_WRAPPER)], shown.stderr
 
 
 def test_aws_cdks_template_validation_still_reports_in_that_node(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
