@@ -52,9 +52,14 @@ def summarize(outdir: Path) -> tuple[list[dict[str, Any]], str]:
 
 def main(argv: list[str]) -> int:
     outdir = Path(argv[1] if len(argv) > 1 else "cdk.out")
+    if not (outdir / "manifest.json").is_file():
+        print(
+            f"summary: {outdir}: no cloud assembly (no manifest.json): synthesize first (make synth)", file=sys.stderr
+        )
+        return 1
     rows, validation = summarize(outdir)
     headers = ("stack", "account", "region", "resources", "template")
-    widths = [max(len(headers[i]), *(len(str(row[h])) for row in rows)) for i, h in enumerate(headers)]
+    widths = [max([len(header), *(len(str(row[header])) for row in rows)]) for header in headers]
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
     for row in rows:
         print("  ".join(str(row[h]).ljust(w) for h, w in zip(headers, widths, strict=True)))
