@@ -27,7 +27,7 @@ from typing import Any
 import boto3
 import yaml
 
-from stacks.config import load_config
+from stacks.config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
@@ -425,7 +425,7 @@ def table(rows: list[Row]) -> str:
     by_type: dict[str, list[Row]] = {}
     for row in rows:
         by_type.setdefault(row.resource_type, []).append(row)
-    width = max(len("resource type"), *(len(t) for t in by_type))
+    width = max([len("resource type"), *(len(t) for t in by_type)])
     lines = [f"{'resource type':<{width}} {'created+verified':>16} {'accepted only':>13}  detail"]
     for resource_type in sorted(by_type, key=lambda t: (not by_type[t][0].created, t)):
         group = by_type[resource_type]
@@ -436,8 +436,14 @@ def table(rows: list[Row]) -> str:
 
 
 def main(argv: list[str]) -> int:
+    """``make deploy-local``: exit 1 on a config that does not load or on any place the activation code
+    shows besides its secret."""
     config_path = Path(argv[1] if len(argv) > 1 else "config/single-account.yaml")
-    deployment = deploy_and_verify(config_path)
+    try:
+        deployment = deploy_and_verify(config_path)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 1
     rows, notes, exposures = deployment.rows, deployment.notes, deployment.exposures
     print(f"local deploy of {config_path} into moto (the emulator, not AWS)\n")
     print(table(rows))
@@ -451,7 +457,7 @@ def main(argv: list[str]) -> int:
     accepted = sorted({r.resource_type for r in rows if not r.created})
     if accepted:
         print(f"note: the emulator accepted without creating: {', '.join(accepted)}; only real AWS proves those.")
-    return 0
+    return 1 if exposures else 0
 
 
 if __name__ == "__main__":

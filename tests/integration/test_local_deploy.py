@@ -162,3 +162,23 @@ def test_the_exposure_check_finds_a_planted_activation_code():
             True,
             ["log group /aws/lambda/activation (eu-west-1)"],
         )
+
+
+def test_make_deploy_local_fails_on_a_config_that_does_not_load(tmp_path, capsys):
+    from tests.integration import local_deploy
+
+    missing = tmp_path / "missing.yaml"
+    assert local_deploy.main(["local_deploy", str(missing)]) == 1
+    assert capsys.readouterr() == ("", f"config error: {missing}: cannot be read (No such file or directory)\n")
+
+
+def test_make_deploy_local_fails_where_the_activation_code_shows(monkeypatch: pytest.MonkeyPatch, capsys):
+    """A leak is not only a line of the report: the run exits 1 (0 before)."""
+    from tests.integration import local_deploy
+
+    found = Deployment(rows=[], notes=[], templates={}, exposures=[], registrations=[])
+    monkeypatch.setattr(local_deploy, "deploy_and_verify", lambda config_path: found)
+    assert local_deploy.main(["local_deploy"]) == 0
+    found.exposures.append("log group /aws/lambda/activation (eu-west-1)")
+    assert local_deploy.main(["local_deploy"]) == 1
+    assert "LEAK: the activation code shows in log group /aws/lambda/activation (eu-west-1)" in capsys.readouterr().out
