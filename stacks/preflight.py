@@ -411,19 +411,20 @@ class Preflight:
         """Whose credentials these are; False (a blocker row) when there are none that work. STS answers
         GetCallerIdentity to any valid credentials, whatever their policies allow, so a failure means none
         were found, they are invalid or expired, or STS could not be reached."""
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+        from botocore.exceptions import ConnectionError as Unconnected
 
         expected = deploying_account(self.config)
+        run_as = f"run with credentials of {expected} (e.g. AWS_PROFILE=<its profile> make preflight)"
         try:
             caller = self.sessions.caller_sts.get_caller_identity()["Account"]
+        except (Unconnected, HTTPClientError) as error:
+            detail = f"STS could not be reached: {_code(error)} calling sts:GetCallerIdentity; nothing else checked"
+            self.add(Result.BLOCKER, "credentials", "caller", detail, "check the network, proxy and CA bundle")
+            return False
         except (ClientError, BotoCoreError) as error:
-            self.add(
-                Result.BLOCKER,
-                "credentials",
-                "caller",
-                f"no working AWS credentials: {_code(error)} calling sts:GetCallerIdentity; nothing else checked",
-                f"run with credentials of {expected} (e.g. AWS_PROFILE=<its profile> make preflight)",
-            )
+            detail = f"no working AWS credentials: {_code(error)} calling sts:GetCallerIdentity; nothing else checked"
+            self.add(Result.BLOCKER, "credentials", "caller", detail, run_as)
             return False
         if caller == expected:
             self.add(Result.PASS, "credentials", self.where(caller), "credentials of the deploying account")
@@ -433,7 +434,7 @@ class Preflight:
                 "credentials",
                 f"account {caller}",
                 f"credentials are of account {caller}, the deploying account is {expected}",
-                f"run with credentials of {expected} (e.g. AWS_PROFILE=<its profile> make preflight)",
+                run_as,
             )
         return True
 

@@ -535,6 +535,26 @@ def test_without_working_credentials_one_blocker_says_so_and_nothing_else_is_ask
     assert rows[0].fix == f"run with credentials of {MANAGEMENT} (e.g. AWS_PROFILE=<its profile> make preflight)"
 
 
+def test_an_sts_out_of_reach_is_one_blocker_naming_the_network(
+    org: Org, ready_plan: DeployPlan, monkeypatch: pytest.MonkeyPatch
+):
+    from botocore.exceptions import EndpointConnectionError
+
+    def unreachable(self: preflight.Sessions) -> Any:
+        class Sts:
+            def get_caller_identity(self) -> Any:
+                raise EndpointConnectionError(endpoint_url="https://sts.eu-west-1.amazonaws.com/")
+
+        return Sts()
+
+    monkeypatch.setattr(preflight.Sessions, "caller_sts", property(unreachable))
+    (row,) = _run(org, ready_plan)
+    assert (row.result, row.check, row.fix) == (Result.BLOCKER, "credentials", "check the network, proxy and CA bundle")
+    assert row.detail == (
+        "STS could not be reached: EndpointConnectionError calling sts:GetCallerIdentity; nothing else checked"
+    )
+
+
 @pytest.mark.usefixtures("no_credentials")
 @pytest.mark.parametrize("option", [True, False], ids=["--profile", "AWS_PROFILE"])
 def test_an_unknown_profile_is_one_line_naming_the_profiles_there(
