@@ -157,20 +157,30 @@ def test_app_py_starts_aws_cdk_in_that_node():
     assert argv.split()[: len(OPTIONS) + 1] == ["node", *OPTIONS], argv
 
 
-def test_importing_the_stacks_package_names_the_wrapper_for_the_commands_that_build_the_stacks():
+@pytest.mark.parametrize("argv0", ["-m", "-c"])
+def test_the_commands_of_the_stacks_package_name_the_wrapper_and_an_import_does_not(argv0: str):
     """`python -m stacks.preflight` (and stacks.deploy_plan, stacks.diagram, ...) import aws_cdk at their top,
-    after the package: the package names the wrapper, so they run aws-cdk in app.py's node (without it, jsii's
-    relay printed its notice on this node on every run)."""
+    after the package, which names the wrapper while ``-m`` locates the module (``sys.argv[0]`` is "-m" then):
+    they run aws-cdk in app.py's node (without it, jsii's relay printed its notice on this node on every run).
+    A mere import changes no environment (a benchmark's children keep the node it gives them)."""
     env = {key: value for key, value in os.environ.items() if key != "JSII_NODE"}
+    code = f"import sys\nsys.argv[0] = {argv0!r}\nimport os, stacks\nprint(os.environ.get('JSII_NODE'))"
     shown = subprocess.run(
-        [sys.executable, "-c", WITHOUT_JSII + "import os, stacks\nprint(os.environ.get('JSII_NODE'))"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
+        [sys.executable, "-c", WITHOUT_JSII + code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
-    assert shown.stdout.splitlines() == [str(JSII_NODE_WRAPPER)], shown.stderr
+    assert shown.stdout.splitlines() == [str(JSII_NODE_WRAPPER) if argv0 == "-m" else "None"], shown.stderr
+
+
+def test_python_m_sets_argv0_to_dash_m_while_it_imports_the_package(tmp_path: Path):
+    """What the package relies on, on this Python: its ``__init__`` sees "-m" under `python -m package.module`."""
+    package = tmp_path / "probe"
+    package.mkdir()
+    (package / "__init__.py").write_text("import sys\nprint(sys.argv[0])\n")
+    (package / "command.py").write_text("")
+    shown = subprocess.run(
+        [sys.executable, "-m", "probe.command"], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert shown.stdout.splitlines() == ["-m"], shown.stderr
 
 
 def test_aws_cdks_template_validation_still_reports_in_that_node(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
