@@ -219,6 +219,13 @@ def _code(error: Exception) -> str:
     return str(response.get("Error", {}).get("Code", type(error).__name__))
 
 
+def _code_and_message(error: Exception) -> str:
+    """The error's code and what it says: AWS's message of a ``ClientError``, botocore's text otherwise."""
+    response = getattr(error, "response", None) or {}
+    message = str(response.get("Error", {}).get("Message", "")) if response else str(error)
+    return f"{_code(error)} ({message})" if message else _code(error)
+
+
 def _out_of_open_files(error: BaseException) -> bool:
     """EMFILE anywhere in the error: botocore wraps urllib3's error (``kwargs["error"]``), which wraps
     the socket's ``OSError``."""
@@ -419,11 +426,17 @@ class Preflight:
         try:
             caller = self.sessions.caller_sts.get_caller_identity()["Account"]
         except (Unconnected, HTTPClientError) as error:
-            detail = f"STS could not be reached: {_code(error)} calling sts:GetCallerIdentity; nothing else checked"
+            detail = (
+                f"STS could not be reached: {_code_and_message(error)} calling sts:GetCallerIdentity; "
+                "nothing else checked"
+            )
             self.add(Result.BLOCKER, "credentials", "caller", detail, "check the network, proxy and CA bundle")
             return False
         except (ClientError, BotoCoreError) as error:
-            detail = f"no working AWS credentials: {_code(error)} calling sts:GetCallerIdentity; nothing else checked"
+            detail = (
+                f"no working AWS credentials: {_code_and_message(error)} calling sts:GetCallerIdentity; "
+                "nothing else checked"
+            )
             self.add(Result.BLOCKER, "credentials", "caller", detail, run_as)
             return False
         if caller == expected:
@@ -1551,12 +1564,15 @@ def main(argv: list[str]) -> int:
         print(error, file=sys.stderr)
         return 1
     import boto3
-    from botocore.exceptions import ProfileNotFound
+    from botocore.exceptions import ConfigParseError, ProfileNotFound
 
     try:
         session = boto3.Session(profile_name=args.profile, region_name=config.home_region)
     except ProfileNotFound as error:
         print(f"preflight: {unknown_profile(error.kwargs['profile'], args.profile is not None)}", file=sys.stderr)
+        return 1
+    except ConfigParseError as error:
+        print(f"preflight: {error}: fix its syntax (an INI file: [profile NAME] sections)", file=sys.stderr)
         return 1
     before, after = raise_open_file_limit()
     if after > before:

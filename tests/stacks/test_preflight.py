@@ -530,7 +530,8 @@ def test_without_working_credentials_one_blocker_says_so_and_nothing_else_is_ask
     rows = run_preflight(config, session=boto3.Session(region_name=HOME), plan=ready_plan)
     assert [(r.result, r.check, r.where) for r in rows] == [(Result.BLOCKER, "credentials", "caller")]
     assert rows[0].detail == (
-        "no working AWS credentials: NoCredentialsError calling sts:GetCallerIdentity; nothing else checked"
+        "no working AWS credentials: NoCredentialsError (Unable to locate credentials) calling "
+        "sts:GetCallerIdentity; nothing else checked"
     )
     assert rows[0].fix == f"run with credentials of {MANAGEMENT} (e.g. AWS_PROFILE=<its profile> make preflight)"
 
@@ -551,8 +552,44 @@ def test_an_sts_out_of_reach_is_one_blocker_naming_the_network(
     (row,) = _run(org, ready_plan)
     assert (row.result, row.check, row.fix) == (Result.BLOCKER, "credentials", "check the network, proxy and CA bundle")
     assert row.detail == (
-        "STS could not be reached: EndpointConnectionError calling sts:GetCallerIdentity; nothing else checked"
+        "STS could not be reached: EndpointConnectionError (Could not connect to the endpoint URL: "
+        '"https://sts.eu-west-1.amazonaws.com/") calling sts:GetCallerIdentity; nothing else checked'
     )
+
+
+def test_expired_credentials_are_one_blocker_with_what_aws_said(
+    org: Org, ready_plan: DeployPlan, monkeypatch: pytest.MonkeyPatch
+):
+    from botocore.exceptions import ClientError
+
+    def expired(self: preflight.Sessions) -> Any:
+        class Sts:
+            def get_caller_identity(self) -> Any:
+                error = {"Code": "ExpiredToken", "Message": "The security token included in the request is expired"}
+                raise ClientError({"Error": error}, "GetCallerIdentity")
+
+        return Sts()
+
+    monkeypatch.setattr(preflight.Sessions, "caller_sts", property(expired))
+    (row,) = _run(org, ready_plan)
+    assert (row.result, row.check) == (Result.BLOCKER, "credentials")
+    assert row.detail == (
+        "no working AWS credentials: ExpiredToken (The security token included in the request is expired) "
+        "calling sts:GetCallerIdentity; nothing else checked"
+    )
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_an_aws_config_file_that_does_not_parse_is_one_line(tmp_path, capsys):
+    (tmp_path / "no-config").write_text("[profile mgmt\nregion = eu-west-1\n")
+    path = tmp_path / "org.yaml"
+    path.write_text(yaml.safe_dump(_example_data()))
+    assert preflight.main(["preflight", str(path), "--profile", "mgmt"]) == 1
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", (
+        f"preflight: Unable to parse config file: {tmp_path / 'no-config'}: fix its syntax (an INI file: "
+        "[profile NAME] sections)\n"
+    ))  # fmt: skip
 
 
 @pytest.mark.usefixtures("no_credentials")
