@@ -418,7 +418,7 @@ class Preflight:
         """Whose credentials these are; False (a blocker row) when there are none that work. STS answers
         GetCallerIdentity to any valid credentials, whatever their policies allow, so a failure means none
         were found, they are invalid or expired, or STS could not be reached."""
-        from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+        from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, SSOError, TokenRetrievalError
         from botocore.exceptions import ConnectionError as Unconnected
 
         expected = deploying_account(self.config)
@@ -437,6 +437,8 @@ class Preflight:
                 f"no working AWS credentials: {_code_and_message(error)} calling sts:GetCallerIdentity; "
                 "nothing else checked"
             )
+            if isinstance(error, SSOError | TokenRetrievalError):  # an IAM Identity Center session to renew
+                run_as = f"aws sso login --profile {self.sessions.base.profile_name}, then run again"
             self.add(Result.BLOCKER, "credentials", "caller", detail, run_as)
             return False
         if caller == expected:

@@ -579,6 +579,25 @@ def test_expired_credentials_are_one_blocker_with_what_aws_said(
     )
 
 
+def test_an_expired_sso_session_is_one_blocker_whose_fix_is_the_login(
+    org: Org, ready_plan: DeployPlan, monkeypatch: pytest.MonkeyPatch
+):
+    from botocore.exceptions import UnauthorizedSSOTokenError
+
+    def expired(self: preflight.Sessions) -> Any:
+        class Sts:
+            def get_caller_identity(self) -> Any:
+                raise UnauthorizedSSOTokenError()
+
+        return Sts()
+
+    monkeypatch.setattr(preflight.Sessions, "caller_sts", property(expired))
+    (row,) = _run(org, ready_plan)
+    assert (row.result, row.check) == (Result.BLOCKER, "credentials")
+    assert row.detail.startswith("no working AWS credentials: UnauthorizedSSOTokenError (The SSO session ")
+    assert row.fix == f"aws sso login --profile {org.base.profile_name}, then run again"
+
+
 @pytest.mark.usefixtures("no_credentials")
 def test_an_aws_config_file_that_does_not_parse_is_one_line(tmp_path, capsys):
     (tmp_path / "no-config").write_text("[profile mgmt\nregion = eu-west-1\n")
