@@ -536,66 +536,66 @@ def test_without_working_credentials_one_blocker_says_so_and_nothing_else_is_ask
     assert rows[0].fix == f"run with credentials of {MANAGEMENT} (e.g. AWS_PROFILE=<its profile> make preflight)"
 
 
-def test_an_sts_out_of_reach_is_one_blocker_naming_the_network(
-    org: Org, ready_plan: DeployPlan, monkeypatch: pytest.MonkeyPatch
-):
+def _unreachable() -> Exception:
     from botocore.exceptions import EndpointConnectionError
 
-    def unreachable(self: preflight.Sessions) -> Any:
-        class Sts:
-            def get_caller_identity(self) -> Any:
-                raise EndpointConnectionError(endpoint_url="https://sts.eu-west-1.amazonaws.com/")
-
-        return Sts()
-
-    monkeypatch.setattr(preflight.Sessions, "caller_sts", property(unreachable))
-    (row,) = _run(org, ready_plan)
-    assert (row.result, row.check, row.fix) == (Result.BLOCKER, "credentials", "check the network, proxy and CA bundle")
-    assert row.detail == (
-        "STS could not be reached: EndpointConnectionError (Could not connect to the endpoint URL: "
-        '"https://sts.eu-west-1.amazonaws.com/") calling sts:GetCallerIdentity; nothing else checked'
-    )
+    return EndpointConnectionError(endpoint_url="https://sts.eu-west-1.amazonaws.com/")
 
 
-def test_expired_credentials_are_one_blocker_with_what_aws_said(
-    org: Org, ready_plan: DeployPlan, monkeypatch: pytest.MonkeyPatch
-):
+def _expired_token() -> Exception:
     from botocore.exceptions import ClientError
 
-    def expired(self: preflight.Sessions) -> Any:
-        class Sts:
-            def get_caller_identity(self) -> Any:
-                error = {"Code": "ExpiredToken", "Message": "The security token included in the request is expired"}
-                raise ClientError({"Error": error}, "GetCallerIdentity")
-
-        return Sts()
-
-    monkeypatch.setattr(preflight.Sessions, "caller_sts", property(expired))
-    (row,) = _run(org, ready_plan)
-    assert (row.result, row.check) == (Result.BLOCKER, "credentials")
-    assert row.detail == (
-        "no working AWS credentials: ExpiredToken (The security token included in the request is expired) "
-        "calling sts:GetCallerIdentity; nothing else checked"
-    )
+    error = {"Code": "ExpiredToken", "Message": "The security token included in the request is expired"}
+    return ClientError({"Error": error}, "GetCallerIdentity")
 
 
-def test_an_expired_sso_session_is_one_blocker_whose_fix_is_the_login(
-    org: Org, ready_plan: DeployPlan, monkeypatch: pytest.MonkeyPatch
-):
+def _expired_sso_session() -> Exception:
     from botocore.exceptions import UnauthorizedSSOTokenError
 
-    def expired(self: preflight.Sessions) -> Any:
-        class Sts:
-            def get_caller_identity(self) -> Any:
-                raise UnauthorizedSSOTokenError()
+    return UnauthorizedSSOTokenError()
 
-        return Sts()
 
-    monkeypatch.setattr(preflight.Sessions, "caller_sts", property(expired))
+@pytest.mark.parametrize(
+    ("error", "detail", "fix"),
+    [
+        (
+            _unreachable,
+            "STS could not be reached: EndpointConnectionError (Could not connect to the endpoint URL: "
+            '"https://sts.eu-west-1.amazonaws.com/")',
+            "check the network, proxy and CA bundle",
+        ),
+        (
+            _expired_token,
+            "no working AWS credentials: ExpiredToken (The security token included in the request is expired)",
+            f"run with credentials of {MANAGEMENT} (e.g. AWS_PROFILE=<its profile> make preflight)",
+        ),
+        (
+            _expired_sso_session,
+            "no working AWS credentials: UnauthorizedSSOTokenError (The SSO session associated with this profile "
+            "has expired or is otherwise invalid. To refresh this SSO session run aws sso login with the "
+            "corresponding profile.)",
+            "aws sso login --profile default, then run again",  # the caller's profile (moto's session: default)
+        ),
+    ],
+    ids=["unreachable", "expired-token", "expired-sso-session"],
+)
+def test_a_failed_caller_identity_is_one_blocker_with_what_was_said_and_its_fix(
+    org: Org,
+    ready_plan: DeployPlan,
+    monkeypatch: pytest.MonkeyPatch,
+    error: Callable[[], Exception],
+    detail: str,
+    fix: str,
+):
+    class Sts:
+        def get_caller_identity(self) -> Any:
+            raise error()
+
+    monkeypatch.setattr(preflight.Sessions, "caller_sts", property(lambda self: Sts()))
     (row,) = _run(org, ready_plan)
-    assert (row.result, row.check) == (Result.BLOCKER, "credentials")
-    assert row.detail.startswith("no working AWS credentials: UnauthorizedSSOTokenError (The SSO session ")
-    assert row.fix == f"aws sso login --profile {org.base.profile_name}, then run again"
+    assert (row.result, row.check, row.where) == (Result.BLOCKER, "credentials", "caller")
+    assert (row.detail, row.fix) == (f"{detail} calling sts:GetCallerIdentity; nothing else checked", fix)
+    assert org.base.profile_name == "default"
 
 
 @pytest.mark.usefixtures("no_credentials")
