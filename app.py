@@ -63,12 +63,26 @@ def _remove_if_empty(target: str | None) -> None:
         Path(target).rmdir()
 
 
+def compliance_wanted(value: Any) -> bool:
+    """The ``compliance`` context: the cdk-nag packs run unless it is false (``-c compliance=false``; the CLI
+    passes a string, cdk.json a boolean). Any other value is refused rather than taken for "on"."""
+    if value is not None and str(value).lower() not in ("true", "false"):
+        raise ValueError(
+            f"context error: compliance: {value!r} is not allowed: true or false "
+            "(-c compliance=false skips the cdk-nag packs)"
+        )
+    return str(value).lower() != "false"
+
+
 def load_or_exit(environ: Mapping[str, str]) -> tuple[str, BaselineConfig]:
-    """The config the context names, loaded; on a ``ConfigError``, its lines on stderr and exit 1."""
-    path = context_from_environment(environ).get("config") or DEFAULT_CONFIG
+    """The config the context names, loaded; on a ``ConfigError`` (or a ``compliance`` context that is
+    neither true nor false), its lines on stderr and exit 1."""
+    context = context_from_environment(environ)
+    path = context.get("config") or DEFAULT_CONFIG
     try:
+        compliance_wanted(context.get("compliance"))
         return str(path), load_config(str(path))
-    except ConfigError as error:
+    except (ConfigError, ValueError) as error:
         print(error, file=sys.stderr)
         _remove_if_empty(environ.get("CDK_OUTDIR"))
         sys.exit(1)
@@ -102,12 +116,13 @@ def _first_line(error: BaseException) -> str:
 def synth(app: cdk.App, path: str, config: BaselineConfig | None = None) -> int:
     """Build and synthesize ``app`` from the config at ``path`` (``config``, when it was loaded already);
     1 with ``config error:`` lines on failure."""
-    if config is None:
-        try:
+    try:
+        compliance = compliance_wanted(app.node.try_get_context("compliance"))
+        if config is None:
             config = load_config(path)
-        except ConfigError as error:
-            print(error, file=sys.stderr)
-            return 1
+    except (ConfigError, ValueError) as error:
+        print(error, file=sys.stderr)
+        return 1
     try:
         build_stacks(app, config)
     except (ValueError, RuntimeError) as error:
@@ -122,7 +137,7 @@ def synth(app: cdk.App, path: str, config: BaselineConfig | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    if str(app.node.try_get_context("compliance")).lower() != "false":
+    if compliance:
         add_compliance_checks(app)
     try:
         app.synth()

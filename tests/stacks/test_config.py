@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -201,6 +204,10 @@ class TestBadInput:
 
 
 #: `python app.py` with aws_cdk, constructs and jsii made unimportable.
+#: app.py's line for a ``compliance`` context that is neither true nor false.
+COMPLIANCE_REFUSED = (
+    "context error: compliance: {value} is not allowed: true or false (-c compliance=false skips the cdk-nag packs)"
+)
 _APP_WITHOUT_JSII = WITHOUT_JSII + 'import runpy\nrunpy.run_path("app.py", run_name="__main__")\n'
 
 #: Prints the config path cdk.App reads from the environment, then the one app.py reads.
@@ -262,6 +269,35 @@ class TestCommandLine:
         import app
 
         assert app.context_from_environment(unreadable) == {}
+
+    def test_a_compliance_context_neither_true_nor_false_is_refused_before_aws_cdk_starts(self, tmp_path: Path):
+        """`-c compliance=off` would have run the cdk-nag packs (anything but "false" was "on")."""
+        env = {
+            **os.environ,
+            "CDK_OUTDIR": str(tmp_path / "out"),
+            "CDK_CONTEXT_JSON": json.dumps({"config": "config/single-account.yaml", "compliance": "off"}),
+        }
+        result = subprocess.run(
+            [sys.executable, "-c", _APP_WITHOUT_JSII], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert (result.returncode, result.stderr) == (1, COMPLIANCE_REFUSED.format(value="'off'") + "\n")
+
+    def test_a_compliance_context_is_true_or_false_in_either_case_and_on_when_absent(self):
+        import aws_cdk as cdk
+
+        import app
+
+        wanted = {None: True, True: True, False: False, "true": True, "TRUE": True, "false": False, "False": False}
+        assert {value: app.compliance_wanted(value) for value in wanted} == wanted
+        for value in ("off", "0", "no", ""):
+            with pytest.raises(ValueError, match=re.escape(COMPLIANCE_REFUSED.format(value=repr(value)))):
+                app.compliance_wanted(value)
+        # The same refusal in the synthesis itself (an App with that context), before any stack is built.
+        refused = cdk.App(context={"compliance": "no"})
+        with contextlib.redirect_stderr(io.StringIO()) as said:
+            assert app.synth(refused, "config/single-account.yaml") == 1
+        assert said.getvalue() == COMPLIANCE_REFUSED.format(value="'no'") + "\n"
+        assert refused.node.children == []
 
     def test_check_command(self):
         result = subprocess.run(
