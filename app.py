@@ -74,14 +74,26 @@ def compliance_wanted(value: Any) -> bool:
     return str(value).lower() != "false"
 
 
+def config_path(value: Any) -> str:
+    """The ``config`` context: ``DEFAULT_CONFIG`` when absent. An empty value is refused rather than taken
+    for the default: ``-c config=$CONFIG`` with the variable unset would synthesize the example organization."""
+    if value is None:
+        return DEFAULT_CONFIG
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(
+            f"context error: config: {value!r} is not allowed: the path of a config file (-c config=config/acme.yaml)"
+        )
+    return value
+
+
 def load_or_exit(environ: Mapping[str, str]) -> tuple[str, BaselineConfig]:
-    """The config the context names, loaded; on a ``ConfigError`` (or a ``compliance`` context that is
-    neither true nor false), its lines on stderr and exit 1."""
+    """The config the context names, loaded; on a ``ConfigError`` (or a ``config`` or ``compliance`` context
+    that cannot be right), its lines on stderr and exit 1."""
     context = context_from_environment(environ)
-    path = context.get("config") or DEFAULT_CONFIG
     try:
+        path = config_path(context.get("config"))
         compliance_wanted(context.get("compliance"))
-        return str(path), load_config(str(path))
+        return path, load_config(path)
     except (ConfigError, ValueError) as error:
         print(error, file=sys.stderr)
         _remove_if_empty(environ.get("CDK_OUTDIR"))
@@ -156,7 +168,7 @@ def main() -> int:
     staging = Path(tempfile.mkdtemp(prefix="cdk-synth-"))
     try:
         app = cdk.App(outdir=str(staging), context=dict(APP_CONTEXT))
-        path = app.node.try_get_context("config") or DEFAULT_CONFIG
+        path = config_path(app.node.try_get_context("config"))  # refused before aws-cdk started if wrong
         # The config loaded before aws-cdk started, unless the app's context names another one.
         status = synth(app, path, LOADED[1] if LOADED is not None and LOADED[0] == path else None)
         if target is not None:

@@ -282,6 +282,23 @@ class TestCommandLine:
         )
         assert (result.returncode, result.stderr) == (1, COMPLIANCE_REFUSED.format(value="'off'") + "\n")
 
+    @pytest.mark.parametrize("value", ["", "  ", 7])
+    def test_an_empty_config_context_is_refused_not_taken_for_the_example(self, value: Any, tmp_path: Path):
+        """`-c config=$CONFIG` with the variable unset: not a synthesis of the example organization."""
+        env = {
+            **os.environ,
+            "CDK_OUTDIR": str(tmp_path / "out"),
+            "CDK_CONTEXT_JSON": json.dumps({"config": value}),
+        }
+        result = subprocess.run(
+            [sys.executable, "-c", _APP_WITHOUT_JSII], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert (result.returncode, result.stderr) == (1, (
+            f"context error: config: {value!r} is not allowed: the path of a config file "
+            "(-c config=config/acme.yaml)\n"
+        ))  # fmt: skip
+        assert not (tmp_path / "out").exists()
+
     def test_a_compliance_context_is_true_or_false_in_either_case_and_on_when_absent(self):
         import aws_cdk as cdk
 
