@@ -19,7 +19,7 @@ from pathlib import Path
 import aws_cdk as cdk
 import cdk_stacksets as stacksets
 
-from stacks.config import AccountRole, BaselineConfig, ConfigError, load_config
+from stacks.config import AccountRole, BaselineConfig, config_errors_exit_1, load_config
 
 BEGIN = "<!-- BEGIN GENERATED: stacks/deploy_plan.py -->"
 END = "<!-- END GENERATED: stacks/deploy_plan.py -->"
@@ -330,20 +330,17 @@ def update_doc(doc: Path, config: BaselineConfig) -> bool:
     return new != text
 
 
+@config_errors_exit_1
 def main(argv: list[str]) -> int:
-    try:
-        if len(argv) == 3 and argv[1] == "--update-docs":
-            if argv[2] != "config/example.yaml":
-                raise SystemExit("docs/organization.md documents config/example.yaml only")
-            changed = update_doc(DOC, load_config(argv[2]))
-            print("docs/organization.md deploy section " + ("updated" if changed else "already current"))
-            return 0
-        if len(argv) == 2:
-            print(section(load_config(argv[1]), argv[1]), end="")
-            return 0
-    except ConfigError as error:
-        print(error, file=sys.stderr)
-        return 1
+    if len(argv) == 3 and argv[1] == "--update-docs":
+        if argv[2] != "config/example.yaml":
+            raise SystemExit("docs/organization.md documents config/example.yaml only")
+        changed = update_doc(DOC, load_config(argv[2]))
+        print("docs/organization.md deploy section " + ("updated" if changed else "already current"))
+        return 0
+    if len(argv) == 2:
+        print(section(load_config(argv[1]), argv[1]), end="")
+        return 0
     print("usage: python -m stacks.deploy_plan CONFIG | --update-docs CONFIG", file=sys.stderr)
     return 2
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from stacks.config import AccountRole, BaselineConfig, ConfigError, OrganizationalUnit, load_config
+from stacks.config import AccountRole, BaselineConfig, OrganizationalUnit, config_errors_exit_1, load_config
 from stacks.org_settings import scp_description, scp_documents, scp_section
 
 BEGIN = "<!-- BEGIN GENERATED: stacks/org_doc.py -->"
@@ -94,16 +94,12 @@ def section(config: BaselineConfig) -> str:
     return f"{BEGIN}\n{render(config)}{END}\n"
 
 
+@config_errors_exit_1
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m stacks.org_doc CONFIG.yaml", file=sys.stderr)
         return 2
-    try:
-        config = load_config(argv[1])
-    except ConfigError as error:
-        print(error, file=sys.stderr)
-        return 1
-    print(section(config), end="")
+    print(section(load_config(argv[1])), end="")
     return 0
 
 

@@ -36,9 +36,9 @@ from typing import Any
 from stacks.config import (
     AccountRole,
     BaselineConfig,
-    ConfigError,
     ControlTower,
     OrganizationalUnit,
+    config_errors_exit_1,
     load_config,
 )
 from stacks.deploy_plan import DeployPlan, FixedName, bootstrap_command, build_plan, deploying_account
@@ -1548,6 +1548,7 @@ def unknown_profile(name: str, from_option: bool) -> str:
     )
 
 
+@config_errors_exit_1
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m stacks.preflight", description=__doc__.splitlines()[0])
     parser.add_argument("config")
@@ -1560,11 +1561,7 @@ def main(argv: list[str]) -> int:
         help=f"member accounts checked at once (default {DEFAULT_JOBS}; 1: one after another)",
     )
     args = parser.parse_args(argv[1:])
-    try:
-        config = load_config(args.config)
-    except ConfigError as error:
-        print(error, file=sys.stderr)
-        return 1
+    config = load_config(args.config)
     import boto3
     from botocore.exceptions import ConfigParseError, ProfileNotFound
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stacks.config import Account, AccountRole, BaselineConfig, ConfigError, load_config
+from stacks.config import Account, AccountRole, BaselineConfig, config_errors_exit_1, load_config
 from stacks.deployers import AUDIT_TYPES, EXAMPLE_WORKLOAD_TYPES, LOG_ARCHIVE_TYPES, STACKSET_TYPES
 from stacks.landing_zone import wants_aggregator
 from stacks.naming import Names
@@ -332,16 +332,13 @@ def update_readme(readme: Path = README) -> bool:
     return new != text
 
 
+@config_errors_exit_1
 def main(argv: list[str]) -> int:
     if argv[1:] == ["--update-readme"]:
         print("README.md role table " + ("updated" if update_readme() else "already current"))
         return 0
     if len(argv) == 2:
-        try:
-            config = load_config(argv[1])
-        except ConfigError as error:
-            print(error, file=sys.stderr)
-            return 1
+        config = load_config(argv[1])
         for entry in role_stacks(config):
             for account in accounts(config, entry):
                 for region in regions(config, entry):

@@ -53,6 +53,7 @@ from stacks.config._base import (
     LifecycleDays,
     Model,
     Region,
+    config_errors_exit_1,
     is_bucket_name,
     tag_problems,
 )
@@ -225,6 +226,7 @@ __all__ = [
     "ServiceControlPolicies",
     "StackSetSettings",
     "TelemetrySettings",
+    "config_errors_exit_1",
     "internal_problem",
     "is_bucket_name",
     "json_schema",

@@ -3,8 +3,11 @@ regexes and the validators several sections use."""
 
 from __future__ import annotations
 
+import functools
 import re
 import reprlib
+import sys
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, WithJsonSchema, model_validator
@@ -154,6 +157,21 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(f"config error: {p}" for p in problems))
+
+
+def config_errors_exit_1(main: Callable[[list[str]], int]) -> Callable[[list[str]], int]:
+    """A command's ``main(argv)``: a ``ConfigError`` it raises becomes its lines on stderr and exit code 1,
+    never a traceback (every ``python -m stacks.*`` command that reads a config, and ``make deploy-local``)."""
+
+    @functools.wraps(main)
+    def run(argv: list[str]) -> int:
+        try:
+            return main(argv)
+        except ConfigError as error:
+            print(error, file=sys.stderr)
+            return 1
+
+    return run
 
 
 class Model(BaseModel):

@@ -27,7 +27,7 @@ from typing import Any
 import boto3
 import yaml
 
-from stacks.config import ConfigError, load_config
+from stacks.config import config_errors_exit_1, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
@@ -435,15 +435,12 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+@config_errors_exit_1
 def main(argv: list[str]) -> int:
     """``make deploy-local``: exit 1 on a config that does not load or on any place the activation code
     shows besides its secret."""
     config_path = Path(argv[1] if len(argv) > 1 else "config/single-account.yaml")
-    try:
-        deployment = deploy_and_verify(config_path)
-    except ConfigError as error:
-        print(error, file=sys.stderr)
-        return 1
+    deployment = deploy_and_verify(config_path)
     rows, notes, exposures = deployment.rows, deployment.notes, deployment.exposures
     print(f"local deploy of {config_path} into moto (the emulator, not AWS)\n")
     print(table(rows))
