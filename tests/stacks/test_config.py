@@ -203,11 +203,11 @@ class TestBadInput:
             load_config(tmp_path / "missing.yaml")
 
 
-#: `python app.py` with aws_cdk, constructs and jsii made unimportable.
 #: app.py's line for a ``compliance`` context that is neither true nor false.
 COMPLIANCE_REFUSED = (
     "context error: compliance: {value} is not allowed: true or false (-c compliance=false skips the cdk-nag packs)"
 )
+#: `python app.py` with aws_cdk, constructs and jsii made unimportable.
 _APP_WITHOUT_JSII = WITHOUT_JSII + 'import runpy\nrunpy.run_path("app.py", run_name="__main__")\n'
 
 #: Prints the config path cdk.App reads from the environment, then the one app.py reads.
